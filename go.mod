@@ -1,0 +1,3 @@
+module github.com/tickbench/tickbench
+
+go 1.26.0

@@ -1,0 +1,226 @@
+package tick
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// AppendJSON appends t as one compact JSON object (no trailing newline) in
+// the canonical field order that DecodeJSON's fast path expects.
+func AppendJSON(dst []byte, t *Tick) []byte {
+	dst = append(dst, `{"symbol":`...)
+	dst = strconv.AppendQuote(dst, t.Symbol)
+	dst = append(dst, `,"seq":`...)
+	dst = strconv.AppendUint(dst, t.Seq, 10)
+	dst = append(dst, `,"ts":`...)
+	dst = strconv.AppendInt(dst, t.Intended, 10)
+	dst = append(dst, `,"price":`...)
+	dst = strconv.AppendFloat(dst, t.Price, 'f', -1, 64)
+	dst = append(dst, `,"size":`...)
+	dst = strconv.AppendUint(dst, uint64(t.Size), 10)
+	dst = append(dst, `,"bid":`...)
+	dst = strconv.AppendFloat(dst, t.Bid, 'f', -1, 64)
+	dst = append(dst, `,"ask":`...)
+	dst = strconv.AppendFloat(dst, t.Ask, 'f', -1, 64)
+	dst = append(dst, `,"bid_size":`...)
+	dst = strconv.AppendUint(dst, uint64(t.BidSize), 10)
+	dst = append(dst, `,"ask_size":`...)
+	dst = strconv.AppendUint(dst, uint64(t.AskSize), 10)
+	dst = append(dst, `,"exchange":`...)
+	dst = strconv.AppendQuote(dst, t.Exchange)
+	return append(dst, '}')
+}
+
+// DecodeJSON parses one JSON tick and validates it. Records in the canonical
+// form AppendJSON writes take an allocation-light fast path; anything else
+// (other field order, whitespace, escapes) is parsed by encoding/json, which
+// gives the definitive answer. Missing fields are errors.
+func DecodeJSON(data []byte, t *Tick) error {
+	if !decodeCanonical(data, t) {
+		if err := decodeGeneric(data, t); err != nil {
+			return err
+		}
+	}
+	return t.Validate()
+}
+
+// wireTick has pointer fields so a missing field can be told from a zero.
+type wireTick struct {
+	Symbol   *string  `json:"symbol"`
+	Seq      *uint64  `json:"seq"`
+	Intended *int64   `json:"ts"`
+	Price    *float64 `json:"price"`
+	Size     *uint32  `json:"size"`
+	Bid      *float64 `json:"bid"`
+	Ask      *float64 `json:"ask"`
+	BidSize  *uint32  `json:"bid_size"`
+	AskSize  *uint32  `json:"ask_size"`
+	Exchange *string  `json:"exchange"`
+}
+
+func decodeGeneric(data []byte, t *Tick) error {
+	var w wireTick
+	if err := json.Unmarshal(data, &w); err != nil {
+		return fmt.Errorf("not a JSON tick: %w", err)
+	}
+	missing := func(name string) error { return fmt.Errorf("missing field %q", name) }
+	switch {
+	case w.Symbol == nil:
+		return missing("symbol")
+	case w.Seq == nil:
+		return missing("seq")
+	case w.Intended == nil:
+		return missing("ts")
+	case w.Price == nil:
+		return missing("price")
+	case w.Size == nil:
+		return missing("size")
+	case w.Bid == nil:
+		return missing("bid")
+	case w.Ask == nil:
+		return missing("ask")
+	case w.BidSize == nil:
+		return missing("bid_size")
+	case w.AskSize == nil:
+		return missing("ask_size")
+	case w.Exchange == nil:
+		return missing("exchange")
+	}
+	*t = Tick{
+		Symbol: *w.Symbol, Seq: *w.Seq, Intended: *w.Intended, Price: *w.Price, Size: *w.Size,
+		Bid: *w.Bid, Ask: *w.Ask, BidSize: *w.BidSize, AskSize: *w.AskSize, Exchange: *w.Exchange,
+	}
+	return nil
+}
+
+// canon walks a record in AppendJSON's exact layout; any surprise sets bad
+// and the caller falls back to encoding/json.
+type canon struct {
+	b   []byte
+	bad bool
+}
+
+func (c *canon) lit(s string) {
+	if c.bad || !bytes.HasPrefix(c.b, []byte(s)) {
+		c.bad = true
+		return
+	}
+	c.b = c.b[len(s):]
+}
+
+// str reads a plain quoted string: no escapes, no control characters.
+func (c *canon) str() string {
+	if c.bad || len(c.b) == 0 || c.b[0] != '"' {
+		c.bad = true
+		return ""
+	}
+	for i := 1; i < len(c.b); i++ {
+		switch ch := c.b[i]; {
+		case ch == '"':
+			s := string(c.b[1:i])
+			c.b = c.b[i+1:]
+			return s
+		case ch == '\\' || ch < 0x20 || ch >= 0x80:
+			c.bad = true
+			return ""
+		}
+	}
+	c.bad = true
+	return ""
+}
+
+// num returns the bytes of a number token (up to the next ',' or '}').
+func (c *canon) num() []byte {
+	if c.bad {
+		return nil
+	}
+	i := bytes.IndexAny(c.b, ",}")
+	if i <= 0 {
+		c.bad = true
+		return nil
+	}
+	n := c.b[:i]
+	c.b = c.b[i:]
+	return n
+}
+
+func (c *canon) uint(bits int) uint64 {
+	n := c.num()
+	if c.bad {
+		return 0
+	}
+	v, err := strconv.ParseUint(string(n), 10, bits)
+	c.bad = err != nil || (len(n) > 1 && n[0] == '0')
+	return v
+}
+
+func (c *canon) int() int64 {
+	n := c.num()
+	if c.bad {
+		return 0
+	}
+	v, err := strconv.ParseInt(string(n), 10, 64)
+	c.bad = err != nil || (len(n) > 1 && n[0] == '0') || (len(n) > 0 && n[0] == '+')
+	return v
+}
+
+func (c *canon) float() float64 {
+	n := c.num()
+	if c.bad {
+		return 0
+	}
+	// ParseFloat accepts forms JSON does not (inf, hex, leading '+', '_'):
+	// admit only digits, one '.', and a leading '-'.
+	dot := false
+	for i, ch := range n {
+		switch {
+		case ch >= '0' && ch <= '9':
+		case ch == '.' && !dot && i > 0 && i < len(n)-1 && n[i-1] != '-':
+			dot = true
+		case ch == '-' && i == 0 && len(n) > 1:
+		default:
+			c.bad = true
+			return 0
+		}
+	}
+	if d := bytes.TrimPrefix(n, []byte("-")); len(d) > 1 && d[0] == '0' && d[1] != '.' {
+		c.bad = true
+		return 0
+	}
+	v, err := strconv.ParseFloat(string(n), 64)
+	c.bad = err != nil
+	return v
+}
+
+func decodeCanonical(data []byte, t *Tick) bool {
+	c := canon{b: data}
+	var v Tick
+	c.lit(`{"symbol":`)
+	v.Symbol = c.str()
+	c.lit(`,"seq":`)
+	v.Seq = c.uint(64)
+	c.lit(`,"ts":`)
+	v.Intended = c.int()
+	c.lit(`,"price":`)
+	v.Price = c.float()
+	c.lit(`,"size":`)
+	v.Size = uint32(c.uint(32))
+	c.lit(`,"bid":`)
+	v.Bid = c.float()
+	c.lit(`,"ask":`)
+	v.Ask = c.float()
+	c.lit(`,"bid_size":`)
+	v.BidSize = uint32(c.uint(32))
+	c.lit(`,"ask_size":`)
+	v.AskSize = uint32(c.uint(32))
+	c.lit(`,"exchange":`)
+	v.Exchange = c.str()
+	c.lit(`}`)
+	if c.bad || len(c.b) != 0 {
+		return false
+	}
+	*t = v
+	return true
+}
