@@ -1,0 +1,99 @@
+// Package bench owns a benchmark run: it wires generator and sink together
+// over a stack, records latency histograms, verifies that what landed is what
+// was produced, and writes the result file.
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"time"
+
+	"github.com/tickbench/tickbench/gen"
+	"github.com/tickbench/tickbench/sink"
+	"github.com/tickbench/tickbench/stack"
+)
+
+// Config is one run. Start from Default.
+type Config struct {
+	// Name labels the result file: results/<UTC time>-<Name>.json.
+	Name string
+	// Rate in ticks per second and Duration of the generator. Default
+	// 10000/s for 30 s.
+	Rate     float64
+	Duration time.Duration
+	Model    gen.ModelConfig
+	// Topic and its partition count (used when the run creates it).
+	// Default "ticks", 6.
+	Topic      string
+	Partitions int32
+	Stack      stack.Config
+	// Strategy names the sink's format; it also names the key prefix
+	// runs/<run id>/<strategy>/ unless Prefix is set.
+	Strategy string
+	Prefix   string
+	Policy   sink.Policy
+	// DrainTimeout bounds the wait, after the generator stops, for the
+	// sink to land everything. Default 2 m.
+	DrainTimeout time.Duration
+	// Out is the results folder. Default "results".
+	Out string
+	// Progress receives a status line every second; nil is quiet. With
+	// ProgressLive the line rewrites itself (a terminal), otherwise each
+	// second is a plain line (a log).
+	Progress     io.Writer
+	ProgressLive bool
+	// Stop, when closed, ends the generator early; the run still drains,
+	// verifies and reports what was sent (the first Ctrl-C).
+	Stop <-chan struct{}
+}
+
+// Default returns the documented defaults.
+func Default() Config {
+	return Config{
+		Name:         "bench",
+		Rate:         10_000,
+		Duration:     30 * time.Second,
+		Model:        gen.DefaultModelConfig(),
+		Topic:        "ticks",
+		Partitions:   6,
+		Stack:        stack.Default(),
+		Strategy:     "jsonl",
+		Policy:       sink.DefaultConfig().Policy,
+		DrainTimeout: 2 * time.Minute,
+		Out:          "results",
+	}
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+var topicRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
+
+// Validate checks every field before anything starts and names the value
+// and the allowed range of the first bad one.
+func (c Config) Validate() error {
+	if err := (gen.Constant{PerSecond: c.Rate, Duration: c.Duration}).Validate(); err != nil {
+		return err
+	}
+	if err := c.Model.Validate(); err != nil {
+		return err
+	}
+	if _, err := sink.FormatByName(c.Strategy); err != nil {
+		return fmt.Errorf("strategy: %w", err)
+	}
+	switch {
+	case !nameRE.MatchString(c.Name):
+		return fmt.Errorf("name %q: allowed 1..64 of A-Z a-z 0-9 . _ -, starting with a letter or digit", c.Name)
+	case !topicRE.MatchString(c.Topic):
+		return fmt.Errorf("topic %q: allowed 1..249 of A-Z a-z 0-9 . _ -", c.Topic)
+	case c.Partitions < 1 || c.Partitions > 10_000:
+		return fmt.Errorf("partitions %d: allowed 1..10000", c.Partitions)
+	case c.DrainTimeout < time.Second || c.DrainTimeout > 24*time.Hour:
+		return fmt.Errorf("drain-timeout %v: allowed 1s..24h", c.DrainTimeout)
+	case c.Out == "":
+		return errors.New("out: empty")
+	}
+	sc := sink.DefaultConfig()
+	sc.Brokers, sc.Topic, sc.Group, sc.Policy = []string{"-"}, c.Topic, "-", c.Policy
+	return sc.Validate()
+}

@@ -1,0 +1,88 @@
+package bench
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Histograms record microseconds from 1 µs to 1 h at 3 significant digits.
+// An hour, not a minute: a run that cannot hold its rate falls further
+// behind every second, and that lag must be recorded, not clipped.
+const (
+	histMin    = 1
+	histMax    = int64(time.Hour / time.Microsecond)
+	histDigits = 3
+)
+
+// hist is one goroutine's latency histogram; merge them at the end.
+type hist struct {
+	h       *hdrhistogram.Histogram
+	clamped int64
+}
+
+func newHist() *hist { return &hist{h: hdrhistogram.New(histMin, histMax, histDigits)} }
+
+// record adds one latency given in ns. Negative values (clock steps) count
+// as the minimum; values past the top are clamped and counted.
+func (h *hist) record(ns int64) {
+	us := ns / 1000
+	if us < histMin {
+		us = histMin
+	}
+	if us > histMax {
+		us = histMax
+		h.clamped++
+	}
+	_ = h.h.RecordValue(us) // in range by construction
+}
+
+func mergeHists(hs ...*hist) *hist {
+	out := newHist()
+	for _, h := range hs {
+		if h == nil {
+			continue
+		}
+		out.h.Merge(h.h)
+		out.clamped += h.clamped
+	}
+	return out
+}
+
+// Latency is a histogram's summary in a result file, with the histogram
+// itself in HdrHistogram's compressed V2 encoding (base64, as Encode
+// writes it), so any
+// percentile can be recomputed and runs can be merged later.
+type Latency struct {
+	Unit    string  `json:"unit"` // always "us"
+	Count   int64   `json:"count"`
+	Min     int64   `json:"min"`
+	Mean    float64 `json:"mean"`
+	P50     int64   `json:"p50"`
+	P90     int64   `json:"p90"`
+	P99     int64   `json:"p99"`
+	P999    int64   `json:"p99_9"`
+	Max     int64   `json:"max"`
+	Clamped int64   `json:"clamped,omitempty"` // values above 1 h, recorded as 1 h
+	HDR     string  `json:"hdr"`
+}
+
+func (h *hist) summary() (Latency, error) {
+	enc, err := h.h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		return Latency{}, fmt.Errorf("encode histogram: %w", err)
+	}
+	l := Latency{Unit: "us", Count: h.h.TotalCount(), Clamped: h.clamped, HDR: string(enc)}
+	if l.Count > 0 {
+		l.Min, l.Mean, l.Max = h.h.Min(), h.h.Mean(), h.h.Max()
+		l.P50, l.P90 = h.h.ValueAtQuantile(50), h.h.ValueAtQuantile(90)
+		l.P99, l.P999 = h.h.ValueAtQuantile(99), h.h.ValueAtQuantile(99.9)
+	}
+	return l, nil
+}
+
+// DecodeHistogram returns the histogram stored in a Latency.
+func (l Latency) DecodeHistogram() (*hdrhistogram.Histogram, error) {
+	return hdrhistogram.Decode([]byte(l.HDR))
+}

@@ -1,0 +1,50 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+)
+
+// progress prints one status line a second until ctx ends.
+type progress struct {
+	w        io.Writer
+	live     bool
+	start    time.Time
+	duration time.Duration
+	target   float64
+	sent     func() uint64
+	landed   func() int64
+}
+
+func (p *progress) run(ctx context.Context) {
+	if p.w == nil {
+		return
+	}
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	var lastSent uint64
+	last := p.start
+	for {
+		select {
+		case <-ctx.Done():
+			if p.live {
+				fmt.Fprintln(p.w)
+			}
+			return
+		case now := <-t.C:
+			sent, landed := p.sent(), p.landed()
+			rate := float64(sent-lastSent) / now.Sub(last).Seconds()
+			lastSent, last = sent, now
+			line := fmt.Sprintf("[%5.0fs/%gs] rate %s/s (target %s)  produced %s  landed %s  lag %s",
+				now.Sub(p.start).Seconds(), p.duration.Seconds(), num(rate), num(p.target),
+				num(float64(sent)), num(float64(landed)), num(float64(int64(sent)-landed)))
+			if p.live {
+				fmt.Fprintf(p.w, "\r\033[K%s", line)
+			} else {
+				fmt.Fprintln(p.w, line)
+			}
+		}
+	}
+}

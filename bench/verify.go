@@ -1,0 +1,113 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tickbench/tickbench/tick"
+)
+
+// Verify is the read-back check of one sink's objects.
+type Verify struct {
+	OK         bool   `json:"ok"`
+	Problem    string `json:"problem,omitempty"`
+	Objects    int64  `json:"objects"` // listed under the prefix
+	Landed     int64  `json:"landed"`  // tick lines read back
+	Unique     int64  `json:"unique"`  // distinct seq
+	Duplicates int64  `json:"duplicates"`
+	Missing    int64  `json:"missing"` // produced but not landed
+	Foreign    int64  `json:"foreign"` // seq outside this run
+	BadLines   int64  `json:"bad_lines"`
+}
+
+// verifyJSONL reads every object under prefix and checks that the ticks
+// with seq 0..produced-1 each appear exactly once. seq is unique in a run,
+// so it alone identifies a (symbol, seq) pair.
+func verifyJSONL(ctx context.Context, cl *s3.Client, bucket, prefix string, produced uint64) (Verify, error) {
+	var keys []string
+	pages := s3.NewListObjectsV2Paginator(cl, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return Verify{}, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
+		}
+		for _, o := range page.Contents {
+			keys = append(keys, *o.Key)
+		}
+	}
+
+	seen := make([]uint64, (produced+63)/64)
+	var mu sync.Mutex
+	v := Verify{Objects: int64(len(keys))}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for _, key := range keys {
+		g.Go(func() error {
+			out, err := cl.GetObject(gctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+			if err != nil {
+				return fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
+			}
+			body, err := io.ReadAll(out.Body)
+			out.Body.Close()
+			if err != nil {
+				return fmt.Errorf("read s3://%s/%s: %w", bucket, key, err)
+			}
+			var seqs []uint64
+			var bad int64
+			sc := bufio.NewScanner(bytes.NewReader(body))
+			sc.Buffer(make([]byte, 64<<10), 1<<20)
+			var t tick.Tick
+			for sc.Scan() {
+				if err := tick.DecodeJSON(sc.Bytes(), &t); err != nil {
+					bad++
+					continue
+				}
+				seqs = append(seqs, t.Seq)
+			}
+			if err := sc.Err(); err != nil {
+				return fmt.Errorf("scan s3://%s/%s: %w", bucket, key, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			v.BadLines += bad
+			for _, s := range seqs {
+				v.Landed++
+				if s >= produced {
+					v.Foreign++
+					continue
+				}
+				w, bit := s/64, uint64(1)<<(s%64)
+				if seen[w]&bit != 0 {
+					v.Duplicates++
+					continue
+				}
+				seen[w] |= bit
+				v.Unique++
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return v, err
+	}
+	v.Missing = int64(produced) - v.Unique
+	switch {
+	case v.Missing > 0:
+		v.Problem = fmt.Sprintf("%d of %d ticks missing", v.Missing, produced)
+	case v.Duplicates > 0:
+		v.Problem = fmt.Sprintf("%d duplicate ticks", v.Duplicates)
+	case v.Foreign > 0:
+		v.Problem = fmt.Sprintf("%d ticks from outside this run", v.Foreign)
+	case v.BadLines > 0:
+		v.Problem = fmt.Sprintf("%d lines are not ticks", v.BadLines)
+	}
+	v.OK = v.Problem == ""
+	return v, nil
+}

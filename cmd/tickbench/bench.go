@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tickbench/tickbench/bench"
+)
+
+func runBench(ctx context.Context, args []string, env environment) error {
+	cfg := bench.Default()
+	fs := newFlagSet("bench", env.stderr)
+	fs.Var(floatValue{&cfg.Rate}, "rate", "target ticks per second, 1..10000000")
+	fs.Var(durationValue{&cfg.Duration}, "duration", "how long the generator runs, 1s..168h")
+	fs.Var(intValue{&cfg.Model.Symbols}, "symbols", "number of symbols, 1..456976")
+	fs.Uint64Var(&cfg.Model.Seed, "seed", cfg.Model.Seed, "seed of the tick model; the same seed gives the same ticks")
+	partitions := int(cfg.Partitions)
+	fs.Var(intValue{&partitions}, "partitions", "partitions of the topic when the run creates it, 1..10000")
+	fs.StringVar(&cfg.Topic, "topic", cfg.Topic, "Kafka topic")
+	fs.StringVar(&cfg.Strategy, "strategy", cfg.Strategy, "sink strategy: jsonl")
+	fs.StringVar(&cfg.Prefix, "prefix", "", "S3 key prefix (default runs/<run id>/<strategy>/)")
+	fs.Var(intValue{&cfg.Policy.Records}, "flush-records", "flush a partition's batch at this many ticks, 1..10000000")
+	fs.Var(intValue{&cfg.Policy.Bytes}, "flush-bytes", "flush a batch when its object reaches this many bytes, 1024..5368709120")
+	fs.Var(durationValue{&cfg.Policy.Interval}, "flush-interval", "flush when a batch spans this much event time, 1ms..1h")
+	fs.Var(durationValue{&cfg.DrainTimeout}, "drain-timeout", "how long to wait for the sink to land everything after the generator stops, 1s..24h")
+	fs.StringVar(&cfg.Name, "name", cfg.Name, "name in the result file: <out>/<UTC time>-<name>.json")
+	fs.StringVar(&cfg.Out, "out", cfg.Out, "results folder")
+	quiet := fs.Bool("quiet", false, "no progress line on stderr")
+	brokers := fs.String("brokers", env.getenv("TICKBENCH_BROKERS"), "Kafka bootstrap servers, comma-separated (env TICKBENCH_BROKERS); empty starts an embedded broker")
+	fs.StringVar(&cfg.Stack.S3Endpoint, "s3-endpoint", env.getenv("AWS_ENDPOINT_URL_S3"), "S3 API endpoint (env AWS_ENDPOINT_URL_S3); empty starts an embedded S3 server")
+	fs.StringVar(&cfg.Stack.Bucket, "bucket", cfg.Stack.Bucket, "S3 bucket")
+	if r := env.getenv("AWS_REGION"); r != "" {
+		cfg.Stack.Region = r
+	}
+	fs.StringVar(&cfg.Stack.Region, "region", cfg.Stack.Region, "AWS region (env AWS_REGION)")
+	fs.StringVar(&cfg.Stack.DataDir, "data-dir", cfg.Stack.DataDir, "where the embedded S3 server keeps objects")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg.Partitions = int32(min(partitions, 1<<30))
+	cfg.Stack.Partitions = cfg.Partitions
+	cfg.Stack.Brokers = splitList(*brokers)
+	if !*quiet {
+		cfg.Progress, cfg.ProgressLive = env.stderr, env.stderrIsTerminal
+	}
+	cfg.Stop = env.stop
+	if err := cfg.Validate(); err != nil {
+		return usageError{err}
+	}
+
+	res, err := bench.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	res.PrintSummary(env.stdout)
+	path, err := res.WriteFile(cfg.Out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "\nresults    %s\n", path)
+	if !res.Verified {
+		return fmt.Errorf("verification failed: what landed is not what was produced (see %s)", path)
+	}
+	return nil
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// newFlagSet returns a flag set whose parse errors name the flag, the value
+// and what is allowed, and that prints usage only when asked.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("tickbench "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: tickbench %s [flags]\n\nflags:\n", name)
+		fs.SetOutput(stderr)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q (flags only)", fs.Arg(0))}
+	}
+	return nil
+}
+
+// durationValue is a flag.Value whose error says what a duration looks like.
+type durationValue struct{ d *time.Duration }
+
+func (v durationValue) String() string {
+	if v.d == nil {
+		return ""
+	}
+	return v.d.String()
+}
+
+func (v durationValue) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("not a duration: use a number with a unit, e.g. 30s, 5m, 1h30m")
+	}
+	*v.d = d
+	return nil
+}
+
+// floatValue and intValue give plain "not a number" errors instead of
+// strconv's internals.
+type floatValue struct{ f *float64 }
+
+func (v floatValue) String() string {
+	if v.f == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*v.f, 'g', -1, 64)
+}
+
+func (v floatValue) Set(s string) error {
+	f, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64)
+	if err != nil {
+		return errors.New("not a number")
+	}
+	*v.f = f
+	return nil
+}
+
+type intValue struct{ i *int }
+
+func (v intValue) String() string {
+	if v.i == nil {
+		return ""
+	}
+	return strconv.Itoa(*v.i)
+}
+
+func (v intValue) Set(s string) error {
+	i, err := strconv.Atoi(strings.ReplaceAll(s, "_", ""))
+	if err != nil {
+		return errors.New("not a whole number")
+	}
+	*v.i = i
+	return nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}

@@ -1,0 +1,66 @@
+package sink
+
+import (
+	"fmt"
+
+	"github.com/tickbench/tickbench/tick"
+)
+
+// A Format turns a batch of ticks into one object's bytes.
+type Format interface {
+	// Name identifies the format in strategies and results ("jsonl").
+	Name() string
+	// Ext is the object key's extension, without the dot.
+	Ext() string
+	ContentType() string
+	NewEncoder() Encoder
+}
+
+// An Encoder builds one object incrementally, so the bytes flush policy can
+// look at the encoded size as ticks arrive.
+type Encoder interface {
+	Append(t *tick.Tick) error
+	// Len is the encoded size so far (an estimate for columnar formats).
+	Len() int
+	// Finish returns the object's bytes; the encoder is then Reset.
+	Finish() ([]byte, error)
+	Reset()
+}
+
+// JSONL writes one canonical JSON tick per line: what Athena's OpenX JSON
+// SerDe reads, and the seed's data shape.
+type JSONL struct{}
+
+func (JSONL) Name() string             { return "jsonl" }
+func (JSONL) Ext() string              { return "jsonl" }
+func (JSONL) ContentType() string      { return "application/x-ndjson" }
+func (JSONL) NewEncoder() Encoder      { return &jsonlEncoder{} }
+func (e *jsonlEncoder) Len() int       { return len(e.buf) }
+func (e *jsonlEncoder) Reset()         { e.buf = e.buf[:0] }
+func (e *jsonlEncoder) String() string { return fmt.Sprintf("jsonl(%d bytes)", len(e.buf)) }
+
+type jsonlEncoder struct{ buf []byte }
+
+func (e *jsonlEncoder) Append(t *tick.Tick) error {
+	e.buf = append(tick.AppendJSON(e.buf, t), '\n')
+	return nil
+}
+
+// Finish hands over a copy-free slice and starts the next object in a new
+// buffer, since the uploader may still hold the old one.
+func (e *jsonlEncoder) Finish() ([]byte, error) {
+	out := e.buf
+	e.buf = make([]byte, 0, cap(out))
+	return out, nil
+}
+
+// Formats lists every format by name.
+var Formats = map[string]Format{"jsonl": JSONL{}}
+
+// FormatByName returns the named format or an error listing the allowed ones.
+func FormatByName(name string) (Format, error) {
+	if f, ok := Formats[name]; ok {
+		return f, nil
+	}
+	return nil, fmt.Errorf("format %q: allowed jsonl", name)
+}

@@ -1,0 +1,357 @@
+// Package sink owns the way from Kafka to S3: a franz-go consumer group,
+// one batcher per assigned partition, encoders, object keys and layout, the
+// upload, and the offset commit that follows a successful upload.
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/tickbench/tickbench/tick"
+)
+
+// Config is one sink's setup. Start from DefaultConfig.
+type Config struct {
+	Brokers []string
+	Topic   string
+	// Group is the consumer group; sinks sharing it share the partitions.
+	Group string
+	// Prefix is prepended to every key, e.g. "runs/<run id>/jsonl/".
+	Prefix string
+	Format Format
+	Layout Layout
+	// Policy cuts batches. Default: 10000 records, 64 MiB, 60 s event time.
+	Policy Policy
+	// Uploaders is how many objects may be in flight at once. Default 8.
+	Uploaders int
+	// FetchMaxBytes bounds one fetch response, and so the consumer's
+	// memory. Default 4 MiB.
+	FetchMaxBytes int32
+	// ClientOpts are extra franz-go options (TLS, SASL, logging).
+	ClientOpts []kgo.Opt
+}
+
+// DefaultConfig returns the documented defaults; Brokers, Topic, Group and
+// Prefix are left for the caller.
+func DefaultConfig() Config {
+	return Config{
+		Format:        JSONL{},
+		Layout:        LayoutHourly,
+		Policy:        Policy{Records: 10_000, Bytes: 64 << 20, Interval: time.Minute},
+		Uploaders:     8,
+		FetchMaxBytes: 4 << 20,
+	}
+}
+
+// Limits of the flush policy, shared with flag validation.
+const (
+	MaxFlushRecords = 10_000_000
+	MaxFlushBytes   = 5 << 30 // S3's single-PUT limit
+)
+
+// Validate names the first bad field, its value and the allowed range.
+func (c Config) Validate() error {
+	switch {
+	case len(c.Brokers) == 0:
+		return errors.New("brokers: none given")
+	case c.Topic == "":
+		return errors.New("topic: empty")
+	case c.Group == "":
+		return errors.New("group: empty")
+	case c.Format == nil:
+		return errors.New("format: none given")
+	case c.Policy.Records < 1 || c.Policy.Records > MaxFlushRecords:
+		return fmt.Errorf("flush-records %d: allowed 1..%d", c.Policy.Records, MaxFlushRecords)
+	case c.Policy.Bytes < 1024 || c.Policy.Bytes > MaxFlushBytes:
+		return fmt.Errorf("flush-bytes %d: allowed 1024..%d", c.Policy.Bytes, MaxFlushBytes)
+	case c.Policy.Interval < time.Millisecond || c.Policy.Interval > time.Hour:
+		return fmt.Errorf("flush-interval %v: allowed 1ms..1h of event time", c.Policy.Interval)
+	case c.Uploaders < 1 || c.Uploaders > 256:
+		return fmt.Errorf("uploaders %d: allowed 1..256", c.Uploaders)
+	case c.FetchMaxBytes < 64<<10 || c.FetchMaxBytes > 256<<20:
+		return fmt.Errorf("fetch-max-bytes %d: allowed 65536..268435456", c.FetchMaxBytes)
+	}
+	return nil
+}
+
+// Landed describes one object acknowledged by the store.
+type Landed struct {
+	Key         string
+	Partition   int32
+	StartOffset int64
+	Ticks       int
+	Invalid     int // records in the offset range that were not ticks
+	Bytes       int
+	Acked       time.Time
+	// Intended holds each tick's intended time (ns); it is only valid
+	// during the Observer call.
+	Intended []int64
+	Upload   time.Duration
+}
+
+// Observer hears about every landed object, from the sink's own goroutine
+// (one call at a time), so it may record into an unlocked histogram.
+type Observer func(Landed)
+
+// Sink consumes a topic in a group and lands it in a Store.
+type Sink struct {
+	cfg      Config
+	store    Store
+	observer Observer
+
+	mu      sync.Mutex
+	batches map[int32]*batch
+	drain   map[int32]int64 // set by Drain: flush a partition once it reaches its target
+
+	consumed, invalid, objects, bytes atomic.Int64
+	commitErrors                      atomic.Int64
+}
+
+// New validates cfg.
+func New(cfg Config, store Store, observer Observer) (*Sink, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if observer == nil {
+		observer = func(Landed) {}
+	}
+	return &Sink{cfg: cfg, store: store, observer: observer, batches: map[int32]*batch{}}, nil
+}
+
+// Stats are the sink's counters so far; safe to read at any time.
+type Stats struct {
+	Consumed, Invalid, Objects, Bytes, CommitErrors int64
+}
+
+func (s *Sink) Stats() Stats {
+	return Stats{s.consumed.Load(), s.invalid.Load(), s.objects.Load(), s.bytes.Load(), s.commitErrors.Load()}
+}
+
+// Drain tells the sink where the input ends: once a partition's position
+// reaches its target offset, its open batch is flushed at once instead of
+// waiting for more records. Run keeps going until ctx ends.
+func (s *Sink) Drain(targets map[int32]int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.drain = targets
+}
+
+// Run consumes until ctx ends or an upload fails for good. Batches not yet
+// uploaded when it returns are not committed: whoever owns the partition
+// next replays them into the same keys.
+func (s *Sink) Run(ctx context.Context) error {
+	opts := append([]kgo.Opt{
+		kgo.SeedBrokers(s.cfg.Brokers...),
+		kgo.ConsumerGroup(s.cfg.Group),
+		kgo.ConsumeTopics(s.cfg.Topic),
+		kgo.DisableAutoCommit(),
+		// Rebalances wait until a poll's uploads are committed, so a
+		// commit never crosses an ownership change.
+		kgo.BlockRebalanceOnPoll(),
+		kgo.OnPartitionsRevoked(s.forget),
+		kgo.OnPartitionsLost(s.forget),
+		kgo.FetchMaxBytes(s.cfg.FetchMaxBytes),
+		kgo.FetchMaxPartitionBytes(min(s.cfg.FetchMaxBytes, 1<<20)),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+	}, s.cfg.ClientOpts...)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return fmt.Errorf("sink consumer: %w", err)
+	}
+	defer cl.Close()
+
+	for {
+		pollCtx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		fetches := cl.PollRecords(pollCtx, 50_000)
+		cancel()
+		if ctx.Err() != nil {
+			cl.AllowRebalance()
+			return nil
+		}
+		var fetchErr error
+		fetches.EachError(func(topic string, p int32, err error) {
+			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+				fetchErr = errors.Join(fetchErr, fmt.Errorf("fetch %s[%d]: %w", topic, p, err))
+			}
+		})
+		if fetchErr != nil && errors.Is(fetchErr, kgo.ErrClientClosed) {
+			return fetchErr
+		}
+		ready := s.add(fetches)
+		ready = append(ready, s.drained()...)
+		err := s.flush(ctx, cl, ready)
+		cl.AllowRebalance()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+// add batches every fetched record and returns the batches that are full.
+func (s *Sink) add(fetches kgo.Fetches) []*batch {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ready []*batch
+	var t tick.Tick
+	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+		for _, r := range fp.Records {
+			s.consumed.Add(1)
+			b := s.batches[r.Partition]
+			if b == nil {
+				b = newBatch(r.Partition, r.Offset, s.cfg.Format.NewEncoder())
+				s.batches[r.Partition] = b
+			}
+			if err := tick.DecodeJSON(r.Value, &t); err != nil {
+				s.invalid.Add(1)
+				b.skip(r.Offset, r.LeaderEpoch)
+				continue
+			}
+			if !b.fits(s.cfg.Policy, &t) {
+				ready = append(ready, b)
+				b = newBatch(r.Partition, r.Offset, s.cfg.Format.NewEncoder())
+				s.batches[r.Partition] = b
+			}
+			if err := b.add(&t, r.Offset, r.LeaderEpoch); err != nil {
+				// Encoders fail only on ticks they cannot represent; treat
+				// it like an invalid record rather than stop the pipeline.
+				s.invalid.Add(1)
+				b.skip(r.Offset, r.LeaderEpoch)
+				continue
+			}
+			if b.full(s.cfg.Policy) {
+				ready = append(ready, b)
+				delete(s.batches, r.Partition)
+			}
+		}
+	})
+	return ready
+}
+
+// drained returns the open batches of partitions that reached their drain
+// target: there is nothing more to wait for.
+func (s *Sink) drained() []*batch {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ready []*batch
+	for p, b := range s.batches {
+		if target, ok := s.drain[p]; ok && !b.empty() && b.next >= target {
+			ready = append(ready, b)
+			delete(s.batches, p)
+		}
+	}
+	return ready
+}
+
+// forget drops the open batches of partitions this member no longer owns;
+// they were never committed, so the next owner replays them.
+func (s *Sink) forget(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range lost[s.cfg.Topic] {
+		delete(s.batches, p)
+	}
+}
+
+// flush uploads ready batches (up to Uploaders at once), then commits, per
+// partition, the offset after the last batch whose upload and every earlier
+// one succeeded.
+func (s *Sink) flush(ctx context.Context, cl *kgo.Client, ready []*batch) error {
+	if len(ready) == 0 {
+		return nil
+	}
+	results := make([]Landed, len(ready))
+	errs := make([]error, len(ready))
+	sem := make(chan struct{}, s.cfg.Uploaders)
+	var wg sync.WaitGroup
+	for i, b := range ready {
+		if b.count == 0 {
+			continue // only invalid records: nothing to upload, just commit
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			results[i], errs[i] = s.upload(ctx, b)
+		}()
+	}
+	wg.Wait()
+
+	commit := map[int32]kgo.EpochOffset{}
+	failed := map[int32]bool{}
+	var firstErr error
+	for i, b := range ready {
+		if failed[b.partition] {
+			continue
+		}
+		if errs[i] != nil {
+			failed[b.partition] = true
+			firstErr = cmpErr(firstErr, errs[i])
+			continue
+		}
+		if b.count > 0 {
+			results[i].Intended = b.intended
+			s.observer(results[i])
+			s.objects.Add(1)
+			s.bytes.Add(int64(results[i].Bytes))
+		}
+		commit[b.partition] = kgo.EpochOffset{Epoch: b.epoch, Offset: b.next}
+	}
+	if len(commit) > 0 {
+		cl.CommitOffsetsSync(ctx, map[string]map[int32]kgo.EpochOffset{s.cfg.Topic: commit},
+			func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+				if err == nil {
+					err = commitRespErr(resp)
+				}
+				if err != nil {
+					// The objects are in S3; a replay rewrites the same keys.
+					s.commitErrors.Add(1)
+				}
+			})
+	}
+	return firstErr
+}
+
+func cmpErr(first, next error) error {
+	if first != nil {
+		return first
+	}
+	return next
+}
+
+func commitRespErr(resp *kmsg.OffsetCommitResponse) error {
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if p.ErrorCode != 0 {
+				return fmt.Errorf("commit %s[%d]: error code %d", t.Topic, p.Partition, p.ErrorCode)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Sink) upload(ctx context.Context, b *batch) (Landed, error) {
+	body, err := b.enc.Finish()
+	if err != nil {
+		return Landed{}, fmt.Errorf("encode %s[%d]@%d: %w", s.cfg.Topic, b.partition, b.start, err)
+	}
+	key := ObjectKey(s.cfg.Prefix, s.cfg.Layout, time.Unix(0, b.first), s.cfg.Topic, b.partition, b.start, s.cfg.Format.Ext())
+	began := time.Now()
+	if err := s.store.Put(ctx, key, body, s.cfg.Format.ContentType()); err != nil {
+		return Landed{}, err
+	}
+	acked := time.Now()
+	return Landed{
+		Key: key, Partition: b.partition, StartOffset: b.start, Ticks: b.count, Invalid: b.invalid,
+		Bytes: len(body), Acked: acked, Upload: acked.Sub(began),
+	}, nil
+}

@@ -1,0 +1,207 @@
+// Package stack owns the endpoints a run talks to: an embedded in-process
+// Kafka (kfake) and S3-compatible server for the zero-setup default, or
+// external ones given by flags and the environment. It measures nothing.
+package stack
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3afero"
+	"github.com/twmb/franz-go/pkg/kfake"
+)
+
+// Config says which endpoints to use; empty fields mean "embedded".
+type Config struct {
+	// Brokers are external Kafka bootstrap servers; none starts kfake.
+	Brokers []string
+	// S3Endpoint is an external S3 API URL; empty starts the embedded
+	// server (unless AWS is set).
+	S3Endpoint string
+	// AWS uses real S3 through the default credential chain.
+	AWS bool
+	// Bucket to land objects in. Default "tickbench".
+	Bucket string
+	// Region for the S3 client. Default "us-east-1".
+	Region string
+	// AccessKey and SecretKey for an external endpoint; empty uses the
+	// default credential chain.
+	AccessKey, SecretKey string
+	// DataDir keeps the embedded S3 server's objects, so a run's landed
+	// data can be inspected and queried afterwards. Default ".tickbench/s3".
+	DataDir string
+	// Partitions is the embedded broker's default partition count.
+	Partitions int32
+}
+
+// Default returns the zero-setup embedded stack.
+func Default() Config {
+	return Config{Bucket: "tickbench", Region: "us-east-1", DataDir: filepath.Join(".tickbench", "s3"), Partitions: 6}
+}
+
+// Kind names which servers produced a run's numbers: an embedded broker says
+// nothing about broker performance, so results must carry it.
+type Kind struct {
+	Kafka string `json:"kafka"` // "embedded-kfake" or "external"
+	S3    string `json:"s3"`    // "embedded-gofakes3", "external" or "aws"
+}
+
+// Stack is a running set of endpoints.
+type Stack struct {
+	Kind       Kind
+	Brokers    []string
+	S3         *s3.Client
+	Bucket     string
+	S3Endpoint string // empty for AWS
+	DataDir    string // embedded S3 only
+
+	closers []func() error
+}
+
+// Start brings up whatever cfg leaves embedded and connects to the rest.
+// On error everything already started is stopped.
+func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
+	st := &Stack{Bucket: cfg.Bucket}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, st.Close())
+		}
+	}()
+
+	if len(cfg.Brokers) == 0 {
+		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(int(cfg.Partitions)))
+		if err != nil {
+			return nil, fmt.Errorf("start embedded kafka: %w", err)
+		}
+		st.closers = append(st.closers, func() error { c.Close(); return nil })
+		st.Brokers = c.ListenAddrs()
+		st.Kind.Kafka = "embedded-kfake"
+	} else {
+		st.Brokers = cfg.Brokers
+		st.Kind.Kafka = "external"
+	}
+
+	switch {
+	case cfg.S3Endpoint == "" && !cfg.AWS:
+		if err := st.startEmbeddedS3(cfg); err != nil {
+			return nil, err
+		}
+	default:
+		if err := st.connectS3(ctx, cfg); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+func (st *Stack) startEmbeddedS3(cfg Config) error {
+	dir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	fs, err := s3afero.FsPath(dir, s3afero.FsPathCreateAll)
+	if err != nil {
+		return fmt.Errorf("embedded s3 data dir %s: %w", dir, err)
+	}
+	backend, err := s3afero.MultiBucket(fs)
+	if err != nil {
+		return fmt.Errorf("embedded s3 backend: %w", err)
+	}
+	if ok, _ := backend.BucketExists(cfg.Bucket); !ok {
+		if err := backend.CreateBucket(cfg.Bucket); err != nil {
+			return fmt.Errorf("create embedded bucket %q: %w", cfg.Bucket, err)
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("embedded s3 listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           gofakes3.New(backend, gofakes3.WithoutVersioning()).Server(),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go srv.Serve(ln) //nolint:errcheck // returns ErrServerClosed on Close
+	st.closers = append(st.closers, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(ctx)
+	})
+	st.S3Endpoint = "http://" + ln.Addr().String()
+	st.DataDir = dir
+	st.Kind.S3 = "embedded-gofakes3"
+	// The embedded server does not check signatures, but per-run keys mean
+	// no real secret is ever needed or shown.
+	st.S3 = newClient(aws.Config{
+		Region:      cfg.Region,
+		Credentials: credentials.NewStaticCredentialsProvider(randomKey(), randomKey(), ""),
+	}, st.S3Endpoint)
+	return nil
+}
+
+func (st *Stack) connectS3(ctx context.Context, cfg Config) error {
+	awsCfg, err := loadAWSConfig(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	st.S3Endpoint = cfg.S3Endpoint
+	st.Kind.S3 = "external"
+	if cfg.AWS && cfg.S3Endpoint == "" {
+		st.Kind.S3 = "aws"
+	}
+	st.S3 = newClient(awsCfg, cfg.S3Endpoint)
+	if _, err := st.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &cfg.Bucket}); err != nil {
+		return fmt.Errorf("bucket %q at %s: %w", cfg.Bucket, st.endpointName(), err)
+	}
+	return nil
+}
+
+func (st *Stack) endpointName() string {
+	if st.S3Endpoint == "" {
+		return "AWS S3"
+	}
+	return st.S3Endpoint
+}
+
+// newClient builds an S3 client; a custom endpoint gets path-style
+// addressing, which every S3-compatible server understands.
+func newClient(cfg aws.Config, endpoint string) *s3.Client {
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+			o.UsePathStyle = true
+			// Checksums only where the API requires them: S3-compatible
+			// servers vary in their support of the SDK's default trailers.
+			o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+			o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+		}
+	})
+}
+
+// Close stops everything Start started, last first.
+func (st *Stack) Close() error {
+	var errs []error
+	for i := len(st.closers) - 1; i >= 0; i-- {
+		errs = append(errs, st.closers[i]())
+	}
+	st.closers = nil
+	return errors.Join(errs...)
+}
+
+func randomKey() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return hex.EncodeToString(b)
+}
