@@ -110,21 +110,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	prod := &gen.Producer{
 		Client: prodCl, Topic: cfg.Topic, Model: model,
 		Pacer: gen.Constant{PerSecond: cfg.Rate, Duration: cfg.Duration},
+		Stop:  cfg.Stop,
 		Hooks: gen.Hooks{
 			Sent:  func(intended, handed int64) { pubDelay.record(handed - intended) },
 			Acked: func(intended, acked int64, err error) { pub.record(acked - intended) },
 		},
-	}
-	prodCtx, stopProd := context.WithCancel(ctx)
-	defer stopProd()
-	if cfg.Stop != nil {
-		go func() {
-			select {
-			case <-cfg.Stop:
-				stopProd()
-			case <-prodCtx.Done():
-			}
-		}()
 	}
 	progCtx, stopProgress := context.WithCancel(ctx)
 	pr := &progress{w: cfg.Progress, live: cfg.ProgressLive, start: time.Now(), duration: cfg.Duration, target: cfg.Rate,
@@ -133,7 +123,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	go func() { pr.run(progCtx); close(progDone) }()
 	defer func() { stopProgress(); <-progDone }()
 
-	pres, perr := prod.Run(prodCtx)
+	pres, perr := prod.Run(ctx)
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}

@@ -29,6 +29,9 @@ type Producer struct {
 	Hooks  Hooks
 	// Now is the clock; nil means time.Now. Tests inject their own.
 	Now func() time.Time
+	// Stop, when closed, ends pacing early; ticks already handed over are
+	// still delivered. Canceling Run's ctx instead abandons them.
+	Stop <-chan struct{}
 
 	sent, acked, failed atomic.Uint64
 	errOnce             sync.Once
@@ -60,9 +63,8 @@ type Result struct {
 }
 
 // Run paces, generates and produces until the pacer stops or ctx ends, then
-// waits for every outstanding acknowledgement. An interrupted run (ctx
-// ended first) is not an error: Result.Interrupted says so and the counts
-// cover what was sent. It is open loop: a tick that
+// waits for every outstanding acknowledgement. A run ended by Stop is not
+// an error: Result.Interrupted says so and the counts cover what was sent. It is open loop: a tick that
 // is overdue is sent at once and keeps its intended time, so a slow broker
 // shows up as latency, never as a silently lower rate.
 func (p *Producer) Run(ctx context.Context) (Result, error) {
@@ -104,6 +106,9 @@ loop:
 			case <-ctx.Done():
 				interrupted = true
 				break loop
+			case <-p.Stop:
+				interrupted = true
+				break loop
 			case <-timer.C:
 			}
 			continue
@@ -132,16 +137,18 @@ loop:
 		p.lastSent.Store(int64(handed.Sub(start)))
 		n++
 		p.sent.Store(n)
+		select {
+		case <-p.Stop:
+			interrupted = true
+			break loop
+		default:
+		}
 		if ctx.Err() != nil {
 			interrupted = true
 			break
 		}
 	}
-	// Flush with a context of its own: an interrupted run still waits for
-	// what it already handed over, so counts stay exact.
-	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-	defer cancel()
-	flushErr := p.Client.Flush(flushCtx)
+	flushErr := p.Client.Flush(ctx)
 
 	res := Result{
 		Start:       start,

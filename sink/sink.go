@@ -202,38 +202,43 @@ func (s *Sink) add(fetches kgo.Fetches) []*batch {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var ready []*batch
-	var t tick.Tick
-	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
-		for _, r := range fp.Records {
-			s.consumed.Add(1)
-			b := s.batches[r.Partition]
-			if b == nil {
-				b = newBatch(r.Partition, r.Offset, s.cfg.Format.NewEncoder())
-				s.batches[r.Partition] = b
-			}
-			if err := tick.DecodeJSON(r.Value, &t); err != nil {
-				s.invalid.Add(1)
-				b.skip(r.Offset, r.LeaderEpoch)
-				continue
-			}
-			if !b.fits(s.cfg.Policy, &t) {
-				ready = append(ready, b)
-				b = newBatch(r.Partition, r.Offset, s.cfg.Format.NewEncoder())
-				s.batches[r.Partition] = b
-			}
-			if err := b.add(&t, r.Offset, r.LeaderEpoch); err != nil {
-				// Encoders fail only on ticks they cannot represent; treat
-				// it like an invalid record rather than stop the pipeline.
-				s.invalid.Add(1)
-				b.skip(r.Offset, r.LeaderEpoch)
-				continue
-			}
-			if b.full(s.cfg.Policy) {
-				ready = append(ready, b)
-				delete(s.batches, r.Partition)
-			}
-		}
+	fetches.EachRecord(func(r *kgo.Record) {
+		ready = s.addRecord(r, ready)
 	})
+	return ready
+}
+
+// addRecord puts one record into its partition's batch, appending to ready
+// any batch it completes. Boundaries depend on the records alone.
+func (s *Sink) addRecord(r *kgo.Record, ready []*batch) []*batch {
+	s.consumed.Add(1)
+	b := s.batches[r.Partition]
+	if b == nil {
+		b = newBatch(r.Partition, r.Offset, s.cfg.Format.NewEncoder())
+		s.batches[r.Partition] = b
+	}
+	var t tick.Tick
+	if err := tick.DecodeJSON(r.Value, &t); err != nil {
+		s.invalid.Add(1)
+		b.skip(r.Offset, r.LeaderEpoch)
+		return ready
+	}
+	if !b.fits(s.cfg.Policy, &t) {
+		ready = append(ready, b)
+		b = newBatch(r.Partition, r.Offset, s.cfg.Format.NewEncoder())
+		s.batches[r.Partition] = b
+	}
+	if err := b.add(&t, r.Offset, r.LeaderEpoch); err != nil {
+		// Encoders fail only on ticks they cannot represent; count it like
+		// an invalid record rather than stop the pipeline.
+		s.invalid.Add(1)
+		b.skip(r.Offset, r.LeaderEpoch)
+		return ready
+	}
+	if b.full(s.cfg.Policy) {
+		ready = append(ready, b)
+		delete(s.batches, r.Partition)
+	}
 	return ready
 }
 

@@ -1,0 +1,128 @@
+package bench
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func testConfig(t *testing.T) Config {
+	t.Helper()
+	cfg := Default()
+	cfg.Rate, cfg.Duration = 2000, 2*time.Second
+	cfg.Stack.DataDir = t.TempDir()
+	cfg.Out = t.TempDir()
+	cfg.Policy.Records = 500 // several objects per partition
+	cfg.DrainTimeout = 30 * time.Second
+	return cfg
+}
+
+// TestRunEmbedded drives the whole pipeline on the embedded stack and checks
+// what the read-back found, not just what the sink says it wrote.
+func TestRunEmbedded(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := testConfig(t)
+	res, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = 4000
+	p := res.Producer
+	if p.Sent != want || p.Acked != want || p.Failed != 0 {
+		t.Fatalf("producer sent %d acked %d failed %d, want %d/%d/0", p.Sent, p.Acked, p.Failed, want, want)
+	}
+	if len(res.Sinks) != 1 {
+		t.Fatalf("%d sinks in the result, want 1", len(res.Sinks))
+	}
+	s := res.Sinks[0]
+	v := s.Verify
+	if !res.Verified || !v.OK || v.Landed != want || v.Unique != want || v.Duplicates != 0 || v.Missing != 0 {
+		t.Fatalf("verify = %+v, want %d landed exactly once", v, want)
+	}
+	if v.Objects != s.Objects || s.Objects < 8 {
+		t.Fatalf("listed %d objects, sink reported %d; want equal and >= 8 (500-tick batches)", v.Objects, s.Objects)
+	}
+	if res.Stack.Kafka != "embedded-kfake" || res.Stack.S3 != "embedded-gofakes3" {
+		t.Fatalf("stack = %+v, want the embedded one", res.Stack)
+	}
+	if s.EndToEnd.Count != want || p.Publish.Count != want {
+		t.Fatalf("histogram counts e2e %d publish %d, want %d", s.EndToEnd.Count, p.Publish.Count, want)
+	}
+	// End-to-end includes the publish: its median cannot be lower.
+	if s.EndToEnd.P50 < p.Publish.P50 {
+		t.Fatalf("e2e p50 %dus < publish p50 %dus", s.EndToEnd.P50, p.Publish.P50)
+	}
+
+	path, err := res.WriteFile(cfg.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(path, "-bench.json") {
+		t.Fatalf("result path %s", path)
+	}
+	back, err := ReadResult(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := back.Sinks[0].EndToEnd.DecodeHistogram()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.TotalCount() != want || h.ValueAtQuantile(50) != s.EndToEnd.P50 {
+		t.Fatalf("decoded histogram count %d p50 %d, want %d and %d", h.TotalCount(), h.ValueAtQuantile(50), want, s.EndToEnd.P50)
+	}
+}
+
+// TestRunStopDrains: closing Stop ends the generator early, and what was
+// sent still lands exactly once.
+func TestRunStopDrains(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := testConfig(t)
+	cfg.Duration = time.Hour
+	stop := make(chan struct{})
+	cfg.Stop = stop
+	time.AfterFunc(time.Second, func() { close(stop) })
+	res, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Producer.Interrupted || res.Producer.RateHeld {
+		t.Fatalf("producer = %+v, want interrupted and not held", res.Producer)
+	}
+	if res.Producer.Acked == 0 || !res.Verified || res.Sinks[0].Verify.Landed != int64(res.Producer.Acked) {
+		t.Fatalf("acked %d, verify %+v", res.Producer.Acked, res.Sinks[0].Verify)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		mut     func(*Config)
+		wantErr string
+	}{
+		{"defaults", func(*Config) {}, ""},
+		{"rate 0", func(c *Config) { c.Rate = 0 }, "rate 0: allowed 1..10000000 ticks/s"},
+		{"rate -5", func(c *Config) { c.Rate = -5 }, "rate -5: allowed 1..10000000 ticks/s"},
+		{"short duration", func(c *Config) { c.Duration = time.Millisecond }, "duration 1ms: allowed 1s..168h"},
+		{"flush-records 0", func(c *Config) { c.Policy.Records = 0 }, "flush-records 0: allowed 1..10000000"},
+		{"no symbols", func(c *Config) { c.Model.Symbols = 0 }, "symbols 0: allowed 1..456976"},
+		{"unknown strategy", func(c *Config) { c.Strategy = "csv" }, `strategy: format "csv": allowed jsonl`},
+		{"bad name", func(c *Config) { c.Name = "../x" }, `name "../x": allowed`},
+		{"bad topic", func(c *Config) { c.Topic = "a b" }, `topic "a b": allowed`},
+		{"partitions", func(c *Config) { c.Partitions = 0 }, "partitions 0: allowed 1..10000"},
+		{"drain", func(c *Config) { c.DrainTimeout = 0 }, "drain-timeout 0s: allowed 1s..24h"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			tt.mut(&c)
+			err := c.Validate()
+			if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("Validate() = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}

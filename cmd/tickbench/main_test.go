@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func testEnv() (environment, *bytes.Buffer, *bytes.Buffer) {
+	var out, errb bytes.Buffer
+	return environment{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}, &out, &errb
+}
+
+// TestBenchRejectsBadInput: each bad value fails before anything starts
+// (no data folder, no results folder) with a message naming the flag, the
+// value and what is allowed.
+func TestBenchRejectsBadInput(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--rate", "0"}, "rate 0: allowed 1..10000000 ticks/s"},
+		{[]string{"--rate", "-5"}, "rate -5: allowed 1..10000000 ticks/s"},
+		{[]string{"--rate", "fast"}, `invalid value "fast" for flag -rate: not a number`},
+		{[]string{"--duration", "abc"}, `invalid value "abc" for flag -duration: not a duration`},
+		{[]string{"--duration", "0s"}, "duration 0s: allowed 1s..168h"},
+		{[]string{"--flush-records=0"}, "flush-records 0: allowed 1..10000000"},
+		{[]string{"--flush-interval", "2h"}, "flush-interval 2h0m0s: allowed 1ms..1h"},
+		{[]string{"--symbols", "0"}, "symbols 0: allowed 1..456976"},
+		{[]string{"--strategy", "xml"}, `format "xml": allowed jsonl`},
+		{[]string{"--nope"}, "flag provided but not defined: -nope"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			dir := t.TempDir()
+			env, _, _ := testEnv()
+			args := append([]string{"bench", "--data-dir", filepath.Join(dir, "s3"), "--out", filepath.Join(dir, "results")}, tt.args...)
+			err := run(context.Background(), args, env)
+			var u usageError
+			if err == nil || !errors.As(err, &u) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("run(%v) = %v, want a usage error containing %q", tt.args, err, tt.want)
+			}
+			for _, sub := range []string{"s3", "results"} {
+				if _, err := os.Stat(filepath.Join(dir, sub)); !os.IsNotExist(err) {
+					t.Fatalf("%s exists: the run started before rejecting its input", sub)
+				}
+			}
+		})
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	env, _, errb := testEnv()
+	err := run(context.Background(), []string{"benhc"}, env)
+	if err == nil || !strings.Contains(err.Error(), `unknown command "benhc"`) || !strings.Contains(errb.String(), "bench") {
+		t.Fatalf("err %v, stderr %q", err, errb.String())
+	}
+}
+
+// TestBenchEndToEnd runs the CLI in-process on the embedded stack.
+func TestBenchEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	env, out, _ := testEnv()
+	err := run(context.Background(), []string{"bench", "--rate", "500", "--duration", "1s", "--quiet",
+		"--data-dir", filepath.Join(dir, "s3"), "--out", filepath.Join(dir, "results"), "--name", "cli"}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"achieved", "VERIFIED", "end-to-end jsonl", "-cli.json"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("output lacks %q:\n%s", want, out)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "results", "*-cli.json"))
+	if len(files) != 1 {
+		t.Fatalf("result files %v, want one", files)
+	}
+}

@@ -1,0 +1,233 @@
+package sink
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tickbench/tickbench/tick"
+)
+
+// base is 2026-11-25 12:59:58 UTC: two seconds before an hour boundary.
+var base = time.Date(2026, 11, 25, 12, 59, 58, 0, time.UTC).UnixNano()
+
+func record(partition int32, offset int64, intended int64) *kgo.Record {
+	t := tick.Tick{Symbol: "ABCD", Seq: uint64(offset), Intended: intended, Price: 10, Size: 100,
+		Bid: 9.99, Ask: 10.01, BidSize: 100, AskSize: 100, Exchange: "XNAS"}
+	return &kgo.Record{Topic: "ticks", Partition: partition, Offset: offset, Value: tick.AppendJSON(nil, &t)}
+}
+
+func newTestSink(t *testing.T, p Policy) *Sink {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Brokers, cfg.Topic, cfg.Group, cfg.Prefix, cfg.Policy = []string{"x"}, "ticks", "g", "runs/r1/jsonl/", p
+	s, err := New(cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// cut feeds records through the batcher and describes each completed batch
+// as "start-next", plus the open batches.
+func cut(s *Sink, recs []*kgo.Record) (done []string) {
+	var ready []*batch
+	for _, r := range recs {
+		ready = s.addRecord(r, ready)
+	}
+	for _, b := range ready {
+		done = append(done, fmt.Sprintf("p%d:%d-%d", b.partition, b.start, b.next))
+	}
+	return done
+}
+
+func TestBatchBoundaries(t *testing.T) {
+	ms := int64(time.Millisecond)
+	tests := []struct {
+		name     string
+		policy   Policy
+		recs     []*kgo.Record
+		want     []string
+		wantOpen string
+	}{
+		{
+			name:   "records",
+			policy: Policy{Records: 10, Bytes: 1 << 20, Interval: time.Hour},
+			recs: func() (rs []*kgo.Record) {
+				for i := range 25 {
+					rs = append(rs, record(0, int64(i), base-int64(time.Hour)+int64(i)*ms))
+				}
+				return rs
+			}(),
+			want:     []string{"p0:0-10", "p0:10-20"},
+			wantOpen: "p0:20-25",
+		},
+		{
+			name:   "event-time interval",
+			policy: Policy{Records: 1000, Bytes: 1 << 20, Interval: 100 * time.Millisecond},
+			recs: []*kgo.Record{
+				record(0, 0, base-10*int64(time.Second)), record(0, 1, base-10*int64(time.Second)+99*ms),
+				record(0, 2, base-10*int64(time.Second)+100*ms), record(0, 3, base-10*int64(time.Second)+150*ms),
+			},
+			want:     []string{"p0:0-2"},
+			wantOpen: "p0:2-4",
+		},
+		{
+			name:   "hour boundary",
+			policy: Policy{Records: 1000, Bytes: 1 << 20, Interval: time.Hour},
+			recs: []*kgo.Record{
+				record(0, 0, base), record(0, 1, base+int64(time.Second)), record(0, 2, base+2*int64(time.Second)),
+			},
+			want:     []string{"p0:0-2"},
+			wantOpen: "p0:2-3",
+		},
+		{
+			name:   "bytes",
+			policy: Policy{Records: 1000, Bytes: 1024, Interval: time.Hour},
+			recs: func() (rs []*kgo.Record) {
+				for i := range 20 {
+					rs = append(rs, record(0, int64(i), base-int64(time.Hour)))
+				}
+				return rs
+			}(),
+			// Each line is about 140 bytes: the 8th reaches 1024.
+			want:     []string{"p0:0-8", "p0:8-16"},
+			wantOpen: "p0:16-20",
+		},
+		{
+			name:   "partitions are independent",
+			policy: Policy{Records: 2, Bytes: 1 << 20, Interval: time.Hour},
+			recs: []*kgo.Record{
+				record(0, 0, base-int64(time.Hour)), record(1, 0, base-int64(time.Hour)),
+				record(0, 1, base-int64(time.Hour)), record(1, 1, base-int64(time.Hour)), record(1, 2, base-int64(time.Hour)),
+			},
+			want:     []string{"p0:0-2", "p1:0-2"},
+			wantOpen: "p1:2-3",
+		},
+		{
+			name:   "invalid record is covered but not encoded",
+			policy: Policy{Records: 2, Bytes: 1 << 20, Interval: time.Hour},
+			recs: []*kgo.Record{
+				record(0, 0, base-int64(time.Hour)),
+				{Topic: "ticks", Partition: 0, Offset: 1, Value: []byte("not a tick")},
+				record(0, 2, base-int64(time.Hour)),
+			},
+			want: []string{"p0:0-3"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newTestSink(t, tt.policy)
+			got := cut(s, tt.recs)
+			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Fatalf("batches = %v, want %v", got, tt.want)
+			}
+			var open []string
+			for _, b := range s.batches {
+				if !b.empty() {
+					open = append(open, fmt.Sprintf("p%d:%d-%d", b.partition, b.start, b.next))
+				}
+			}
+			if strings.Join(open, " ") != tt.wantOpen {
+				t.Fatalf("open batches = %v, want %q", open, tt.wantOpen)
+			}
+		})
+	}
+}
+
+// TestReplayRewritesSameObjects is the exactly-once property: a sink that
+// restarts from a committed offset cuts the same batches, so it writes the
+// same keys with the same bytes.
+func TestReplayRewritesSameObjects(t *testing.T) {
+	p := Policy{Records: 7, Bytes: 1 << 20, Interval: 50 * time.Millisecond}
+	var recs []*kgo.Record
+	for i := range 100 {
+		recs = append(recs, record(3, int64(i), base-int64(time.Hour)+int64(i)*int64(3*time.Millisecond)))
+	}
+	objects := func(from int) map[string][]byte {
+		s := newTestSink(t, p)
+		var ready []*batch
+		for _, r := range recs[from:] {
+			ready = s.addRecord(r, ready)
+		}
+		out := map[string][]byte{}
+		for _, b := range ready {
+			body, _ := b.enc.Finish()
+			out[ObjectKey(s.cfg.Prefix, s.cfg.Layout, time.Unix(0, b.first), "ticks", b.partition, b.start, "jsonl")] = body
+		}
+		return out
+	}
+	first := objects(0)
+	// Restart at the start of the second object, as if its commit was the
+	// last to land before a crash.
+	var restart int64 = -1
+	for k := range first {
+		var off int64
+		fmt.Sscanf(k[strings.LastIndex(k, "+")+1:], "%020d", &off)
+		if off > 0 && (restart < 0 || off < restart) {
+			restart = off
+		}
+	}
+	replay := objects(int(restart))
+	if len(replay) == 0 {
+		t.Fatal("replay produced no objects")
+	}
+	for k, body := range replay {
+		orig, ok := first[k]
+		if !ok {
+			t.Fatalf("replay wrote a key the first run did not: %s", k)
+		}
+		if !bytes.Equal(orig, body) {
+			t.Fatalf("replay wrote different bytes under %s", k)
+		}
+	}
+}
+
+func TestObjectKey(t *testing.T) {
+	at := time.Date(2026, 3, 7, 9, 15, 0, 0, time.FixedZone("EST", -5*3600)) // 14:15 UTC
+	got := ObjectKey("runs/r1/jsonl/", LayoutHourly, at, "ticks", 4, 1234, "jsonl")
+	want := "runs/r1/jsonl/dt=2026-03-07/hour=14/ticks+4+00000000000000001234.jsonl"
+	if got != want {
+		t.Fatalf("ObjectKey = %q, want %q", got, want)
+	}
+}
+
+func TestHourOf(t *testing.T) {
+	h := int64(time.Hour)
+	for _, tt := range []struct{ ns, want int64 }{{0, 0}, {h - 1, 0}, {h, 1}, {-1, -1}, {-h, -1}, {-h - 1, -2}} {
+		if got := hourOf(tt.ns); got != tt.want {
+			t.Errorf("hourOf(%d) = %d, want %d", tt.ns, got, tt.want)
+		}
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	ok := DefaultConfig()
+	ok.Brokers, ok.Topic, ok.Group = []string{"x"}, "t", "g"
+	tests := []struct {
+		name    string
+		mut     func(*Config)
+		wantErr string
+	}{
+		{"defaults", func(*Config) {}, ""},
+		{"zero records", func(c *Config) { c.Policy.Records = 0 }, "flush-records 0: allowed 1..10000000"},
+		{"tiny bytes", func(c *Config) { c.Policy.Bytes = 10 }, "flush-bytes 10: allowed 1024..5368709120"},
+		{"zero interval", func(c *Config) { c.Policy.Interval = 0 }, "flush-interval 0s: allowed 1ms..1h"},
+		{"no brokers", func(c *Config) { c.Brokers = nil }, "brokers: none given"},
+		{"no uploaders", func(c *Config) { c.Uploaders = 0 }, "uploaders 0: allowed 1..256"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := ok
+			tt.mut(&c)
+			err := c.Validate()
+			if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("Validate() = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
