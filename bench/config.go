@@ -34,6 +34,11 @@ type Config struct {
 	Strategy string
 	Prefix   string
 	Policy   sink.Policy
+	// Sinks is how many sink members share the consumer group. Default 1.
+	Sinks int
+	// JoinAt, if set, has one more member join the group that long after
+	// the start, and leave at LeaveAt (if set): rebalances mid-run.
+	JoinAt, LeaveAt time.Duration
 	// DrainTimeout bounds the wait, after the generator stops, for the
 	// sink to land everything. Default 2 m.
 	DrainTimeout time.Duration
@@ -61,6 +66,7 @@ func Default() Config {
 		Stack:        stack.Default(),
 		Strategy:     "jsonl",
 		Policy:       sink.DefaultConfig().Policy,
+		Sinks:        1,
 		DrainTimeout: 2 * time.Minute,
 		Out:          "results",
 	}
@@ -90,6 +96,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("partitions %d: allowed 1..10000", c.Partitions)
 	case c.DrainTimeout < time.Second || c.DrainTimeout > 24*time.Hour:
 		return fmt.Errorf("drain-timeout %v: allowed 1s..24h", c.DrainTimeout)
+	case c.Sinks < 1 || c.Sinks > 64:
+		return fmt.Errorf("sinks %d: allowed 1..64", c.Sinks)
+	case c.JoinAt < 0 || c.JoinAt > c.Duration:
+		return fmt.Errorf("join-at %v: allowed 0 (none)..duration %v", c.JoinAt, c.Duration)
+	case c.LeaveAt != 0 && (c.JoinAt == 0 || c.LeaveAt <= c.JoinAt):
+		return fmt.Errorf("leave-at %v: allowed 0 (stays) or after join-at %v", c.LeaveAt, c.JoinAt)
 	case c.Out == "":
 		return errors.New("out: empty")
 	}

@@ -68,15 +68,19 @@ type Sink struct {
 	FlushRecords  int     `json:"flush_records"`
 	FlushBytes    int     `json:"flush_bytes"`
 	FlushInterval string  `json:"flush_interval"`
+	Members       int     `json:"members"`   // sink members in the group at the start
 	Semantics     string  `json:"semantics"` // "exactly-once" for deterministic policies
 	Objects       int64   `json:"objects"`
 	Bytes         int64   `json:"bytes"`
 	BytesPerTick  float64 `json:"bytes_per_tick"`
 	Consumed      int64   `json:"consumed"`
-	Invalid       int64   `json:"invalid"`
-	CommitErrors  int64   `json:"commit_errors"`
-	DrainS        float64 `json:"drain_s"` // generator end -> everything landed
-	Verify        Verify  `json:"verify"`
+	// MembersConsumed is what each member consumed, in join order
+	// (replays after a rebalance count again).
+	MembersConsumed []int64 `json:"members_consumed"`
+	Invalid         int64   `json:"invalid"`
+	CommitErrors    int64   `json:"commit_errors"`
+	DrainS          float64 `json:"drain_s"` // generator end -> everything landed
+	Verify          Verify  `json:"verify"`
 	// EndToEnd is intended -> the S3 PUT holding the tick acknowledged;
 	// Upload is per object, PUT start -> acknowledged.
 	EndToEnd Latency `json:"end_to_end"`
@@ -135,7 +139,7 @@ func (r *Result) PrintSummary(w io.Writer) {
 	if !p.RateHeld {
 		held = "NOT HELD"
 	}
-	fmt.Fprintf(w, "run        %s  stack kafka=%s s3=%s\n", r.RunID, r.Stack.Kafka, r.Stack.S3)
+	fmt.Fprintf(w, "run        %s  stack %s (kafka=%s s3=%s)\n", r.RunID, r.Stack.Name, r.Stack.Kafka, r.Stack.S3)
 	fmt.Fprintf(w, "workload   %s ticks/s for %gs, %d symbols, seed %d, topic %s (%d partitions)\n",
 		num(r.Workload.Rate), r.Workload.DurationS, r.Workload.Symbols, r.Workload.Seed, r.Workload.Topic, r.Workload.Partitions)
 	fmt.Fprintf(w, "producer   target %s/s  achieved %s/s (%s)  sent %s  acked %s  failed %d",

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -49,8 +48,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	defer admCl.Close()
 	adm := kadm.NewClient(admCl)
-	if err := ensureTopic(ctx, adm, cfg.Topic, cfg.Partitions); err != nil {
+	parts, err := ensureTopic(ctx, adm, cfg.Topic, cfg.Partitions)
+	if err != nil {
 		return nil, err
+	}
+	if parts != cfg.Partitions {
+		res.Workload.Partitions = parts
+		if cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, "topic %s exists with %d partitions; using them (--partitions %d applies only when the run creates the topic)\n",
+				cfg.Topic, parts, cfg.Partitions)
+		}
 	}
 	// The group starts where the topic ends now, so earlier runs' ticks on
 	// a shared topic are never read.
@@ -70,25 +77,22 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if sc.Prefix == "" {
 		sc.Prefix = "runs/" + res.RunID + "/" + cfg.Strategy + "/"
 	}
-	e2e, upload := newHist(), newHist()
-	var landed atomic.Int64
-	observe := func(l sink.Landed) {
-		for _, at := range l.Intended {
-			e2e.record(l.Acked.UnixNano() - at)
-		}
-		upload.record(int64(l.Upload))
-		landed.Add(int64(l.Ticks))
-	}
-	sk, err := sink.New(sc, sink.S3Store{Client: st.S3, Bucket: st.Bucket}, observe)
-	if err != nil {
+	grp := newSinkGroup(sc, sink.S3Store{Client: st.S3, Bucket: st.Bucket})
+	if err := sc.Validate(); err != nil {
 		return nil, err
 	}
-	// The sink outlives ctx's parent only as long as Run: it must keep
-	// landing after the generator stops.
-	sinkCtx, stopSink := context.WithCancel(ctx)
-	defer stopSink()
-	sinkDone := make(chan error, 1)
-	go func() { sinkDone <- sk.Run(sinkCtx) }()
+	// Sinks live as long as Run: they keep landing after the generator stops.
+	sinkCtx, stopSinks := context.WithCancel(ctx)
+	defer stopSinks()
+	defer grp.stopAll()
+	for range cfg.Sinks {
+		if _, err := grp.join(sinkCtx); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.JoinAt > 0 {
+		go churn(sinkCtx, grp, cfg.JoinAt, cfg.LeaveAt)
+	}
 	go st.TrimCommitted(sinkCtx, adm, cfg.Topic, []string{group}, time.Second)
 
 	// Producer.
@@ -118,7 +122,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	progCtx, stopProgress := context.WithCancel(ctx)
 	pr := &progress{w: cfg.Progress, live: cfg.ProgressLive, start: time.Now(), duration: cfg.Duration, target: cfg.Rate,
-		sent: func() uint64 { return prod.Progress().Acked }, landed: landed.Load}
+		sent: func() uint64 { return prod.Progress().Acked }, landed: grp.landed.Load}
 	progDone := make(chan struct{})
 	go func() { pr.run(progCtx); close(progDone) }()
 	defer func() { stopProgress(); <-progDone }()
@@ -141,13 +145,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	sk.Drain(targets)
-	if err := waitCommitted(ctx, adm, group, cfg.Topic, targets, cfg.DrainTimeout, sinkDone); err != nil {
+	grp.setDrain(targets)
+	if err := waitCommitted(ctx, adm, group, cfg.Topic, targets, cfg.DrainTimeout, grp.errs); err != nil {
 		return nil, err
 	}
 	drain := time.Since(drainStart)
-	stopSink()
-	if err := <-sinkDone; err != nil {
+	grp.stopAll()
+	if err := grp.firstErr(); err != nil {
 		return nil, err
 	}
 	stopProgress()
@@ -159,12 +163,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if res.Producer.Publish, err = pub.summary(); err != nil {
 		return nil, err
 	}
-	stats := sk.Stats()
+	stats, perMember, e2e, upload := grp.totals()
 	s := Sink{
 		Strategy: cfg.Strategy, Format: format.Name(), Layout: string(sc.Layout), Prefix: sc.Prefix, Bucket: st.Bucket,
 		FlushRecords: sc.Policy.Records, FlushBytes: sc.Policy.Bytes, FlushInterval: sc.Policy.Interval.String(),
-		Semantics: "exactly-once", Objects: stats.Objects, Bytes: stats.Bytes, Consumed: stats.Consumed,
-		Invalid: stats.Invalid, CommitErrors: stats.CommitErrors, DrainS: drain.Seconds(),
+		Members: cfg.Sinks, Semantics: "exactly-once", Objects: stats.Objects, Bytes: stats.Bytes, Consumed: stats.Consumed,
+		MembersConsumed: perMember, Invalid: stats.Invalid, CommitErrors: stats.CommitErrors, DrainS: drain.Seconds(),
 	}
 	if pres.Acked > 0 {
 		s.BytesPerTick = float64(stats.Bytes) / float64(pres.Acked)
@@ -184,16 +188,24 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	return res, nil
 }
 
-// ensureTopic creates topic with partitions unless it exists.
-func ensureTopic(ctx context.Context, adm *kadm.Client, topic string, partitions int32) error {
+// ensureTopic creates topic with partitions unless it exists, and returns
+// the partition count it has.
+func ensureTopic(ctx context.Context, adm *kadm.Client, topic string, partitions int32) (int32, error) {
 	resp, err := adm.CreateTopic(ctx, partitions, 1, nil, topic)
 	if err == nil {
 		err = resp.Err
 	}
 	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
-		return fmt.Errorf("create topic %s: %w", topic, err)
+		return 0, fmt.Errorf("create topic %s: %w", topic, err)
 	}
-	return nil
+	details, err := adm.ListTopics(ctx, topic)
+	if err == nil {
+		err = details.Error()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("describe topic %s: %w", topic, err)
+	}
+	return int32(len(details[topic].Partitions)), nil
 }
 
 func endOffsets(ctx context.Context, adm *kadm.Client, topic string) (map[int32]int64, error) {
@@ -228,9 +240,9 @@ func commitStart(ctx context.Context, adm *kadm.Client, group, topic string, off
 }
 
 // waitCommitted polls the group's commits until they reach targets. It
-// fails after timeout, or at once if the sink stops.
+// fails after timeout, or at once if a sink member fails.
 func waitCommitted(ctx context.Context, adm *kadm.Client, group, topic string, targets map[int32]int64,
-	timeout time.Duration, sinkDone <-chan error) error {
+	timeout time.Duration, sinkErrs <-chan error) error {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	tick := time.NewTicker(50 * time.Millisecond)
@@ -253,15 +265,32 @@ func waitCommitted(ctx context.Context, adm *kadm.Client, group, topic string, t
 		select {
 		case <-ctx.Done():
 			return context.Cause(ctx)
-		case err := <-sinkDone:
-			if err == nil {
-				err = errors.New("sink stopped")
-			}
+		case err := <-sinkErrs:
 			return fmt.Errorf("draining: %w", err)
 		case <-deadline.C:
 			return fmt.Errorf("drain timed out after %v: partitions still behind (partition: records) %v", timeout, behind)
 		case <-tick.C:
 		}
+	}
+}
+
+// churn has an extra member join the group at join and leave at leave
+// (elapsed from now; leave 0 means it stays): two rebalances mid-run.
+func churn(ctx context.Context, grp *sinkGroup, join, leave time.Duration) {
+	start := time.Now()
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(join):
+	}
+	m, err := grp.join(ctx)
+	if err != nil || leave <= 0 {
+		return
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(leave - time.Since(start)):
+		m.leave()
 	}
 }
 

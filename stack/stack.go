@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3afero"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -24,6 +25,9 @@ import (
 
 // Config says which endpoints to use; empty fields mean "embedded".
 type Config struct {
+	// Name labels the stack in results. Empty derives it: "embedded",
+	// "external", or "mixed" (one of each); Local sets "local".
+	Name string
 	// Brokers are external Kafka bootstrap servers; none starts kfake.
 	Brokers []string
 	// S3Endpoint is an external S3 API URL; empty starts the embedded
@@ -53,6 +57,7 @@ func Default() Config {
 // Kind names which servers produced a run's numbers: an embedded broker says
 // nothing about broker performance, so results must carry it.
 type Kind struct {
+	Name  string `json:"name"`  // "embedded", "local", "external" or "mixed"
 	Kafka string `json:"kafka"` // "embedded-kfake" or "external"
 	S3    string `json:"s3"`    // "embedded-gofakes3", "external" or "aws"
 }
@@ -72,7 +77,7 @@ type Stack struct {
 // Start brings up whatever cfg leaves embedded and connects to the rest.
 // On error everything already started is stopped.
 func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
-	st := &Stack{Bucket: cfg.Bucket}
+	st := &Stack{Bucket: cfg.Bucket, Kind: Kind{Name: cfg.Name}}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, st.Close())
@@ -90,6 +95,9 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	} else {
 		st.Brokers = cfg.Brokers
 		st.Kind.Kafka = "external"
+		if err := ping(ctx, cfg.Brokers, kafkaConnectTimeout); err != nil {
+			return nil, err
+		}
 	}
 
 	switch {
@@ -100,6 +108,17 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	default:
 		if err := st.connectS3(ctx, cfg); err != nil {
 			return nil, err
+		}
+	}
+	if st.Kind.Name == "" {
+		kafkaEmbedded, s3Embedded := st.Kind.Kafka == "embedded-kfake", st.Kind.S3 == "embedded-gofakes3"
+		switch {
+		case kafkaEmbedded && s3Embedded:
+			st.Kind.Name = "embedded"
+		case kafkaEmbedded || s3Embedded:
+			st.Kind.Name = "mixed"
+		default:
+			st.Kind.Name = "external"
 		}
 	}
 	return st, nil
@@ -160,7 +179,13 @@ func (st *Stack) connectS3(ctx context.Context, cfg Config) error {
 		st.Kind.S3 = "aws"
 	}
 	st.S3 = newClient(awsCfg, cfg.S3Endpoint)
-	if _, err := st.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &cfg.Bucket}); err != nil {
+	hctx, cancel := context.WithTimeout(ctx, s3ConnectTimeout)
+	defer cancel()
+	if _, err := st.S3.HeadBucket(hctx, &s3.HeadBucketInput{Bucket: &cfg.Bucket}); err != nil {
+		var nf *types.NotFound
+		if errors.As(err, &nf) {
+			return fmt.Errorf("bucket %q does not exist at %s: create it first or pass --bucket", cfg.Bucket, st.endpointName())
+		}
 		return fmt.Errorf("bucket %q at %s: %w", cfg.Bucket, st.endpointName(), err)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tickbench/tickbench/bench"
+	"github.com/tickbench/tickbench/stack"
 )
 
 func runBench(ctx context.Context, args []string, env environment) error {
@@ -22,10 +23,14 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	fs.Var(intValue{&cfg.Policy.Records}, "flush-records", "flush a partition's batch at this many ticks, 1..10000000")
 	fs.Var(intValue{&cfg.Policy.Bytes}, "flush-bytes", "flush a batch when its object reaches this many bytes, 1024..5368709120")
 	fs.Var(durationValue{&cfg.Policy.Interval}, "flush-interval", "flush when a batch spans this much event time, 1ms..1h")
+	fs.Var(intValue{&cfg.Sinks}, "sinks", "sink members sharing the consumer group, 1..64")
+	fs.Var(durationValue{&cfg.JoinAt}, "join-at", "one more sink member joins the group this long after the start (0: none)")
+	fs.Var(durationValue{&cfg.LeaveAt}, "leave-at", "the member of --join-at leaves the group this long after the start (0: stays)")
 	fs.Var(durationValue{&cfg.DrainTimeout}, "drain-timeout", "how long to wait for the sink to land everything after the generator stops, 1s..24h")
 	fs.StringVar(&cfg.Name, "name", cfg.Name, "name in the result file: <out>/<UTC time>-<name>.json")
 	fs.StringVar(&cfg.Out, "out", cfg.Out, "results folder")
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
+	stackName := fs.String("stack", "", "embedded (in-process Kafka and S3), local (the real servers `make up` started) or external (--brokers/--s3-endpoint); default: embedded unless --brokers or --s3-endpoint is given")
 	brokers := fs.String("brokers", env.getenv("TICKBENCH_BROKERS"), "Kafka bootstrap servers, comma-separated (env TICKBENCH_BROKERS); empty starts an embedded broker")
 	fs.StringVar(&cfg.Stack.S3Endpoint, "s3-endpoint", env.getenv("AWS_ENDPOINT_URL_S3"), "S3 API endpoint (env AWS_ENDPOINT_URL_S3); empty starts an embedded S3 server")
 	fs.StringVar(&cfg.Stack.Bucket, "bucket", cfg.Stack.Bucket, "S3 bucket")
@@ -40,6 +45,24 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	cfg.Partitions = int32(min(partitions, 1<<30))
 	cfg.Stack.Partitions = cfg.Partitions
 	cfg.Stack.Brokers = splitList(*brokers)
+	switch *stackName {
+	case "", "embedded", "external":
+		if *stackName == "embedded" && (len(cfg.Stack.Brokers) > 0 || cfg.Stack.S3Endpoint != "") {
+			return usageError{fmt.Errorf("--stack embedded: conflicts with --brokers %q / --s3-endpoint %q (or their env vars)", *brokers, cfg.Stack.S3Endpoint)}
+		}
+		if *stackName == "external" && len(cfg.Stack.Brokers) == 0 {
+			return usageError{fmt.Errorf("--stack external: needs --brokers (or TICKBENCH_BROKERS)")}
+		}
+	case "local":
+		local, err := stack.Local(stack.LocalStateDir)
+		if err != nil {
+			return err
+		}
+		local.Partitions, local.DataDir = cfg.Stack.Partitions, cfg.Stack.DataDir
+		cfg.Stack = local
+	default:
+		return usageError{fmt.Errorf("--stack %q: allowed embedded, local, external", *stackName)}
+	}
 	if !*quiet {
 		cfg.Progress, cfg.ProgressLive = env.stderr, env.stderrIsTerminal
 	}

@@ -1,0 +1,119 @@
+package bench
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tickbench/tickbench/sink"
+)
+
+// sinkGroup is one strategy's sink members, all in one consumer group. Each
+// member records into its own histograms; they are merged at the end.
+type sinkGroup struct {
+	cfg   sink.Config
+	store sink.Store
+
+	landed atomic.Int64
+	errs   chan error // a member that failed
+
+	mu      sync.Mutex
+	members []*member
+	drain   map[int32]int64
+}
+
+type member struct {
+	sk          *sink.Sink
+	e2e, upload *hist
+	cancel      context.CancelFunc
+	done        chan struct{}
+}
+
+func newSinkGroup(cfg sink.Config, store sink.Store) *sinkGroup {
+	return &sinkGroup{cfg: cfg, store: store, errs: make(chan error, 64)}
+}
+
+// join starts a member; it runs until leave, stopAll, or ctx ends.
+func (g *sinkGroup) join(ctx context.Context) (*member, error) {
+	m := &member{e2e: newHist(), upload: newHist(), done: make(chan struct{})}
+	sk, err := sink.New(g.cfg, g.store, func(l sink.Landed) {
+		for _, at := range l.Intended {
+			m.e2e.record(l.Acked.UnixNano() - at)
+		}
+		m.upload.record(int64(l.Upload))
+		g.landed.Add(int64(l.Ticks))
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.sk = sk
+	g.mu.Lock()
+	if g.drain != nil {
+		sk.Drain(g.drain)
+	}
+	g.members = append(g.members, m)
+	g.mu.Unlock()
+	mctx, cancel := context.WithCancel(ctx)
+	m.cancel = cancel
+	go func() {
+		defer close(m.done)
+		if err := sk.Run(mctx); err != nil {
+			g.errs <- err
+		}
+	}()
+	return m, nil
+}
+
+// leave stops one member (it leaves the group) and waits for it.
+func (m *member) leave() {
+	m.cancel()
+	<-m.done
+}
+
+// setDrain tells every member, present and future, where the input ends.
+func (g *sinkGroup) setDrain(targets map[int32]int64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.drain = targets
+	for _, m := range g.members {
+		m.sk.Drain(targets)
+	}
+}
+
+func (g *sinkGroup) stopAll() {
+	g.mu.Lock()
+	ms := append([]*member(nil), g.members...)
+	g.mu.Unlock()
+	for _, m := range ms {
+		m.leave()
+	}
+}
+
+// firstErr returns a member's failure, if any has been reported.
+func (g *sinkGroup) firstErr() error {
+	select {
+	case err := <-g.errs:
+		return err
+	default:
+		return nil
+	}
+}
+
+// totals sums the members' counters, lists what each consumed (in join
+// order), and merges their histograms.
+func (g *sinkGroup) totals() (s sink.Stats, perMember []int64, e2e, upload *hist) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var e2es, ups []*hist
+	for _, m := range g.members {
+		ms := m.sk.Stats()
+		perMember = append(perMember, ms.Consumed)
+		s.Consumed += ms.Consumed
+		s.Invalid += ms.Invalid
+		s.Objects += ms.Objects
+		s.Bytes += ms.Bytes
+		s.CommitErrors += ms.CommitErrors
+		e2es, ups = append(e2es, m.e2e), append(ups, m.upload)
+	}
+	return s, perMember, mergeHists(e2es...), mergeHists(ups...)
+}

@@ -1,0 +1,67 @@
+package stack
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// LocalStateDir is where scripts/stack.sh keeps the real local stack's
+// state files, relative to the repository root.
+const LocalStateDir = ".tickbench/run"
+
+// Local returns a Config for the real local stack that `make up` started:
+// Apache Kafka and versitygw on 127.0.0.1, read from their state files in
+// dir (normally LocalStateDir).
+func Local(dir string) (Config, error) {
+	kafka, err := readState(filepath.Join(dir, "kafka", "state.env"))
+	if err != nil {
+		return Config{}, fmt.Errorf("local stack: %w (start it with `make up`)", err)
+	}
+	s3, err := readState(filepath.Join(dir, "s3", "state.env"))
+	if err != nil {
+		return Config{}, fmt.Errorf("local stack: %w (start it with `make up`)", err)
+	}
+	cfg := Default()
+	cfg.Name = "local"
+	cfg.Brokers = strings.Split(kafka["KAFKA_BROKERS"], ",")
+	cfg.S3Endpoint = s3["S3_ENDPOINT"]
+	cfg.Bucket = s3["S3_BUCKET"]
+	cfg.Region = s3["S3_REGION"]
+	cfg.AccessKey, cfg.SecretKey = s3["S3_ACCESS_KEY"], s3["S3_SECRET_KEY"]
+	for k, v := range map[string]string{"KAFKA_BROKERS": kafka["KAFKA_BROKERS"], "S3_ENDPOINT": cfg.S3Endpoint,
+		"S3_BUCKET": cfg.Bucket, "S3_ACCESS_KEY": cfg.AccessKey, "S3_SECRET_KEY": cfg.SecretKey} {
+		if v == "" {
+			return Config{}, fmt.Errorf("local stack: %s missing from the state files in %s", k, dir)
+		}
+	}
+	return cfg, nil
+}
+
+// readState parses KEY=VALUE lines.
+func readState(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, fmt.Errorf("%s not found: the server is not running", path)
+		}
+		return nil, err
+	}
+	defer f.Close()
+	out := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return nil, fmt.Errorf("%s: line %q is not KEY=VALUE", path, line)
+		}
+		out[k] = v
+	}
+	return out, sc.Err()
+}
