@@ -7,20 +7,23 @@ DURATION ?= 30s
 ARGS     ?=
 BIN      := bin/tickbench
 
-.PHONY: all build bench test vet fmt-check bench-go up down status clean
+.PHONY: all build bench test vet fmt-check bench-go up down status clean compare-producer
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/tickbench
 
-## bench: run generator + sink at RATE ticks/s for DURATION (ARGS passed through)
+## bench: run generator + sink at RATE ticks/s for DURATION on STACK
+## (embedded, or local after `make up`); ARGS passed through
+STACK    ?= embedded
 bench: build
-	./$(BIN) bench --rate $(RATE) --duration $(DURATION) $(ARGS)
+	./$(BIN) bench --stack $(STACK) --rate $(RATE) --duration $(DURATION) $(ARGS)
 
-## test: formatting, vet, and every test (race detector on)
+## test: formatting, vet, unit tests (race detector on), then the integration
+## suite on a real Kafka + S3 that scripts/test.sh starts and stops
 test: fmt-check vet
-	$(GO) test -race -count=1 ./...
+	bash scripts/test.sh
 
 vet:
 	$(GO) vet ./...
@@ -43,3 +46,9 @@ status:
 ## clean: build output and the embedded S3 server's landed objects
 clean:
 	rm -rf bin .tickbench/s3
+
+## compare-producer: Kafka's producer perf tool vs tickbench's producer on the
+## real broker of `make up` (COUNT records, default 1,000,000)
+COUNT ?= 1000000
+compare-producer: build
+	bash scripts/compare-producer.sh $(COUNT)

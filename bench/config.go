@@ -24,6 +24,8 @@ type Config struct {
 	Rate     float64
 	Duration time.Duration
 	Model    gen.ModelConfig
+	// Client is the producer's Kafka settings (acks, compression, linger).
+	Client gen.ClientConfig
 	// Topic and its partition count (used when the run creates it).
 	// Default "ticks", 6.
 	Topic      string
@@ -49,6 +51,9 @@ type Config struct {
 	// second is a plain line (a log).
 	Progress     io.Writer
 	ProgressLive bool
+	// AfterProduce, if set, is called when the generator has finished and
+	// before the drain (the CLI takes its heap profile there).
+	AfterProduce func()
 	// Stop, when closed, ends the generator early; the run still drains,
 	// verifies and reports what was sent (the first Ctrl-C).
 	Stop <-chan struct{}
@@ -61,6 +66,7 @@ func Default() Config {
 		Rate:         10_000,
 		Duration:     30 * time.Second,
 		Model:        gen.DefaultModelConfig(),
+		Client:       gen.DefaultClientConfig(),
 		Topic:        "ticks",
 		Partitions:   6,
 		Stack:        stack.Default(),
@@ -82,6 +88,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.Model.Validate(); err != nil {
+		return err
+	}
+	if _, err := c.Client.Options(); err != nil {
 		return err
 	}
 	if _, err := sink.FormatByName(c.Strategy); err != nil {

@@ -61,6 +61,7 @@ type Latency struct {
 	Mean    float64 `json:"mean"`
 	P50     int64   `json:"p50"`
 	P90     int64   `json:"p90"`
+	P95     int64   `json:"p95"`
 	P99     int64   `json:"p99"`
 	P999    int64   `json:"p99_9"`
 	Max     int64   `json:"max"`
@@ -76,7 +77,7 @@ func (h *hist) summary() (Latency, error) {
 	l := Latency{Unit: "us", Count: h.h.TotalCount(), Clamped: h.clamped, HDR: string(enc)}
 	if l.Count > 0 {
 		l.Min, l.Mean, l.Max = h.h.Min(), h.h.Mean(), h.h.Max()
-		l.P50, l.P90 = h.h.ValueAtQuantile(50), h.h.ValueAtQuantile(90)
+		l.P50, l.P90, l.P95 = h.h.ValueAtQuantile(50), h.h.ValueAtQuantile(90), h.h.ValueAtQuantile(95)
 		l.P99, l.P999 = h.h.ValueAtQuantile(99), h.h.ValueAtQuantile(99.9)
 	}
 	return l, nil

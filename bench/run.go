@@ -100,12 +100,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	prodCl, err := kgo.NewClient(
-		kgo.SeedBrokers(st.Brokers...),
-		kgo.ProducerLinger(5*time.Millisecond),
-		kgo.ProducerBatchMaxBytes(1<<20),
-		kgo.MaxBufferedRecords(max(10_000, int(cfg.Rate/5))),
-	)
+	copts, err := cfg.Client.Options()
+	if err != nil {
+		return nil, err
+	}
+	prodCl, err := kgo.NewClient(append(copts, kgo.SeedBrokers(st.Brokers...))...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka producer: %w", err)
 	}
@@ -138,6 +137,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, perr
 	}
 
+	if cfg.AfterProduce != nil {
+		cfg.AfterProduce()
+	}
 	// Drain: tell the sink where the input ends and wait for the group's
 	// commits to get there.
 	drainStart := time.Now()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"time"
 
 	"github.com/tickbench/tickbench/tick"
 )
@@ -145,4 +146,23 @@ func (m *Model) Next(seq uint64, intended int64, t *tick.Tick) {
 func lots(rng *rand.Rand) uint32 {
 	n := 1 + int(rng.ExpFloat64()*2)
 	return uint32(min(n, 1000) * 100)
+}
+
+// Lines returns n ticks of the model as JSON lines, intended one ms apart
+// from start (ns since the epoch; 0 means the Unix epoch + 1 s).
+func Lines(cfg ModelConfig, n uint64, start int64) ([]byte, error) {
+	m, err := NewModel(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if start <= 0 {
+		start = int64(time.Second)
+	}
+	var out []byte
+	var t tick.Tick
+	for i := range n {
+		m.Next(i, start+int64(i)*int64(time.Millisecond), &t)
+		out = append(tick.AppendJSON(out, &t), '\n')
+	}
+	return out, nil
 }

@@ -87,3 +87,21 @@ func Total(p Pacer) uint64 {
 		n++
 	}
 }
+
+// Unlimited schedules Count ticks all due at once: the producer sends as
+// fast as back-pressure allows. Latency measured from intended times then
+// only says how long the whole backlog took; use it for throughput.
+type Unlimited struct {
+	Count uint64
+}
+
+// Due implements Pacer.
+func (u Unlimited) Due(n uint64) (time.Duration, bool) { return 0, n < u.Count }
+
+// Pace implements Pacer.
+func (u Unlimited) Pace(_ time.Duration, sent uint64) (time.Duration, bool) {
+	return 0, sent >= u.Count
+}
+
+// Rate implements Pacer: 0 means unlimited.
+func (Unlimited) Rate(time.Duration) float64 { return 0 }

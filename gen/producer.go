@@ -34,6 +34,7 @@ type Producer struct {
 	Stop <-chan struct{}
 
 	sent, acked, failed atomic.Uint64
+	bytes               atomic.Int64
 	errOnce             sync.Once
 	firstErr            error
 	lastSent            atomic.Int64 // elapsed ns at which the latest tick was handed over
@@ -55,6 +56,7 @@ type Result struct {
 	Sent        uint64
 	Acked       uint64
 	Failed      uint64
+	Bytes       int64         // record values handed over
 	LastSent    time.Duration // when the last tick was handed to the client, from Start
 	TargetRate  float64
 	Achieved    float64 // ticks/s from Start to the last hand-over
@@ -86,6 +88,7 @@ func (p *Producer) Run(ctx context.Context) (Result, error) {
 		}
 	}
 
+	unlimited := p.Pacer.Rate(0) == 0
 	start := now()
 	startNS := start.UnixNano()
 	timer := time.NewTimer(time.Hour)
@@ -115,6 +118,10 @@ loop:
 		}
 		due, _ := p.Pacer.Due(n)
 		intended := startNS + int64(due)
+		if unlimited {
+			// No schedule: the tick is meant to go now (closed loop).
+			intended = now().UnixNano()
+		}
 		p.Model.Next(n, intended, &tk)
 		key, ok := keys[tk.Symbol]
 		if !ok {
@@ -129,6 +136,7 @@ loop:
 			// see the same clock as the lake.
 			Timestamp: time.Unix(0, intended),
 		}
+		p.bytes.Add(int64(len(rec.Value)))
 		p.Client.Produce(ctx, rec, promise)
 		handed := now()
 		if p.Hooks.Sent != nil {
@@ -155,6 +163,7 @@ loop:
 		Sent:        n,
 		Acked:       p.acked.Load(),
 		Failed:      p.failed.Load(),
+		Bytes:       p.bytes.Load(),
 		LastSent:    time.Duration(p.lastSent.Load()),
 		TargetRate:  p.Pacer.Rate(0),
 		Interrupted: interrupted,

@@ -9,14 +9,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// How long to try to reach an external server before giving up: franz-go
-// and the SDK would otherwise retry for minutes.
-const (
-	kafkaConnectTimeout = 15 * time.Second
-	s3ConnectTimeout    = 15 * time.Second
-)
-
-// ping fails, within timeout, unless a broker answers a metadata request.
+// ping fails, within timeout, unless a broker answers. Without the bound
+// franz-go would keep retrying for minutes.
 func ping(ctx context.Context, brokers []string, timeout time.Duration) error {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	if err != nil {
@@ -26,7 +20,7 @@ func ping(ctx context.Context, brokers []string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := cl.Ping(ctx); err != nil {
-		return fmt.Errorf("kafka brokers %s unreachable after %v: %w", strings.Join(brokers, ","), timeout, err)
+		return fmt.Errorf("kafka brokers %s unreachable (connect timeout %v): %w", strings.Join(brokers, ","), timeout, err)
 	}
 	return nil
 }

@@ -47,11 +47,14 @@ type Config struct {
 	DataDir string
 	// Partitions is the embedded broker's default partition count.
 	Partitions int32
+	// ConnectTimeout bounds the first contact with external servers, so an
+	// unreachable one fails the run early and clearly. Default 15 s.
+	ConnectTimeout time.Duration
 }
 
 // Default returns the zero-setup embedded stack.
 func Default() Config {
-	return Config{Bucket: "tickbench", Region: "us-east-1", DataDir: filepath.Join(".tickbench", "s3"), Partitions: 6}
+	return Config{Bucket: "tickbench", Region: "us-east-1", DataDir: filepath.Join(".tickbench", "s3"), Partitions: 6, ConnectTimeout: 15 * time.Second}
 }
 
 // Kind names which servers produced a run's numbers: an embedded broker says
@@ -77,6 +80,9 @@ type Stack struct {
 // Start brings up whatever cfg leaves embedded and connects to the rest.
 // On error everything already started is stopped.
 func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = Default().ConnectTimeout
+	}
 	st := &Stack{Bucket: cfg.Bucket, Kind: Kind{Name: cfg.Name}}
 	defer func() {
 		if err != nil {
@@ -95,7 +101,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	} else {
 		st.Brokers = cfg.Brokers
 		st.Kind.Kafka = "external"
-		if err := ping(ctx, cfg.Brokers, kafkaConnectTimeout); err != nil {
+		if err := ping(ctx, cfg.Brokers, cfg.ConnectTimeout); err != nil {
 			return nil, err
 		}
 	}
@@ -179,7 +185,7 @@ func (st *Stack) connectS3(ctx context.Context, cfg Config) error {
 		st.Kind.S3 = "aws"
 	}
 	st.S3 = newClient(awsCfg, cfg.S3Endpoint)
-	hctx, cancel := context.WithTimeout(ctx, s3ConnectTimeout)
+	hctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
 	if _, err := st.S3.HeadBucket(hctx, &s3.HeadBucketInput{Bucket: &cfg.Bucket}); err != nil {
 		var nf *types.NotFound

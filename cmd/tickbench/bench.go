@@ -13,8 +13,8 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	fs := newFlagSet("bench", env.stderr)
 	fs.Var(floatValue{&cfg.Rate}, "rate", "target ticks per second, 1..10000000")
 	fs.Var(durationValue{&cfg.Duration}, "duration", "how long the generator runs, 1s..168h")
-	fs.Var(intValue{&cfg.Model.Symbols}, "symbols", "number of symbols, 1..456976")
-	fs.Uint64Var(&cfg.Model.Seed, "seed", cfg.Model.Seed, "seed of the tick model; the same seed gives the same ticks")
+	modelFlags(fs, &cfg.Model)
+	clientFlags(fs, &cfg.Client)
 	partitions := int(cfg.Partitions)
 	fs.Var(intValue{&partitions}, "partitions", "partitions of the topic when the run creates it, 1..10000")
 	fs.StringVar(&cfg.Topic, "topic", cfg.Topic, "Kafka topic")
@@ -29,6 +29,8 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	fs.Var(durationValue{&cfg.DrainTimeout}, "drain-timeout", "how long to wait for the sink to land everything after the generator stops, 1s..24h")
 	fs.StringVar(&cfg.Name, "name", cfg.Name, "name in the result file: <out>/<UTC time>-<name>.json")
 	fs.StringVar(&cfg.Out, "out", cfg.Out, "results folder")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	memProfile := fs.String("memprofile", "", "write a heap profile at the end of the generator's run to this file")
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
 	stackName := fs.String("stack", "", "embedded (in-process Kafka and S3), local (the real servers `make up` started) or external (--brokers/--s3-endpoint); default: embedded unless --brokers or --s3-endpoint is given")
 	brokers := fs.String("brokers", env.getenv("TICKBENCH_BROKERS"), "Kafka bootstrap servers, comma-separated (env TICKBENCH_BROKERS); empty starts an embedded broker")
@@ -38,6 +40,7 @@ func runBench(ctx context.Context, args []string, env environment) error {
 		cfg.Stack.Region = r
 	}
 	fs.StringVar(&cfg.Stack.Region, "region", cfg.Stack.Region, "AWS region (env AWS_REGION)")
+	fs.Var(durationValue{&cfg.Stack.ConnectTimeout}, "connect-timeout", "give up on an unreachable external broker or S3 endpoint after this long")
 	fs.StringVar(&cfg.Stack.DataDir, "data-dir", cfg.Stack.DataDir, "where the embedded S3 server keeps objects")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -58,7 +61,7 @@ func runBench(ctx context.Context, args []string, env environment) error {
 		if err != nil {
 			return err
 		}
-		local.Partitions, local.DataDir = cfg.Stack.Partitions, cfg.Stack.DataDir
+		local.Partitions, local.DataDir, local.ConnectTimeout = cfg.Stack.Partitions, cfg.Stack.DataDir, cfg.Stack.ConnectTimeout
 		cfg.Stack = local
 	default:
 		return usageError{fmt.Errorf("--stack %q: allowed embedded, local, external", *stackName)}
@@ -71,7 +74,14 @@ func runBench(ctx context.Context, args []string, env environment) error {
 		return usageError{err}
 	}
 
+	stopProfiles, err := startProfiles(*cpuProfile, *memProfile, &cfg)
+	if err != nil {
+		return err
+	}
 	res, err := bench.Run(ctx, cfg)
+	if perr := stopProfiles(); perr != nil && err == nil {
+		err = perr
+	}
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tickbench/tickbench/gen"
 )
 
 // newFlagSet returns a flag set whose parse errors name the flag, the value
@@ -104,4 +106,17 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// modelFlags registers the tick model's flags.
+func modelFlags(fs *flag.FlagSet, m *gen.ModelConfig) {
+	fs.Var(intValue{&m.Symbols}, "symbols", "number of symbols, 1..456976")
+	fs.Uint64Var(&m.Seed, "seed", m.Seed, "seed of the tick model; the same seed gives the same ticks")
+}
+
+// clientFlags registers the producer's Kafka settings.
+func clientFlags(fs *flag.FlagSet, c *gen.ClientConfig) {
+	fs.StringVar(&c.Acks, "acks", c.Acks, "producer acks: all, leader, none")
+	fs.StringVar(&c.Compression, "compression", c.Compression, "producer compression: snappy, lz4, zstd, gzip, none")
+	fs.Var(durationValue{&c.Linger}, "linger", "producer linger per partition batch, 0..1m")
 }

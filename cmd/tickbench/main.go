@@ -66,6 +66,8 @@ var commands = []struct {
 	run           func(ctx context.Context, args []string, env environment) error
 }{
 	{"bench", "produce ticks, land them in S3, verify, report latency and counts", runBench},
+	{"produce", "producer only: send ticks to a broker and report records/s and latency", runProduce},
+	{"ticks", "print the tick model's ticks as JSON lines", runTicks},
 }
 
 func run(ctx context.Context, args []string, env environment) error {

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func testEnv() (environment, *bytes.Buffer, *bytes.Buffer) {
@@ -79,5 +81,27 @@ func TestBenchEndToEnd(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(dir, "results", "*-cli.json"))
 	if len(files) != 1 {
 		t.Fatalf("result files %v, want one", files)
+	}
+}
+
+// TestBenchBrokerUnreachable: a broker that does not answer fails the run
+// within the connect timeout, with the address in the message.
+func TestBenchBrokerUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	dir := t.TempDir()
+	env, _, _ := testEnv()
+	began := time.Now()
+	err = run(context.Background(), []string{"bench", "--brokers", addr, "--connect-timeout", "2s", "--quiet",
+		"--data-dir", filepath.Join(dir, "s3"), "--out", filepath.Join(dir, "results")}, env)
+	if err == nil || !strings.Contains(err.Error(), "kafka brokers "+addr+" unreachable (connect timeout 2s)") {
+		t.Fatalf("err = %v, want the unreachable broker named", err)
+	}
+	if took := time.Since(began); took > 30*time.Second {
+		t.Fatalf("took %v to give up", took)
 	}
 }

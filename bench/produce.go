@@ -1,0 +1,105 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tickbench/tickbench/gen"
+)
+
+// ProduceConfig is a producer-only run: the generator against a broker with
+// no sink, for comparing tickbench's producer with other tools.
+type ProduceConfig struct {
+	Brokers []string
+	Topic   string
+	// Partitions of the topic when the run creates it.
+	Partitions int32
+	// Count ticks as fast as back-pressure allows when Rate is 0;
+	// otherwise Rate ticks/s for Duration.
+	Count    uint64
+	Rate     float64
+	Duration time.Duration
+	Model    gen.ModelConfig
+	Client   gen.ClientConfig
+}
+
+// ProduceResult is what a producer-only run measured.
+type ProduceResult struct {
+	Sent, Acked  uint64
+	Bytes        int64 // record values
+	Elapsed      time.Duration
+	RecordsPerS  float64
+	MBPerS       float64 // MiB of values per second
+	Publish      Latency // intended -> ack; unlimited runs have no schedule, so hand-over -> ack
+	PublishDelay Latency
+}
+
+// Produce runs the generator alone.
+func Produce(ctx context.Context, cfg ProduceConfig) (*ProduceResult, error) {
+	var pacer gen.Pacer = gen.Unlimited{Count: cfg.Count}
+	if cfg.Rate > 0 {
+		c := gen.Constant{PerSecond: cfg.Rate, Duration: cfg.Duration}
+		if err := c.Validate(); err != nil {
+			return nil, err
+		}
+		pacer = c
+	} else if cfg.Count < 1 || cfg.Count > 10_000_000_000 {
+		return nil, fmt.Errorf("count %d: allowed 1..10000000000 when the rate is unlimited", cfg.Count)
+	}
+	opts, err := cfg.Client.Options()
+	if err != nil {
+		return nil, err
+	}
+	model, err := gen.NewModel(cfg.Model)
+	if err != nil {
+		return nil, err
+	}
+	admCl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...))
+	if err != nil {
+		return nil, err
+	}
+	defer admCl.Close()
+	if _, err := ensureTopic(ctx, kadm.NewClient(admCl), cfg.Topic, cfg.Partitions); err != nil {
+		return nil, err
+	}
+	cl, err := kgo.NewClient(append(opts, kgo.SeedBrokers(cfg.Brokers...))...)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+
+	pub, delay := newHist(), newHist()
+	prod := &gen.Producer{Client: cl, Topic: cfg.Topic, Model: model, Pacer: pacer,
+		Hooks: gen.Hooks{
+			Sent:  func(intended, at int64) { delay.record(at - intended) },
+			Acked: func(intended, at int64, _ error) { pub.record(at - intended) },
+		},
+	}
+	began := time.Now()
+	res, err := prod.Run(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &ProduceResult{Sent: res.Sent, Acked: res.Acked, Bytes: res.Bytes, Elapsed: time.Since(began)}
+	out.RecordsPerS = float64(res.Acked) / out.Elapsed.Seconds()
+	out.MBPerS = float64(out.Bytes) / (1 << 20) / out.Elapsed.Seconds()
+	if out.Publish, err = pub.summary(); err != nil {
+		return nil, err
+	}
+	if out.PublishDelay, err = delay.summary(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Print writes one line in the shape of Kafka's ProducerPerformance summary.
+func (r *ProduceResult) Print(w io.Writer) {
+	ms := func(us int64) float64 { return float64(us) / 1000 }
+	fmt.Fprintf(w, "%d records sent, %.1f records/sec (%.2f MB/sec), %.2f ms avg latency, %.2f ms max latency, %.0f ms 50th, %.0f ms 95th, %.0f ms 99th, %.0f ms 99.9th.\n",
+		r.Acked, r.RecordsPerS, r.MBPerS, r.Publish.Mean/1000, ms(r.Publish.Max), ms(r.Publish.P50), ms(r.Publish.P95), ms(r.Publish.P99), ms(r.Publish.P999))
+}

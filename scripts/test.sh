@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `make test`: unit tests with the race detector, then the integration suite
+# against a real Apache Kafka broker and a real S3 server (versitygw) that
+# this script starts (installing them on first use) and stops again. A stack
+# that was already up (`make up`) is used and left running.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+echo "== unit tests (race detector on; integration tests skip here)"
+go test -race -count=1 ./...
+
+already_up=0
+if ! bash scripts/stack.sh status 2>/dev/null | grep -q "not running"; then
+  already_up=1
+fi
+echo "== starting the real local stack (Kafka jars and versitygw are fetched once into .tickbench/cache)"
+bash scripts/stack.sh up
+if [[ $already_up == 0 ]]; then
+  trap 'echo "== stopping the real local stack"; bash scripts/stack.sh down' EXIT
+fi
+
+echo "== integration tests on the real local stack"
+TICKBENCH_LOCAL_STACK=1 go test -count=1 -run 'Local' -v ./... 2>&1 | grep -vE '^=== (RUN|PAUSE|CONT)' 
