@@ -31,11 +31,16 @@ type Config struct {
 	Topic      string
 	Partitions int32
 	Stack      stack.Config
-	// Strategy names the sink's format; it also names the key prefix
-	// runs/<run id>/<strategy>/ unless Prefix is set.
-	Strategy string
-	Prefix   string
-	Policy   sink.Policy
+	// Strategies to compare over the same seeded ticks (see
+	// StrategyNames). Default jsonl.
+	Strategies []string
+	// Mode is ModeSequential (default: each strategy gets a generator run
+	// of its own, so CPU and memory are its own) or ModeParallel (one
+	// generator feeds every strategy's consumer group at once).
+	Mode string
+	// Prefix goes before every key: <Prefix>runs/<run id>/<strategy>/...
+	Prefix string
+	Policy sink.Policy
 	// Sinks is how many sink members share the consumer group. Default 1.
 	Sinks int
 	// JoinAt, if set, has one more member join the group that long after
@@ -70,13 +75,20 @@ func Default() Config {
 		Topic:        "ticks",
 		Partitions:   6,
 		Stack:        stack.Default(),
-		Strategy:     "jsonl",
+		Strategies:   []string{"jsonl"},
+		Mode:         ModeSequential,
 		Policy:       sink.DefaultConfig().Policy,
 		Sinks:        1,
 		DrainTimeout: 2 * time.Minute,
 		Out:          "results",
 	}
 }
+
+// Modes of comparing strategies.
+const (
+	ModeSequential = "sequential"
+	ModeParallel   = "parallel"
+)
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 var topicRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
@@ -93,8 +105,8 @@ func (c Config) Validate() error {
 	if _, err := c.Client.Options(); err != nil {
 		return err
 	}
-	if _, err := sink.FormatByName(c.Strategy); err != nil {
-		return fmt.Errorf("strategy: %w", err)
+	if _, err := c.strategies(); err != nil {
+		return err
 	}
 	switch {
 	case !nameRE.MatchString(c.Name):
@@ -105,6 +117,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("partitions %d: allowed 1..10000", c.Partitions)
 	case c.DrainTimeout < time.Second || c.DrainTimeout > 24*time.Hour:
 		return fmt.Errorf("drain-timeout %v: allowed 1s..24h", c.DrainTimeout)
+	case c.Mode != ModeSequential && c.Mode != ModeParallel:
+		return fmt.Errorf("mode %q: allowed %s, %s", c.Mode, ModeSequential, ModeParallel)
 	case c.Sinks < 1 || c.Sinks > 64:
 		return fmt.Errorf("sinks %d: allowed 1..64", c.Sinks)
 	case c.JoinAt < 0 || c.JoinAt > c.Duration:

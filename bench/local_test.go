@@ -87,9 +87,9 @@ func TestLocalPipeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := res.Sinks[0].Verify
-	if res.Producer.Acked != 200_000 || !v.OK || v.Landed != 200_000 || v.Duplicates != 0 {
-		t.Fatalf("acked %d, verify %+v: want 200000 landed exactly once", res.Producer.Acked, v)
+	v := res.Strategies[0].Verify
+	if res.Strategies[0].Producer.Acked != 200_000 || !v.OK || v.Landed != 200_000 || v.Duplicates != 0 {
+		t.Fatalf("acked %d, verify %+v: want 200000 landed exactly once", res.Strategies[0].Producer.Acked, v)
 	}
 	path, err := res.WriteFile(cfg.Out)
 	if err != nil {
@@ -99,7 +99,7 @@ func TestLocalPipeline(t *testing.T) {
 	if !bytes.Contains(b, []byte(`"name": "local"`)) {
 		t.Fatalf("result file does not say stack local:\n%.400s", b)
 	}
-	t.Logf("achieved %.0f/s, e2e p99 %d us, publish p99 %d us", res.Producer.AchievedRate, res.Sinks[0].EndToEnd.P99, res.Producer.Publish.P99)
+	t.Logf("achieved %.0f/s, e2e p99 %d us, publish p99 %d us", res.Strategies[0].Producer.AchievedRate, res.Strategies[0].EndToEnd.P99, res.Strategies[0].Producer.Publish.P99)
 }
 
 func TestLocalRebalance(t *testing.T) {
@@ -113,7 +113,7 @@ func TestLocalRebalance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := res.Sinks[0]
+	s := res.Strategies[0]
 	if !s.Verify.OK || s.Verify.Landed != 16_000 || s.Verify.Duplicates != 0 {
 		t.Fatalf("verify = %+v, want 16000 landed once", s.Verify)
 	}

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/tickbench/tickbench/lake"
 	"github.com/tickbench/tickbench/stack"
 )
 
@@ -25,10 +26,12 @@ type Result struct {
 	Finished time.Time  `json:"finished"`
 	Stack    stack.Kind `json:"stack"`
 	Workload Workload   `json:"workload"`
-	Producer Producer   `json:"producer"`
-	Sinks    []Sink     `json:"sinks"`
-	Machine  Machine    `json:"machine"`
-	// Verified is true when every sink landed exactly what was produced.
+	// Mode is "sequential" or "parallel" (see Config.Mode).
+	Mode       string           `json:"mode"`
+	Strategies []StrategyResult `json:"strategies"`
+	Prices     lake.Prices      `json:"prices"`
+	Machine    Machine          `json:"machine"`
+	// Verified is true when every strategy landed exactly what was produced.
 	Verified bool `json:"verified"`
 }
 
@@ -58,29 +61,42 @@ type Producer struct {
 	Publish      Latency `json:"publish"`
 }
 
-// Sink is one strategy's landing, as verified by reading it back.
-type Sink struct {
-	Strategy      string  `json:"strategy"`
-	Format        string  `json:"format"`
-	Layout        string  `json:"layout"`
-	Prefix        string  `json:"prefix"`
-	Bucket        string  `json:"bucket"`
-	FlushRecords  int     `json:"flush_records"`
-	FlushBytes    int     `json:"flush_bytes"`
-	FlushInterval string  `json:"flush_interval"`
-	Members       int     `json:"members"`   // sink members in the group at the start
-	Semantics     string  `json:"semantics"` // "exactly-once" for deterministic policies
-	Objects       int64   `json:"objects"`
-	Bytes         int64   `json:"bytes"`
-	BytesPerTick  float64 `json:"bytes_per_tick"`
-	Consumed      int64   `json:"consumed"`
+// StrategyResult is one strategy's landing, as verified by reading it back.
+type StrategyResult struct {
+	Strategy      string `json:"strategy"`
+	Format        string `json:"format"`
+	Layout        string `json:"layout"`
+	Prefix        string `json:"prefix"`
+	Bucket        string `json:"bucket"`
+	FlushRecords  int    `json:"flush_records"`
+	FlushBytes    int    `json:"flush_bytes"`
+	FlushInterval string `json:"flush_interval"`
+	Members       int    `json:"members"`   // sink members in the group at the start
+	Semantics     string `json:"semantics"` // "exactly-once" for deterministic policies
+	// Producer is the generator run that fed this strategy (in parallel
+	// mode the same for every strategy).
+	Producer     Producer `json:"producer"`
+	Objects      int64    `json:"objects"`
+	Bytes        int64    `json:"bytes"`
+	BytesPerTick float64  `json:"bytes_per_tick"`
+	Consumed     int64    `json:"consumed"`
 	// MembersConsumed is what each member consumed, in join order
 	// (replays after a rebalance count again).
 	MembersConsumed []int64 `json:"members_consumed"`
 	Invalid         int64   `json:"invalid"`
 	CommitErrors    int64   `json:"commit_errors"`
 	DrainS          float64 `json:"drain_s"` // generator end -> everything landed
-	Verify          Verify  `json:"verify"`
+	// PutRequests counts PUT/POST requests to S3 (objects, plus parts of
+	// multipart uploads), and PutCostPerDayUSD prices them for a day at
+	// the workload's rate.
+	PutRequests      int64   `json:"put_requests"`
+	PutCostPerDayUSD float64 `json:"put_cost_per_day_usd"`
+	// CPUSecondsPerMillion and PeakRSSBytes are the whole process's
+	// (generator, embedded servers and sink) while this strategy ran alone;
+	// 0 in parallel mode, where they cannot be told apart.
+	CPUSecondsPerMillion float64 `json:"cpu_s_per_million"`
+	PeakRSSBytes         int64   `json:"peak_rss_bytes"`
+	Verify               Verify  `json:"verify"`
 	// EndToEnd is intended -> the S3 PUT holding the tick acknowledged;
 	// Upload is per object, PUT start -> acknowledged.
 	EndToEnd Latency `json:"end_to_end"`
@@ -132,41 +148,81 @@ func ReadResult(path string) (*Result, error) {
 	return &r, nil
 }
 
-// PrintSummary writes the human-readable summary.
+// PrintSummary writes the human-readable summary: the run, a side-by-side
+// table of the strategies, and the latency percentiles.
 func (r *Result) PrintSummary(w io.Writer) {
-	p := r.Producer
-	held := "held"
-	if !p.RateHeld {
-		held = "NOT HELD"
-	}
-	fmt.Fprintf(w, "run        %s  stack %s (kafka=%s s3=%s)\n", r.RunID, r.Stack.Name, r.Stack.Kafka, r.Stack.S3)
+	fmt.Fprintf(w, "run        %s  stack %s (kafka=%s s3=%s)  mode %s\n", r.RunID, r.Stack.Name, r.Stack.Kafka, r.Stack.S3, r.Mode)
 	fmt.Fprintf(w, "workload   %s ticks/s for %gs, %d symbols, seed %d, topic %s (%d partitions)\n",
 		num(r.Workload.Rate), r.Workload.DurationS, r.Workload.Symbols, r.Workload.Seed, r.Workload.Topic, r.Workload.Partitions)
-	fmt.Fprintf(w, "producer   target %s/s  achieved %s/s (%s)  sent %s  acked %s  failed %d",
-		num(p.TargetRate), num(p.AchievedRate), held, num(float64(p.Sent)), num(float64(p.Acked)), p.Failed)
-	if p.Interrupted {
-		fmt.Fprint(w, "  (interrupted)")
-	}
-	fmt.Fprintln(w)
-	for _, s := range r.Sinks {
-		status := "VERIFIED"
-		if !s.Verify.OK {
-			status = "NOT VERIFIED: " + s.Verify.Problem
+	for i, s := range r.Strategies {
+		if i > 0 && r.Mode == ModeParallel {
+			break // one generator fed them all
 		}
-		fmt.Fprintf(w, "sink %-6s objects %s  bytes %s  bytes/tick %.1f  landed %s  duplicates %d  missing %d  drain %.1fs  %s\n",
-			s.Strategy, num(float64(s.Objects)), size(s.Bytes), s.BytesPerTick, num(float64(s.Verify.Landed)),
-			s.Verify.Duplicates, s.Verify.Missing, s.DrainS, status)
+		p := s.Producer
+		held := "held"
+		if !p.RateHeld {
+			held = "NOT HELD"
+		}
+		label := ""
+		if r.Mode == ModeSequential && len(r.Strategies) > 1 {
+			label = "[" + s.Strategy + "] "
+		}
+		fmt.Fprintf(w, "producer   %starget %s/s  achieved %s/s (%s)  sent %s  acked %s  failed %d", label,
+			num(p.TargetRate), num(p.AchievedRate), held, num(float64(p.Sent)), num(float64(p.Acked)), p.Failed)
+		if p.Interrupted {
+			fmt.Fprint(w, "  (interrupted)")
+		}
+		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "\n%-22s %10s %9s %9s %9s %9s %9s\n", "latency (µs)", "count", "p50", "p90", "p99", "p99.9", "max")
+
+	fmt.Fprintf(w, "\n%-15s %9s %9s %9s %9s %10s %10s %8s %10s %10s %8s %9s  %s\n", "strategy",
+		"e2e p50", "p99", "p99.9", "max", "objects", "bytes", "B/tick", "PUTs", "PUT $/day", "CPU s/M", "peak RSS", "verified")
+	for _, s := range r.Strategies {
+		status := "yes"
+		if !s.Verify.OK {
+			status = "NO: " + s.Verify.Problem
+		}
+		cpu, rss := "-", "-"
+		if s.CPUSecondsPerMillion > 0 {
+			cpu = fmt.Sprintf("%.2f", s.CPUSecondsPerMillion)
+		}
+		if s.PeakRSSBytes > 0 {
+			rss = size(s.PeakRSSBytes)
+		}
+		fmt.Fprintf(w, "%-15s %9s %9s %9s %9s %10s %10s %8.1f %10s %10s %8s %9s  %s\n", s.Strategy,
+			ms(s.EndToEnd.P50), ms(s.EndToEnd.P99), ms(s.EndToEnd.P999), ms(s.EndToEnd.Max),
+			num(float64(s.Objects)), size(s.Bytes), s.BytesPerTick, num(float64(s.PutRequests)),
+			usd(s.PutCostPerDayUSD), cpu, rss, status)
+	}
+	fmt.Fprintln(w, "(e2e = intended time -> S3 PUT acknowledged, ms; PUT $/day at this rate, "+r.Prices.Region+" prices)")
+
+	fmt.Fprintf(w, "\n%-28s %10s %9s %9s %9s %9s %9s\n", "latency (µs)", "count", "p50", "p90", "p99", "p99.9", "max")
 	row := func(name string, l Latency) {
-		fmt.Fprintf(w, "%-22s %10d %9d %9d %9d %9d %9d\n", name, l.Count, l.P50, l.P90, l.P99, l.P999, l.Max)
+		fmt.Fprintf(w, "%-28s %10d %9d %9d %9d %9d %9d\n", name, l.Count, l.P50, l.P90, l.P99, l.P999, l.Max)
 	}
-	row("publish delay", p.PublishDelay)
-	row("publish (acks=all)", p.Publish)
-	for _, s := range r.Sinks {
+	for i, s := range r.Strategies {
+		if i == 0 || r.Mode == ModeSequential {
+			suffix := ""
+			if r.Mode == ModeSequential && len(r.Strategies) > 1 {
+				suffix = " " + s.Strategy
+			}
+			row("publish delay"+suffix, s.Producer.PublishDelay)
+			row("publish (acks=all)"+suffix, s.Producer.Publish)
+		}
+	}
+	for _, s := range r.Strategies {
 		row("end-to-end "+s.Strategy, s.EndToEnd)
 		row("upload/object "+s.Strategy, s.Upload)
 	}
+}
+
+func ms(us int64) string { return fmt.Sprintf("%.1f", float64(us)/1000) }
+
+func usd(v float64) string {
+	if v >= 100 {
+		return fmt.Sprintf("$%s", num(v))
+	}
+	return fmt.Sprintf("$%.2f", v)
 }
 
 // num formats with thousands separators and no decimals past 1000.

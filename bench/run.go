@@ -13,23 +13,33 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tickbench/tickbench/gen"
+	"github.com/tickbench/tickbench/lake"
 	"github.com/tickbench/tickbench/sink"
 	"github.com/tickbench/tickbench/stack"
 )
 
-// Run starts the stack, produces the workload while the sink lands it,
-// drains, verifies by reading everything back, and returns the result
-// (also when verification fails: the result says why). Canceling ctx aborts
-// at once; closing cfg.Stop ends production early but still drains.
+// Run starts the stack, and for the configured strategies produces the
+// workload while sinks land it, drains, verifies by reading everything back,
+// and returns the result (also when verification fails: the result says
+// why). In sequential mode each strategy gets a generator run of its own
+// (same seed, same ticks); in parallel mode one generator feeds every
+// strategy's consumer group at once. Canceling ctx aborts at once; closing
+// cfg.Stop ends production early but still drains.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	strategies, err := cfg.strategies()
+	if err != nil {
 		return nil, err
 	}
 	res := &Result{
 		Schema:  SchemaVersion,
 		Name:    cfg.Name,
+		Mode:    cfg.Mode,
 		Started: time.Now().UTC(),
 		Machine: thisMachine(),
+		Prices:  lake.USEast1,
 		Workload: Workload{Rate: cfg.Rate, DurationS: cfg.Duration.Seconds(), Symbols: cfg.Model.Symbols,
 			Seed: cfg.Model.Seed, Topic: cfg.Topic, Partitions: cfg.Partitions},
 	}
@@ -59,43 +69,97 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				cfg.Topic, parts, cfg.Partitions)
 		}
 	}
-	// The group starts where the topic ends now, so earlier runs' ticks on
-	// a shared topic are never read.
-	startOffsets, err := endOffsets(ctx, adm, cfg.Topic)
+
+	r := &runner{cfg: cfg, st: st, adm: adm, runID: res.RunID, prices: res.Prices}
+	phases := [][]Strategy{strategies}
+	if cfg.Mode == ModeSequential {
+		phases = phases[:0]
+		for _, s := range strategies {
+			phases = append(phases, []Strategy{s})
+		}
+	}
+	for i, ph := range phases {
+		if len(phases) > 1 && cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, "== strategy %d of %d: %s\n", i+1, len(phases), ph[0].Name)
+		}
+		out, err := r.phase(ctx, ph)
+		if err != nil {
+			return nil, err
+		}
+		res.Strategies = append(res.Strategies, out...)
+		if ctx.Err() != nil || stopped(cfg.Stop) {
+			break // the first Ctrl-C ends the remaining phases too
+		}
+	}
+	res.Verified = len(res.Strategies) == len(strategies)
+	for _, s := range res.Strategies {
+		res.Verified = res.Verified && s.Verify.OK
+	}
+	res.Finished = time.Now().UTC()
+	return res, nil
+}
+
+func stopped(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// runner holds what every phase of a run shares.
+type runner struct {
+	cfg    Config
+	st     *stack.Stack
+	adm    *kadm.Client
+	runID  string
+	prices lake.Prices
+}
+
+// phase runs one generator feeding strategies (each its own consumer
+// group), drains them and verifies each.
+func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyResult, error) {
+	cfg := r.cfg
+	// Groups start where the topic ends now, so earlier ticks on the topic
+	// (other runs, other phases) are never read.
+	startOffsets, err := endOffsets(ctx, r.adm, cfg.Topic)
 	if err != nil {
 		return nil, err
 	}
-	group := "tickbench-" + res.RunID + "-" + cfg.Strategy
-	if err := commitStart(ctx, adm, group, cfg.Topic, startOffsets); err != nil {
-		return nil, err
-	}
-
-	format, _ := sink.FormatByName(cfg.Strategy)
-	sc := sink.DefaultConfig()
-	sc.Brokers, sc.Topic, sc.Group, sc.Format, sc.Policy = st.Brokers, cfg.Topic, group, format, cfg.Policy
-	sc.Prefix = cfg.Prefix
-	if sc.Prefix == "" {
-		sc.Prefix = "runs/" + res.RunID + "/" + cfg.Strategy + "/"
-	}
-	grp := newSinkGroup(sc, sink.S3Store{Client: st.S3, Bucket: st.Bucket})
-	if err := sc.Validate(); err != nil {
-		return nil, err
-	}
-	// Sinks live as long as Run: they keep landing after the generator stops.
 	sinkCtx, stopSinks := context.WithCancel(ctx)
 	defer stopSinks()
-	defer grp.stopAll()
-	for range cfg.Sinks {
-		if _, err := grp.join(sinkCtx); err != nil {
+	groups := make([]*sinkGroup, len(strategies))
+	names := make([]string, len(strategies))
+	for i, s := range strategies {
+		sc := sink.DefaultConfig()
+		sc.Brokers, sc.Topic, sc.Policy, sc.Layout = r.st.Brokers, cfg.Topic, s.Policy, s.Layout
+		sc.Group = "tickbench-" + r.runID + "-" + s.Name
+		if sc.Format, err = sink.FormatByName(s.Format); err != nil {
 			return nil, err
 		}
+		sc.Prefix = cfg.Prefix + "runs/" + r.runID + "/" + s.Name + "/"
+		if err := sc.Validate(); err != nil {
+			return nil, fmt.Errorf("strategy %s: %w", s.Name, err)
+		}
+		if err := commitStart(ctx, r.adm, sc.Group, cfg.Topic, startOffsets); err != nil {
+			return nil, err
+		}
+		g := newSinkGroup(sc, sink.S3Store{Client: r.st.S3, Bucket: r.st.Bucket})
+		defer g.stopAll()
+		for range cfg.Sinks {
+			if _, err := g.join(sinkCtx); err != nil {
+				return nil, err
+			}
+		}
+		if cfg.JoinAt > 0 {
+			go churn(sinkCtx, g, cfg.JoinAt, cfg.LeaveAt)
+		}
+		groups[i], names[i] = g, sc.Group
 	}
-	if cfg.JoinAt > 0 {
-		go churn(sinkCtx, grp, cfg.JoinAt, cfg.LeaveAt)
-	}
-	go st.TrimCommitted(sinkCtx, adm, cfg.Topic, []string{group}, time.Second)
+	go r.st.TrimCommitted(sinkCtx, r.adm, cfg.Topic, names, time.Second)
 
-	// Producer.
+	usage := startUsage()
 	model, err := gen.NewModel(cfg.Model)
 	if err != nil {
 		return nil, err
@@ -104,7 +168,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	prodCl, err := kgo.NewClient(append(copts, kgo.SeedBrokers(st.Brokers...))...)
+	prodCl, err := kgo.NewClient(append(copts, kgo.SeedBrokers(r.st.Brokers...))...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka producer: %w", err)
 	}
@@ -121,7 +185,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	progCtx, stopProgress := context.WithCancel(ctx)
 	pr := &progress{w: cfg.Progress, live: cfg.ProgressLive, start: time.Now(), duration: cfg.Duration, target: cfg.Rate,
-		sent: func() uint64 { return prod.Progress().Acked }, landed: grp.landed.Load}
+		sent: func() uint64 { return prod.Progress().Acked }, landed: func() int64 {
+			low := groups[0].landed.Load()
+			for _, g := range groups[1:] {
+				low = min(low, g.landed.Load())
+			}
+			return low
+		}}
 	progDone := make(chan struct{})
 	go func() { pr.run(progCtx); close(progDone) }()
 	defer func() { stopProgress(); <-progDone }()
@@ -130,64 +200,82 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
-	res.Producer = Producer{TargetRate: cfg.Rate, AchievedRate: pres.Achieved, Sent: pres.Sent, Acked: pres.Acked,
-		Failed: pres.Failed, Interrupted: pres.Interrupted}
-	res.Producer.RateHeld = !pres.Interrupted && pres.Achieved >= 0.99*cfg.Rate
 	if perr != nil {
 		return nil, perr
 	}
-
+	producer := Producer{TargetRate: cfg.Rate, AchievedRate: pres.Achieved, Sent: pres.Sent, Acked: pres.Acked,
+		Failed: pres.Failed, Interrupted: pres.Interrupted}
+	producer.RateHeld = !pres.Interrupted && pres.Achieved >= 0.99*cfg.Rate
+	if producer.PublishDelay, err = pubDelay.summary(); err != nil {
+		return nil, err
+	}
+	if producer.Publish, err = pub.summary(); err != nil {
+		return nil, err
+	}
 	if cfg.AfterProduce != nil {
 		cfg.AfterProduce()
 	}
-	// Drain: tell the sink where the input ends and wait for the group's
-	// commits to get there.
+
+	// Drain: tell every group where the input ends and wait for its commits
+	// to get there.
 	drainStart := time.Now()
-	targets, err := endOffsets(ctx, adm, cfg.Topic)
+	targets, err := endOffsets(ctx, r.adm, cfg.Topic)
 	if err != nil {
 		return nil, err
 	}
-	grp.setDrain(targets)
-	if err := waitCommitted(ctx, adm, group, cfg.Topic, targets, cfg.DrainTimeout, grp.errs); err != nil {
-		return nil, err
+	drains := make([]time.Duration, len(groups))
+	for _, g := range groups {
+		g.setDrain(targets)
 	}
-	drain := time.Since(drainStart)
-	grp.stopAll()
-	if err := grp.firstErr(); err != nil {
-		return nil, err
+	for i, g := range groups {
+		if err := waitCommitted(ctx, r.adm, names[i], cfg.Topic, targets, cfg.DrainTimeout, g.errs); err != nil {
+			return nil, fmt.Errorf("strategy %s: %w", strategies[i].Name, err)
+		}
+		drains[i] = time.Since(drainStart)
 	}
+	for _, g := range groups {
+		g.stopAll()
+		if err := g.firstErr(); err != nil {
+			return nil, err
+		}
+	}
+	used := usage.stop()
 	stopProgress()
 	<-progDone
 
-	if res.Producer.PublishDelay, err = pubDelay.summary(); err != nil {
-		return nil, err
+	out := make([]StrategyResult, len(strategies))
+	for i, s := range strategies {
+		g := groups[i]
+		stats, perMember, e2e, upload := g.totals()
+		sr := StrategyResult{
+			Strategy: s.Name, Format: g.cfg.Format.Name(), Layout: string(g.cfg.Layout), Prefix: g.cfg.Prefix, Bucket: r.st.Bucket,
+			FlushRecords: s.Policy.Records, FlushBytes: s.Policy.Bytes, FlushInterval: s.Policy.Interval.String(),
+			Members: cfg.Sinks, Semantics: "exactly-once", Producer: producer,
+			Objects: stats.Objects, Bytes: stats.Bytes, Consumed: stats.Consumed,
+			MembersConsumed: perMember, Invalid: stats.Invalid, CommitErrors: stats.CommitErrors, DrainS: drains[i].Seconds(),
+			PutRequests: stats.Objects,
+		}
+		if pres.Acked > 0 {
+			sr.BytesPerTick = float64(stats.Bytes) / float64(pres.Acked)
+			putsPerTick := float64(sr.PutRequests) / float64(pres.Acked)
+			sr.PutCostPerDayUSD = r.prices.PutCost(putsPerTick * cfg.Rate * 86400)
+			if len(strategies) == 1 {
+				sr.CPUSecondsPerMillion = used.cpu.Seconds() / float64(pres.Acked) * 1e6
+				sr.PeakRSSBytes = used.peakRSS
+			}
+		}
+		if sr.EndToEnd, err = e2e.summary(); err != nil {
+			return nil, err
+		}
+		if sr.Upload, err = upload.summary(); err != nil {
+			return nil, err
+		}
+		if sr.Verify, err = verify(ctx, r.st.S3, r.st.Bucket, g.cfg.Prefix, g.cfg.Format, pres.Acked); err != nil {
+			return nil, err
+		}
+		out[i] = sr
 	}
-	if res.Producer.Publish, err = pub.summary(); err != nil {
-		return nil, err
-	}
-	stats, perMember, e2e, upload := grp.totals()
-	s := Sink{
-		Strategy: cfg.Strategy, Format: format.Name(), Layout: string(sc.Layout), Prefix: sc.Prefix, Bucket: st.Bucket,
-		FlushRecords: sc.Policy.Records, FlushBytes: sc.Policy.Bytes, FlushInterval: sc.Policy.Interval.String(),
-		Members: cfg.Sinks, Semantics: "exactly-once", Objects: stats.Objects, Bytes: stats.Bytes, Consumed: stats.Consumed,
-		MembersConsumed: perMember, Invalid: stats.Invalid, CommitErrors: stats.CommitErrors, DrainS: drain.Seconds(),
-	}
-	if pres.Acked > 0 {
-		s.BytesPerTick = float64(stats.Bytes) / float64(pres.Acked)
-	}
-	if s.EndToEnd, err = e2e.summary(); err != nil {
-		return nil, err
-	}
-	if s.Upload, err = upload.summary(); err != nil {
-		return nil, err
-	}
-	if s.Verify, err = verifyJSONL(ctx, st.S3, st.Bucket, sc.Prefix, pres.Acked); err != nil {
-		return nil, err
-	}
-	res.Sinks = append(res.Sinks, s)
-	res.Verified = s.Verify.OK
-	res.Finished = time.Now().UTC()
-	return res, nil
+	return out, nil
 }
 
 // ensureTopic creates topic with partitions unless it exists, and returns

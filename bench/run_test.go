@@ -29,14 +29,14 @@ func TestRunEmbedded(t *testing.T) {
 		t.Fatal(err)
 	}
 	const want = 4000
-	p := res.Producer
+	p := res.Strategies[0].Producer
 	if p.Sent != want || p.Acked != want || p.Failed != 0 {
 		t.Fatalf("producer sent %d acked %d failed %d, want %d/%d/0", p.Sent, p.Acked, p.Failed, want, want)
 	}
-	if len(res.Sinks) != 1 {
-		t.Fatalf("%d sinks in the result, want 1", len(res.Sinks))
+	if len(res.Strategies) != 1 {
+		t.Fatalf("%d sinks in the result, want 1", len(res.Strategies))
 	}
-	s := res.Sinks[0]
+	s := res.Strategies[0]
 	v := s.Verify
 	if !res.Verified || !v.OK || v.Landed != want || v.Unique != want || v.Duplicates != 0 || v.Missing != 0 {
 		t.Fatalf("verify = %+v, want %d landed exactly once", v, want)
@@ -66,7 +66,7 @@ func TestRunEmbedded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := back.Sinks[0].EndToEnd.DecodeHistogram()
+	h, err := back.Strategies[0].EndToEnd.DecodeHistogram()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,11 +89,11 @@ func TestRunStopDrains(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Producer.Interrupted || res.Producer.RateHeld {
-		t.Fatalf("producer = %+v, want interrupted and not held", res.Producer)
+	if !res.Strategies[0].Producer.Interrupted || res.Strategies[0].Producer.RateHeld {
+		t.Fatalf("producer = %+v, want interrupted and not held", res.Strategies[0].Producer)
 	}
-	if res.Producer.Acked == 0 || !res.Verified || res.Sinks[0].Verify.Landed != int64(res.Producer.Acked) {
-		t.Fatalf("acked %d, verify %+v", res.Producer.Acked, res.Sinks[0].Verify)
+	if res.Strategies[0].Producer.Acked == 0 || !res.Verified || res.Strategies[0].Verify.Landed != int64(res.Strategies[0].Producer.Acked) {
+		t.Fatalf("acked %d, verify %+v", res.Strategies[0].Producer.Acked, res.Strategies[0].Verify)
 	}
 }
 
@@ -109,7 +109,8 @@ func TestConfigValidate(t *testing.T) {
 		{"short duration", func(c *Config) { c.Duration = time.Millisecond }, "duration 1ms: allowed 1s..168h"},
 		{"flush-records 0", func(c *Config) { c.Policy.Records = 0 }, "flush-records 0: allowed 1..10000000"},
 		{"no symbols", func(c *Config) { c.Model.Symbols = 0 }, "symbols 0: allowed 1..456976"},
-		{"unknown strategy", func(c *Config) { c.Strategy = "csv" }, `strategy: format "csv": allowed jsonl`},
+		{"unknown strategy", func(c *Config) { c.Strategies = []string{"csv"} }, `strategy "csv": allowed json-per-tick, jsonl`},
+		{"no strategy", func(c *Config) { c.Strategies = nil }, `strategies: none given`},
 		{"bad name", func(c *Config) { c.Name = "../x" }, `name "../x": allowed`},
 		{"bad topic", func(c *Config) { c.Topic = "a b" }, `topic "a b": allowed`},
 		{"partitions", func(c *Config) { c.Partitions = 0 }, "partitions 0: allowed 1..10000"},
@@ -143,7 +144,7 @@ func TestRunRebalance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := res.Sinks[0]
+	s := res.Strategies[0]
 	if !s.Verify.OK || s.Verify.Landed != 16000 || s.Verify.Duplicates != 0 {
 		t.Fatalf("verify = %+v, want 16000 landed once", s.Verify)
 	}

@@ -1,8 +1,6 @@
 package bench
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -11,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/tickbench/tickbench/sink"
 	"github.com/tickbench/tickbench/tick"
 )
 
@@ -24,13 +23,13 @@ type Verify struct {
 	Duplicates int64  `json:"duplicates"`
 	Missing    int64  `json:"missing"` // produced but not landed
 	Foreign    int64  `json:"foreign"` // seq outside this run
-	BadLines   int64  `json:"bad_lines"`
+	BadObjects int64  `json:"bad_objects"`
 }
 
-// verifyJSONL reads every object under prefix and checks that the ticks
-// with seq 0..produced-1 each appear exactly once. seq is unique in a run,
-// so it alone identifies a (symbol, seq) pair.
-func verifyJSONL(ctx context.Context, cl *s3.Client, bucket, prefix string, produced uint64) (Verify, error) {
+// verify reads every object under prefix back in format f and checks that
+// the ticks with seq 0..produced-1 each appear exactly once. seq is unique in
+// a run, so it alone identifies a (symbol, seq) pair.
+func verify(ctx context.Context, cl *s3.Client, bucket, prefix string, f sink.Format, produced uint64) (Verify, error) {
 	var keys []string
 	pages := s3.NewListObjectsV2Paginator(cl, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
 	for pages.HasMorePages() {
@@ -61,22 +60,17 @@ func verifyJSONL(ctx context.Context, cl *s3.Client, bucket, prefix string, prod
 			}
 			var seqs []uint64
 			var bad int64
-			sc := bufio.NewScanner(bytes.NewReader(body))
-			sc.Buffer(make([]byte, 64<<10), 1<<20)
-			var t tick.Tick
-			for sc.Scan() {
-				if err := tick.DecodeJSON(sc.Bytes(), &t); err != nil {
-					bad++
-					continue
-				}
+			if err := sink.ReadTicks(f, body, func(t *tick.Tick) error {
 				seqs = append(seqs, t.Seq)
-			}
-			if err := sc.Err(); err != nil {
-				return fmt.Errorf("scan s3://%s/%s: %w", bucket, key, err)
+				return nil
+			}); err != nil {
+				// An object that does not decode counts as bad, not fatal:
+				// the result says so and verification fails.
+				bad++
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			v.BadLines += bad
+			v.BadObjects += bad
 			for _, s := range seqs {
 				v.Landed++
 				if s >= produced {
@@ -105,8 +99,8 @@ func verifyJSONL(ctx context.Context, cl *s3.Client, bucket, prefix string, prod
 		v.Problem = fmt.Sprintf("%d duplicate ticks", v.Duplicates)
 	case v.Foreign > 0:
 		v.Problem = fmt.Sprintf("%d ticks from outside this run", v.Foreign)
-	case v.BadLines > 0:
-		v.Problem = fmt.Sprintf("%d lines are not ticks", v.BadLines)
+	case v.BadObjects > 0:
+		v.Problem = fmt.Sprintf("%d objects do not decode as %s", v.BadObjects, f.Name())
 	}
 	v.OK = v.Problem == ""
 	return v, nil

@@ -2,6 +2,9 @@ package sink
 
 import (
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/tickbench/tickbench/tick"
 )
@@ -54,13 +57,31 @@ func (e *jsonlEncoder) Finish() ([]byte, error) {
 	return out, nil
 }
 
-// Formats lists every format by name.
-var Formats = map[string]Format{"jsonl": JSONL{}}
+// JSON is one JSON tick per object, as the seed writes them (data_N.json):
+// used with one record per batch, it is the one-object-per-tick baseline.
+// Its bytes are JSON lines, so any number of ticks still reads back.
+type JSON struct{}
+
+func (JSON) Name() string        { return "json" }
+func (JSON) Ext() string         { return "json" }
+func (JSON) ContentType() string { return "application/json" }
+func (JSON) NewEncoder() Encoder { return &jsonlEncoder{} }
+
+// Formats lists every format by name: one JSON tick per object, JSON lines
+// plain or gzipped, and Parquet with snappy or zstd (NewParquet makes other
+// row-group sizes).
+var Formats = map[string]Format{
+	"json":         JSON{},
+	"jsonl":        JSONL{},
+	"jsonl.gz":     JSONLGzip{},
+	"parquet":      Parquet{},
+	"parquet-zstd": Parquet{codec: "zstd"},
+}
 
 // FormatByName returns the named format or an error listing the allowed ones.
 func FormatByName(name string) (Format, error) {
 	if f, ok := Formats[name]; ok {
 		return f, nil
 	}
-	return nil, fmt.Errorf("format %q: allowed jsonl", name)
+	return nil, fmt.Errorf("format %q: allowed %s", name, strings.Join(slices.Sorted(maps.Keys(Formats)), ", "))
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/tickbench/tickbench/bench"
 	"github.com/tickbench/tickbench/stack"
@@ -18,8 +19,9 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	partitions := int(cfg.Partitions)
 	fs.Var(intValue{&partitions}, "partitions", "partitions of the topic when the run creates it, 1..10000")
 	fs.StringVar(&cfg.Topic, "topic", cfg.Topic, "Kafka topic")
-	fs.StringVar(&cfg.Strategy, "strategy", cfg.Strategy, "sink strategy: jsonl")
-	fs.StringVar(&cfg.Prefix, "prefix", "", "S3 key prefix (default runs/<run id>/<strategy>/)")
+	strategies := fs.String("strategies", strings.Join(cfg.Strategies, ","), "strategies to compare over the same ticks, comma-separated: "+strings.Join(bench.StrategyNames(), ", "))
+	fs.StringVar(&cfg.Mode, "mode", cfg.Mode, "sequential (each strategy its own generator run, with its own CPU and memory figures) or parallel (one generator, a consumer group per strategy)")
+	fs.StringVar(&cfg.Prefix, "prefix", "", "S3 key prefix before runs/<run id>/<strategy>/")
 	fs.Var(intValue{&cfg.Policy.Records}, "flush-records", "flush a partition's batch at this many ticks, 1..10000000")
 	fs.Var(intValue{&cfg.Policy.Bytes}, "flush-bytes", "flush a batch when its object reaches this many bytes, 1024..5368709120")
 	fs.Var(durationValue{&cfg.Policy.Interval}, "flush-interval", "flush when a batch spans this much event time, 1ms..1h")
@@ -48,6 +50,7 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	cfg.Partitions = int32(min(partitions, 1<<30))
 	cfg.Stack.Partitions = cfg.Partitions
 	cfg.Stack.Brokers = splitList(*brokers)
+	cfg.Strategies = splitList(*strategies)
 	switch *stackName {
 	case "", "embedded", "external":
 		if *stackName == "embedded" && (len(cfg.Stack.Brokers) > 0 || cfg.Stack.S3Endpoint != "") {

@@ -1,0 +1,82 @@
+package bench
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/tickbench/tickbench/sink"
+)
+
+// Strategy is one way of landing ticks in S3: an object format, a flush
+// policy and a key layout. Strategies are compared over the same ticks.
+type Strategy struct {
+	Name   string
+	Format string // a sink format name
+	Policy sink.Policy
+	Layout sink.Layout
+}
+
+// strategyDefs maps each strategy name to its format, and to a fixed
+// record count where the strategy is defined by one (json-per-tick).
+var strategyDefs = map[string]struct {
+	format  string
+	records int
+}{
+	// The seed's design: every tick its own S3 object, the baseline.
+	"json-per-tick":  {format: "json", records: 1},
+	"jsonl":          {format: "jsonl"},
+	"jsonl.gz":       {format: "jsonl.gz"},
+	"parquet-snappy": {format: "parquet"},
+	"parquet-zstd":   {format: "parquet-zstd"},
+}
+
+// StrategyNames lists the known strategies, sorted.
+func StrategyNames() []string {
+	var names []string
+	for n := range strategyDefs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// DefaultMatrix is the comparison `make bench-matrix` runs.
+var DefaultMatrix = []string{"json-per-tick", "jsonl", "jsonl.gz", "parquet-snappy", "parquet-zstd"}
+
+// NewStrategy returns the named strategy with policy p (unless the strategy
+// fixes its own) and the default layout.
+func NewStrategy(name string, p sink.Policy) (Strategy, error) {
+	def, ok := strategyDefs[name]
+	if !ok {
+		return Strategy{}, fmt.Errorf("strategy %q: allowed %s", name, strings.Join(StrategyNames(), ", "))
+	}
+	if _, err := sink.FormatByName(def.format); err != nil {
+		return Strategy{}, fmt.Errorf("strategy %q: %w", name, err)
+	}
+	if def.records > 0 {
+		p.Records = def.records
+	}
+	return Strategy{Name: name, Format: def.format, Policy: p, Layout: sink.LayoutHourly}, nil
+}
+
+// strategies resolves cfg.Strategies, rejecting unknown names and repeats.
+func (c Config) strategies() ([]Strategy, error) {
+	if len(c.Strategies) == 0 {
+		return nil, fmt.Errorf("strategies: none given; allowed %s", strings.Join(StrategyNames(), ", "))
+	}
+	seen := map[string]bool{}
+	var out []Strategy
+	for _, name := range c.Strategies {
+		if seen[name] {
+			return nil, fmt.Errorf("strategy %q: given twice", name)
+		}
+		seen[name] = true
+		s, err := NewStrategy(name, c.Policy)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
