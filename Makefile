@@ -7,7 +7,7 @@ DURATION ?= 30s
 ARGS     ?=
 BIN      := bin/tickbench
 
-.PHONY: all build bench test vet fmt-check bench-go up down status clean compare-producer
+.PHONY: all build bench bench-matrix test vet fmt-check bench-go up down status clean compare-producer
 
 all: build
 
@@ -19,6 +19,11 @@ build:
 STACK    ?= embedded
 bench: build
 	./$(BIN) bench --stack $(STACK) --rate $(RATE) --duration $(DURATION) $(ARGS)
+
+## bench-matrix: every strategy over the same seeded ticks, side by side
+MATRIX   ?= all
+bench-matrix: build
+	./$(BIN) bench --stack $(STACK) --rate $(RATE) --duration $(DURATION) --strategies $(MATRIX) --name matrix $(ARGS)
 
 ## test: formatting, vet, unit tests (race detector on), then the integration
 ## suite on a real Kafka + S3 that scripts/test.sh starts and stops

@@ -41,9 +41,6 @@ func StrategyNames() []string {
 	return names
 }
 
-// DefaultMatrix is the comparison `make bench-matrix` runs.
-var DefaultMatrix = []string{"json-per-tick", "jsonl", "jsonl.gz", "parquet-snappy", "parquet-zstd"}
-
 // NewStrategy returns the named strategy with policy p (unless the strategy
 // fixes its own) and the default layout.
 func NewStrategy(name string, p sink.Policy) (Strategy, error) {
@@ -60,8 +57,12 @@ func NewStrategy(name string, p sink.Policy) (Strategy, error) {
 	return Strategy{Name: name, Format: def.format, Policy: p, Layout: sink.LayoutHourly}, nil
 }
 
-// strategies resolves cfg.Strategies, rejecting unknown names and repeats.
+// strategies resolves cfg.Strategies ("all" is every strategy), rejecting
+// unknown names and repeats.
 func (c Config) strategies() ([]Strategy, error) {
+	if len(c.Strategies) == 1 && c.Strategies[0] == "all" {
+		c.Strategies = StrategyNames()
+	}
 	if len(c.Strategies) == 0 {
 		return nil, fmt.Errorf("strategies: none given; allowed %s", strings.Join(StrategyNames(), ", "))
 	}

@@ -19,7 +19,7 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	partitions := int(cfg.Partitions)
 	fs.Var(intValue{&partitions}, "partitions", "partitions of the topic when the run creates it, 1..10000")
 	fs.StringVar(&cfg.Topic, "topic", cfg.Topic, "Kafka topic")
-	strategies := fs.String("strategies", strings.Join(cfg.Strategies, ","), "strategies to compare over the same ticks, comma-separated: "+strings.Join(bench.StrategyNames(), ", "))
+	strategies := fs.String("strategies", strings.Join(cfg.Strategies, ","), "strategies to compare over the same ticks, comma-separated, or all: "+strings.Join(bench.StrategyNames(), ", "))
 	fs.StringVar(&cfg.Mode, "mode", cfg.Mode, "sequential (each strategy its own generator run, with its own CPU and memory figures) or parallel (one generator, a consumer group per strategy)")
 	fs.StringVar(&cfg.Prefix, "prefix", "", "S3 key prefix before runs/<run id>/<strategy>/")
 	fs.Var(intValue{&cfg.Policy.Records}, "flush-records", "flush a partition's batch at this many ticks, 1..10000000")
