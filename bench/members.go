@@ -113,6 +113,7 @@ func (g *sinkGroup) totals() (s sink.Stats, perMember []int64, e2e, upload *hist
 		s.Objects += ms.Objects
 		s.Bytes += ms.Bytes
 		s.CommitErrors += ms.CommitErrors
+		s.Existed += ms.Existed
 		e2es, ups = append(e2es, m.e2e), append(ups, m.upload)
 	}
 	return s, perMember, mergeHists(e2es...), mergeHists(ups...)

@@ -85,6 +85,9 @@ type StrategyResult struct {
 	MembersConsumed []int64 `json:"members_consumed"`
 	Invalid         int64   `json:"invalid"`
 	CommitErrors    int64   `json:"commit_errors"`
+	// ExistingObjects were already in S3 when uploaded (If-None-Match: 412):
+	// rewrites of batches whose commit was lost.
+	ExistingObjects int64   `json:"existing_objects"`
 	DrainS          float64 `json:"drain_s"` // generator end -> everything landed
 	// PutRequests counts PUT/POST requests to S3 (objects, plus parts of
 	// multipart uploads), and PutCostPerDayUSD prices them for a day at

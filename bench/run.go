@@ -252,7 +252,7 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 			FlushRecords: s.Policy.Records, FlushBytes: s.Policy.Bytes, FlushInterval: s.Policy.Interval.String(),
 			Members: cfg.Sinks, Semantics: "exactly-once", Producer: producer,
 			Objects: stats.Objects, Bytes: stats.Bytes, Consumed: stats.Consumed,
-			MembersConsumed: perMember, Invalid: stats.Invalid, CommitErrors: stats.CommitErrors, DrainS: drains[i].Seconds(),
+			MembersConsumed: perMember, Invalid: stats.Invalid, CommitErrors: stats.CommitErrors, ExistingObjects: stats.Existed, DrainS: drains[i].Seconds(),
 			PutRequests: stats.Objects,
 		}
 		if pres.Acked > 0 {

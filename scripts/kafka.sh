@@ -127,6 +127,8 @@ share.coordinator.state.topic.num.partitions=6
 
 # Tests want groups to start at once and topics to exist only when created.
 group.initial.rebalance.delay.ms=0
+# Lets tests use short sessions, so a SIGKILLed sink's partitions move on quickly.
+group.min.session.timeout.ms=1000
 num.partitions=6
 auto.create.topics.enable=false
 EOF

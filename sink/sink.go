@@ -34,6 +34,10 @@ type Config struct {
 	// FetchMaxBytes bounds one fetch response, and so the consumer's
 	// memory. Default 4 MiB.
 	FetchMaxBytes int32
+	// SessionTimeout is how long the group waits for a silent member (one
+	// that crashed) before giving its partitions to others. Default 45 s,
+	// Kafka's; brokers allow 6 s and up by default.
+	SessionTimeout time.Duration
 	// ClientOpts are extra franz-go options (TLS, SASL, logging).
 	ClientOpts []kgo.Opt
 }
@@ -42,11 +46,12 @@ type Config struct {
 // Prefix are left for the caller.
 func DefaultConfig() Config {
 	return Config{
-		Format:        JSONL{},
-		Layout:        LayoutHourly,
-		Policy:        Policy{Records: 10_000, Bytes: 64 << 20, Interval: time.Minute},
-		Uploaders:     8,
-		FetchMaxBytes: 4 << 20,
+		Format:         JSONL{},
+		Layout:         LayoutHourly,
+		Policy:         Policy{Records: 10_000, Bytes: 64 << 20, Interval: time.Minute},
+		Uploaders:      8,
+		FetchMaxBytes:  4 << 20,
+		SessionTimeout: 45 * time.Second,
 	}
 }
 
@@ -75,6 +80,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("flush-interval %v: allowed 1ms..1h of event time", c.Policy.Interval)
 	case c.Uploaders < 1 || c.Uploaders > 256:
 		return fmt.Errorf("uploaders %d: allowed 1..256", c.Uploaders)
+	case c.SessionTimeout < time.Second || c.SessionTimeout > time.Hour:
+		return fmt.Errorf("session-timeout %v: allowed 1s..1h (brokers often require 6s..30m)", c.SessionTimeout)
 	case c.FetchMaxBytes < 64<<10 || c.FetchMaxBytes > 256<<20:
 		return fmt.Errorf("fetch-max-bytes %d: allowed 65536..268435456", c.FetchMaxBytes)
 	}
@@ -111,6 +118,7 @@ type Sink struct {
 	drain   map[int32]int64 // set by Drain: flush a partition once it reaches its target
 
 	consumed, invalid, objects, bytes atomic.Int64
+	existed                           atomic.Int64
 	commitErrors                      atomic.Int64
 }
 
@@ -128,10 +136,15 @@ func New(cfg Config, store Store, observer Observer) (*Sink, error) {
 // Stats are the sink's counters so far; safe to read at any time.
 type Stats struct {
 	Consumed, Invalid, Objects, Bytes, CommitErrors int64
+	// Existed counts uploads whose key was already written (If-None-Match
+	// answered 412): replays after a crash or a lost commit.
+	Existed int64
 }
 
+// Stats returns the counters so far.
 func (s *Sink) Stats() Stats {
-	return Stats{s.consumed.Load(), s.invalid.Load(), s.objects.Load(), s.bytes.Load(), s.commitErrors.Load()}
+	return Stats{Consumed: s.consumed.Load(), Invalid: s.invalid.Load(), Objects: s.objects.Load(),
+		Bytes: s.bytes.Load(), CommitErrors: s.commitErrors.Load(), Existed: s.existed.Load()}
 }
 
 // Drain tells the sink where the input ends: once a partition's position
@@ -160,6 +173,8 @@ func (s *Sink) Run(ctx context.Context) error {
 		kgo.FetchMaxBytes(s.cfg.FetchMaxBytes),
 		kgo.FetchMaxPartitionBytes(min(s.cfg.FetchMaxBytes, 1<<20)),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.SessionTimeout(s.cfg.SessionTimeout),
+		kgo.HeartbeatInterval(min(3*time.Second, s.cfg.SessionTimeout/3)),
 	}, s.cfg.ClientOpts...)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
@@ -351,8 +366,15 @@ func (s *Sink) upload(ctx context.Context, b *batch) (Landed, error) {
 	}
 	key := ObjectKey(s.cfg.Prefix, s.cfg.Layout, time.Unix(0, b.first), s.cfg.Topic, b.partition, b.start, s.cfg.Format.Ext())
 	began := time.Now()
-	if err := s.store.Put(ctx, key, body, s.cfg.Format.ContentType()); err != nil {
+	// Boundaries are deterministic, so an existing key holds exactly these
+	// bytes, written by an attempt that crashed before its commit: keep it.
+	err = s.store.Put(ctx, key, body, s.cfg.Format.ContentType(), true)
+	existed := errors.Is(err, ErrExists)
+	if err != nil && !existed {
 		return Landed{}, err
+	}
+	if existed {
+		s.existed.Add(1)
 	}
 	acked := time.Now()
 	return Landed{

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/tickbench/tickbench/bench"
-	"github.com/tickbench/tickbench/stack"
 )
 
 func runBench(ctx context.Context, args []string, env environment) error {
@@ -22,9 +21,7 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	strategies := fs.String("strategies", strings.Join(cfg.Strategies, ","), "strategies to compare over the same ticks, comma-separated, or all: "+strings.Join(bench.StrategyNames(), ", "))
 	fs.StringVar(&cfg.Mode, "mode", cfg.Mode, "sequential (each strategy its own generator run, with its own CPU and memory figures) or parallel (one generator, a consumer group per strategy)")
 	fs.StringVar(&cfg.Prefix, "prefix", "", "S3 key prefix before runs/<run id>/<strategy>/")
-	fs.Var(intValue{&cfg.Policy.Records}, "flush-records", "flush a partition's batch at this many ticks, 1..10000000")
-	fs.Var(intValue{&cfg.Policy.Bytes}, "flush-bytes", "flush a batch when its object reaches this many bytes, 1024..5368709120")
-	fs.Var(durationValue{&cfg.Policy.Interval}, "flush-interval", "flush when a batch spans this much event time, 1ms..1h")
+	policyFlags(fs, &cfg.Policy)
 	fs.Var(intValue{&cfg.Sinks}, "sinks", "sink members sharing the consumer group, 1..64")
 	fs.Var(durationValue{&cfg.JoinAt}, "join-at", "one more sink member joins the group this long after the start (0: none)")
 	fs.Var(durationValue{&cfg.LeaveAt}, "leave-at", "the member of --join-at leaves the group this long after the start (0: stays)")
@@ -34,40 +31,16 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	memProfile := fs.String("memprofile", "", "write a heap profile at the end of the generator's run to this file")
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
-	stackName := fs.String("stack", "", "embedded (in-process Kafka and S3), local (the real servers `make up` started) or external (--brokers/--s3-endpoint); default: embedded unless --brokers or --s3-endpoint is given")
-	brokers := fs.String("brokers", env.getenv("TICKBENCH_BROKERS"), "Kafka bootstrap servers, comma-separated (env TICKBENCH_BROKERS); empty starts an embedded broker")
-	fs.StringVar(&cfg.Stack.S3Endpoint, "s3-endpoint", env.getenv("AWS_ENDPOINT_URL_S3"), "S3 API endpoint (env AWS_ENDPOINT_URL_S3); empty starts an embedded S3 server")
-	fs.StringVar(&cfg.Stack.Bucket, "bucket", cfg.Stack.Bucket, "S3 bucket")
-	if r := env.getenv("AWS_REGION"); r != "" {
-		cfg.Stack.Region = r
-	}
-	fs.StringVar(&cfg.Stack.Region, "region", cfg.Stack.Region, "AWS region (env AWS_REGION)")
-	fs.Var(durationValue{&cfg.Stack.ConnectTimeout}, "connect-timeout", "give up on an unreachable external broker or S3 endpoint after this long")
+	stackName, brokers := stackFlags(fs, &cfg.Stack, env)
 	fs.StringVar(&cfg.Stack.DataDir, "data-dir", cfg.Stack.DataDir, "where the embedded S3 server keeps objects")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg.Partitions = int32(min(partitions, 1<<30))
 	cfg.Stack.Partitions = cfg.Partitions
-	cfg.Stack.Brokers = splitList(*brokers)
 	cfg.Strategies = splitList(*strategies)
-	switch *stackName {
-	case "", "embedded", "external":
-		if *stackName == "embedded" && (len(cfg.Stack.Brokers) > 0 || cfg.Stack.S3Endpoint != "") {
-			return usageError{fmt.Errorf("--stack embedded: conflicts with --brokers %q / --s3-endpoint %q (or their env vars)", *brokers, cfg.Stack.S3Endpoint)}
-		}
-		if *stackName == "external" && len(cfg.Stack.Brokers) == 0 {
-			return usageError{fmt.Errorf("--stack external: needs --brokers (or TICKBENCH_BROKERS)")}
-		}
-	case "local":
-		local, err := stack.Local(stack.LocalStateDir)
-		if err != nil {
-			return err
-		}
-		local.Partitions, local.DataDir, local.ConnectTimeout = cfg.Stack.Partitions, cfg.Stack.DataDir, cfg.Stack.ConnectTimeout
-		cfg.Stack = local
-	default:
-		return usageError{fmt.Errorf("--stack %q: allowed embedded, local, external", *stackName)}
+	if err := resolveStack(*stackName, *brokers, &cfg.Stack, false); err != nil {
+		return err
 	}
 	if !*quiet {
 		cfg.Progress, cfg.ProgressLive = env.stderr, env.stderrIsTerminal

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/tickbench/tickbench/gen"
+	"github.com/tickbench/tickbench/sink"
+	"github.com/tickbench/tickbench/stack"
 )
 
 // newFlagSet returns a flag set whose parse errors name the flag, the value
@@ -119,4 +121,51 @@ func clientFlags(fs *flag.FlagSet, c *gen.ClientConfig) {
 	fs.StringVar(&c.Acks, "acks", c.Acks, "producer acks: all, leader, none")
 	fs.StringVar(&c.Compression, "compression", c.Compression, "producer compression: snappy, lz4, zstd, gzip, none")
 	fs.Var(durationValue{&c.Linger}, "linger", "producer linger per partition batch, 0..1m")
+}
+
+// policyFlags registers the sink's flush policy.
+func policyFlags(fs *flag.FlagSet, p *sink.Policy) {
+	fs.Var(intValue{&p.Records}, "flush-records", "flush a partition's batch at this many ticks, 1..10000000")
+	fs.Var(intValue{&p.Bytes}, "flush-bytes", "flush a batch when its object reaches this many bytes, 1024..5368709120")
+	fs.Var(durationValue{&p.Interval}, "flush-interval", "flush when a batch spans this much event time, 1ms..1h")
+}
+
+// stackFlags registers where a command's Kafka and S3 are; resolveStack
+// applies them after parsing.
+func stackFlags(fs *flag.FlagSet, sc *stack.Config, env environment) (stackName, brokers *string) {
+	stackName = fs.String("stack", "", "embedded (in-process Kafka and S3), local (the real servers `make up` started) or external (--brokers/--s3-endpoint); default: embedded unless --brokers or --s3-endpoint is given")
+	brokers = fs.String("brokers", env.getenv("TICKBENCH_BROKERS"), "Kafka bootstrap servers, comma-separated (env TICKBENCH_BROKERS); empty starts an embedded broker")
+	fs.StringVar(&sc.S3Endpoint, "s3-endpoint", env.getenv("AWS_ENDPOINT_URL_S3"), "S3 API endpoint (env AWS_ENDPOINT_URL_S3); empty starts an embedded S3 server")
+	fs.StringVar(&sc.Bucket, "bucket", sc.Bucket, "S3 bucket")
+	if r := env.getenv("AWS_REGION"); r != "" {
+		sc.Region = r
+	}
+	fs.StringVar(&sc.Region, "region", sc.Region, "AWS region (env AWS_REGION)")
+	fs.Var(durationValue{&sc.ConnectTimeout}, "connect-timeout", "give up on an unreachable external broker or S3 endpoint after this long")
+	return stackName, brokers
+}
+
+// resolveStack turns --stack and --brokers into sc. needBroker rejects the
+// embedded broker (a sink on its own would consume an empty one).
+func resolveStack(name, brokers string, sc *stack.Config, needBroker bool) error {
+	sc.Brokers = splitList(brokers)
+	switch name {
+	case "", "embedded", "external":
+		if name == "embedded" && (len(sc.Brokers) > 0 || sc.S3Endpoint != "") {
+			return usageError{fmt.Errorf("--stack embedded: conflicts with --brokers %q / --s3-endpoint %q (or their env vars)", brokers, sc.S3Endpoint)}
+		}
+		if (name == "external" || needBroker) && len(sc.Brokers) == 0 {
+			return usageError{fmt.Errorf("--brokers: none given (or TICKBENCH_BROKERS, or --stack local)")}
+		}
+	case "local":
+		local, err := stack.Local(stack.LocalStateDir)
+		if err != nil {
+			return err
+		}
+		local.Partitions, local.DataDir, local.ConnectTimeout = sc.Partitions, sc.DataDir, sc.ConnectTimeout
+		*sc = local
+	default:
+		return usageError{fmt.Errorf("--stack %q: allowed embedded, local, external", name)}
+	}
+	return nil
 }

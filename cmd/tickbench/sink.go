@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tickbench/tickbench/bench"
+	"github.com/tickbench/tickbench/sink"
+	"github.com/tickbench/tickbench/stack"
+)
+
+func runSink(ctx context.Context, args []string, env environment) error {
+	cfg := bench.SinkConfig{Stack: stack.Default(), Topic: "ticks", Strategy: "jsonl", Policy: sink.DefaultConfig().Policy}
+	fs := newFlagSet("sink", env.stderr)
+	fs.StringVar(&cfg.Topic, "topic", cfg.Topic, "Kafka topic to land")
+	fs.StringVar(&cfg.Group, "group", "", "consumer group (required); sinks sharing it share the partitions")
+	fs.StringVar(&cfg.Prefix, "prefix", "", "S3 key prefix (required), e.g. lake/ticks/")
+	fs.StringVar(&cfg.Strategy, "strategy", cfg.Strategy, "how to land: one of the bench strategies")
+	policyFlags(fs, &cfg.Policy)
+	fs.Var(durationValue{&cfg.SessionTimeout}, "session-timeout", "how long the group waits for a crashed member before reassigning its partitions (default 45s)")
+	fs.BoolVar(&cfg.UntilCaughtUp, "until-caught-up", false, "exit once the group has landed everything the topic held at start")
+	fs.Var(durationValue{&cfg.Timeout}, "timeout", "bound for --until-caught-up (default 5m)")
+	stackName, brokers := stackFlags(fs, &cfg.Stack, env)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if cfg.Group == "" || cfg.Prefix == "" {
+		return usageError{fmt.Errorf("--group and --prefix are required")}
+	}
+	if err := resolveStack(*stackName, *brokers, &cfg.Stack, true); err != nil {
+		return err
+	}
+	stats, err := bench.RunSink(ctx, cfg)
+	fmt.Fprintf(env.stdout, "consumed %d  objects %d  bytes %d  existing %d  invalid %d  commit errors %d\n",
+		stats.Consumed, stats.Objects, stats.Bytes, stats.Existed, stats.Invalid, stats.CommitErrors)
+	return err
+}
