@@ -38,6 +38,8 @@ type Config struct {
 	// of its own, so CPU and memory are its own) or ModeParallel (one
 	// generator feeds every strategy's consumer group at once).
 	Mode string
+	// Layout partitions keys (sink.Layouts). Default dt-hour.
+	Layout sink.Layout
 	// Prefix goes before every key: <Prefix>runs/<run id>/<strategy>/...
 	Prefix string
 	Policy sink.Policy
@@ -77,6 +79,7 @@ func Default() Config {
 		Stack:        stack.Default(),
 		Strategies:   []string{"jsonl"},
 		Mode:         ModeSequential,
+		Layout:       sink.LayoutHourly,
 		Policy:       sink.DefaultConfig().Policy,
 		Sinks:        1,
 		DrainTimeout: 2 * time.Minute,
@@ -129,6 +132,6 @@ func (c Config) Validate() error {
 		return errors.New("out: empty")
 	}
 	sc := sink.DefaultConfig()
-	sc.Brokers, sc.Topic, sc.Group, sc.Policy = []string{"-"}, c.Topic, "-", c.Policy
+	sc.Brokers, sc.Topic, sc.Group, sc.Policy, sc.Layout = []string{"-"}, c.Topic, "-", c.Policy, c.Layout
 	return sc.Validate()
 }

@@ -22,6 +22,7 @@ type SinkConfig struct {
 	Prefix   string
 	Strategy string
 	Policy   sink.Policy
+	Layout   sink.Layout
 	// SessionTimeout of the group member; 0 keeps the sink's default.
 	SessionTimeout time.Duration
 	// UntilCaughtUp makes the sink exit once the group's commits reach the
@@ -35,7 +36,7 @@ type SinkConfig struct {
 // RunSink consumes until ctx ends (or, with UntilCaughtUp, until caught
 // up) and returns the sink's counters.
 func RunSink(ctx context.Context, cfg SinkConfig) (sink.Stats, error) {
-	s, err := NewStrategy(cfg.Strategy, cfg.Policy)
+	s, err := NewStrategy(cfg.Strategy, cfg.Policy, cfg.Layout)
 	if err != nil {
 		return sink.Stats{}, err
 	}

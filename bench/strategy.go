@@ -42,8 +42,8 @@ func StrategyNames() []string {
 }
 
 // NewStrategy returns the named strategy with policy p (unless the strategy
-// fixes its own) and the default layout.
-func NewStrategy(name string, p sink.Policy) (Strategy, error) {
+// fixes its own) and layout l.
+func NewStrategy(name string, p sink.Policy, l sink.Layout) (Strategy, error) {
 	def, ok := strategyDefs[name]
 	if !ok {
 		return Strategy{}, fmt.Errorf("strategy %q: allowed %s", name, strings.Join(StrategyNames(), ", "))
@@ -54,7 +54,7 @@ func NewStrategy(name string, p sink.Policy) (Strategy, error) {
 	if def.records > 0 {
 		p.Records = def.records
 	}
-	return Strategy{Name: name, Format: def.format, Policy: p, Layout: sink.LayoutHourly}, nil
+	return Strategy{Name: name, Format: def.format, Policy: p, Layout: l}, nil
 }
 
 // strategies resolves cfg.Strategies ("all" is every strategy), rejecting
@@ -73,7 +73,7 @@ func (c Config) strategies() ([]Strategy, error) {
 			return nil, fmt.Errorf("strategy %q: given twice", name)
 		}
 		seen[name] = true
-		s, err := NewStrategy(name, c.Policy)
+		s, err := NewStrategy(name, c.Policy, c.Layout)
 		if err != nil {
 			return nil, err
 		}

@@ -10,51 +10,75 @@ import (
 // of the records alone, so a replay cuts exactly the same batches.
 type Policy struct {
 	Records  int           // flush at this many ticks
-	Bytes    int           // flush when the encoded object reaches this size
+	Bytes    int           // flush when the batch's encoded objects reach this size
 	Interval time.Duration // a tick this much later (event time) than the batch's first starts a new batch
 }
 
-// batch is the open object of one Kafka partition.
+// batch is the open batch of one Kafka partition: the records from start
+// to next, landing as one object per layout folder (one, unless the layout
+// splits by symbol). It is committed only when all its objects landed.
 type batch struct {
 	partition int32
 	start     int64 // offset of the first record
 	next      int64 // offset after the last record
 	epoch     int32 // leader epoch of the last record, for the commit
 	first     int64 // event time of the first tick, ns
-	hour      int64 // UTC hour since the epoch: an object never spans two
 	count     int
 	invalid   int
-	intended  []int64
-	enc       Encoder
+	objects   map[string]*object // by layout folder
+	order     []string           // folders in order of first appearance
+	size      int                // encoded bytes of all objects
 }
 
-func newBatch(partition int32, start int64, enc Encoder) *batch {
-	return &batch{partition: partition, start: start, next: start, enc: enc}
+// object is one S3 object of a batch.
+type object struct {
+	dir      string
+	start    int64 // offset of its first record: the key
+	count    int
+	intended []int64
+	enc      Encoder
+}
+
+func newBatch(partition int32, start int64) *batch {
+	return &batch{partition: partition, start: start, next: start, objects: map[string]*object{}}
 }
 
 // fits reports whether t may join the batch without crossing an event-time
-// boundary: the interval, or the hour (an object lives in one dt=/hour=
-// folder).
-func (b *batch) fits(p Policy, t *tick.Tick) bool {
+// boundary: the interval, or the layout's period (an object lives in one
+// dt= folder).
+func (b *batch) fits(p Policy, l Layout, t *tick.Tick) bool {
 	if b.count == 0 {
 		return true
 	}
 	if p.Interval > 0 && t.Intended-b.first >= int64(p.Interval) {
 		return false
 	}
-	return hourOf(t.Intended) == b.hour
+	return periodOf(t.Intended, l.period()) == periodOf(b.first, l.period())
 }
 
-func (b *batch) add(t *tick.Tick, offset int64, epoch int32) error {
-	if b.count == 0 {
-		b.first = t.Intended
-		b.hour = hourOf(t.Intended)
+func (b *batch) add(f Format, l Layout, t *tick.Tick, offset int64, epoch int32) error {
+	dir := l.Dir(t)
+	o := b.objects[dir]
+	if o == nil {
+		o = &object{dir: dir, start: offset, enc: f.NewEncoder()}
+		b.objects[dir] = o
+		b.order = append(b.order, dir)
 	}
-	if err := b.enc.Append(t); err != nil {
+	before := o.enc.Len()
+	if err := o.enc.Append(t); err != nil {
+		if o.count == 0 {
+			delete(b.objects, dir)
+			b.order = b.order[:len(b.order)-1]
+		}
 		return err
 	}
+	if b.count == 0 {
+		b.first = t.Intended
+	}
+	b.size += o.enc.Len() - before
+	o.count++
+	o.intended = append(o.intended, t.Intended)
 	b.count++
-	b.intended = append(b.intended, t.Intended)
 	b.next = offset + 1
 	b.epoch = epoch
 	return nil
@@ -69,17 +93,20 @@ func (b *batch) skip(offset int64, epoch int32) {
 }
 
 func (b *batch) full(p Policy) bool {
-	return (p.Records > 0 && b.count >= p.Records) || (p.Bytes > 0 && b.enc.Len() >= p.Bytes)
+	return (p.Records > 0 && b.count >= p.Records) || (p.Bytes > 0 && b.size >= p.Bytes)
 }
 
 func (b *batch) empty() bool { return b.next == b.start }
 
-// hourOf is the UTC hour of a ns Unix time; Unix time has no leap seconds,
-// so integer division is exact.
-func hourOf(ns int64) int64 {
-	const hour = int64(time.Hour)
-	if ns < 0 {
-		return (ns - hour + 1) / hour
+// periodOf numbers the period of a ns Unix time (0 when there is none).
+// Unix time has no leap seconds, so integer division is exact.
+func periodOf(ns int64, period time.Duration) int64 {
+	if period <= 0 {
+		return 0
 	}
-	return ns / hour
+	p := int64(period)
+	if ns < 0 {
+		return (ns - p + 1) / p
+	}
+	return ns / p
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,6 +73,8 @@ func (c Config) Validate() error {
 		return errors.New("group: empty")
 	case c.Format == nil:
 		return errors.New("format: none given")
+	case !slices.Contains(Layouts, c.Layout):
+		return fmt.Errorf("layout %q: allowed none, dt-hour, dt-symbol", c.Layout)
 	case c.Policy.Records < 1 || c.Policy.Records > MaxFlushRecords:
 		return fmt.Errorf("flush-records %d: allowed 1..%d", c.Policy.Records, MaxFlushRecords)
 	case c.Policy.Bytes < 1024 || c.Policy.Bytes > MaxFlushBytes:
@@ -94,7 +97,6 @@ type Landed struct {
 	Partition   int32
 	StartOffset int64
 	Ticks       int
-	Invalid     int // records in the offset range that were not ticks
 	Bytes       int
 	Acked       time.Time
 	// Intended holds each tick's intended time (ns); it is only valid
@@ -229,7 +231,7 @@ func (s *Sink) addRecord(r *kgo.Record, ready []*batch) []*batch {
 	s.consumed.Add(1)
 	b := s.batches[r.Partition]
 	if b == nil {
-		b = newBatch(r.Partition, r.Offset, s.cfg.Format.NewEncoder())
+		b = newBatch(r.Partition, r.Offset)
 		s.batches[r.Partition] = b
 	}
 	var t tick.Tick
@@ -238,12 +240,12 @@ func (s *Sink) addRecord(r *kgo.Record, ready []*batch) []*batch {
 		b.skip(r.Offset, r.LeaderEpoch)
 		return ready
 	}
-	if !b.fits(s.cfg.Policy, &t) {
+	if !b.fits(s.cfg.Policy, s.cfg.Layout, &t) {
 		ready = append(ready, b)
-		b = newBatch(r.Partition, r.Offset, s.cfg.Format.NewEncoder())
+		b = newBatch(r.Partition, r.Offset)
 		s.batches[r.Partition] = b
 	}
-	if err := b.add(&t, r.Offset, r.LeaderEpoch); err != nil {
+	if err := b.add(s.cfg.Format, s.cfg.Layout, &t, r.Offset, r.LeaderEpoch); err != nil {
 		// Encoders fail only on ticks they cannot represent; count it like
 		// an invalid record rather than stop the pipeline.
 		s.invalid.Add(1)
@@ -282,47 +284,61 @@ func (s *Sink) forget(_ context.Context, _ *kgo.Client, lost map[string][]int32)
 	}
 }
 
-// flush uploads ready batches (up to Uploaders at once), then commits, per
-// partition, the offset after the last batch whose upload and every earlier
-// one succeeded.
+// flush uploads the objects of ready batches (up to Uploaders at once),
+// then commits, per partition, the offset after the last batch that landed
+// whole with every earlier one.
 func (s *Sink) flush(ctx context.Context, cl *kgo.Client, ready []*batch) error {
 	if len(ready) == 0 {
 		return nil
 	}
-	results := make([]Landed, len(ready))
-	errs := make([]error, len(ready))
+	type job struct {
+		b   *batch
+		o   *object
+		res Landed
+		err error
+	}
+	var jobs []*job
+	for _, b := range ready {
+		for _, dir := range b.order {
+			jobs = append(jobs, &job{b: b, o: b.objects[dir]})
+		}
+	}
 	sem := make(chan struct{}, s.cfg.Uploaders)
 	var wg sync.WaitGroup
-	for i, b := range ready {
-		if b.count == 0 {
-			continue // only invalid records: nothing to upload, just commit
-		}
+	for _, j := range jobs {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			results[i], errs[i] = s.upload(ctx, b)
+			j.res, j.err = s.upload(ctx, j.b, j.o)
 		}()
 	}
 	wg.Wait()
 
+	failed := map[*batch]error{}
+	for _, j := range jobs {
+		if j.err != nil && failed[j.b] == nil {
+			failed[j.b] = j.err
+		}
+	}
 	commit := map[int32]kgo.EpochOffset{}
-	failed := map[int32]bool{}
+	blocked := map[int32]bool{}
 	var firstErr error
-	for i, b := range ready {
-		if failed[b.partition] {
+	next := 0
+	for _, b := range ready {
+		if err := failed[b]; err != nil || blocked[b.partition] {
+			blocked[b.partition] = true
+			firstErr = cmpErr(firstErr, err)
+			next += len(b.order)
 			continue
 		}
-		if errs[i] != nil {
-			failed[b.partition] = true
-			firstErr = cmpErr(firstErr, errs[i])
-			continue
-		}
-		if b.count > 0 {
-			results[i].Intended = b.intended
-			s.observer(results[i])
+		for range b.order {
+			j := jobs[next]
+			next++
+			j.res.Intended = j.o.intended
+			s.observer(j.res)
 			s.objects.Add(1)
-			s.bytes.Add(int64(results[i].Bytes))
+			s.bytes.Add(int64(j.res.Bytes))
 		}
 		commit[b.partition] = kgo.EpochOffset{Epoch: b.epoch, Offset: b.next}
 	}
@@ -359,12 +375,12 @@ func commitRespErr(resp *kmsg.OffsetCommitResponse) error {
 	return nil
 }
 
-func (s *Sink) upload(ctx context.Context, b *batch) (Landed, error) {
-	body, err := b.enc.Finish()
+func (s *Sink) upload(ctx context.Context, b *batch, o *object) (Landed, error) {
+	body, err := o.enc.Finish()
 	if err != nil {
-		return Landed{}, fmt.Errorf("encode %s[%d]@%d: %w", s.cfg.Topic, b.partition, b.start, err)
+		return Landed{}, fmt.Errorf("encode %s[%d]@%d: %w", s.cfg.Topic, b.partition, o.start, err)
 	}
-	key := ObjectKey(s.cfg.Prefix, s.cfg.Layout, time.Unix(0, b.first), s.cfg.Topic, b.partition, b.start, s.cfg.Format.Ext())
+	key := ObjectKey(s.cfg.Prefix, o.dir, s.cfg.Topic, b.partition, o.start, s.cfg.Format.Ext())
 	began := time.Now()
 	// Boundaries are deterministic, so an existing key holds exactly these
 	// bytes, written by an attempt that crashed before its commit: keep it.
@@ -378,7 +394,7 @@ func (s *Sink) upload(ctx context.Context, b *batch) (Landed, error) {
 	}
 	acked := time.Now()
 	return Landed{
-		Key: key, Partition: b.partition, StartOffset: b.start, Ticks: b.count, Invalid: b.invalid,
+		Key: key, Partition: b.partition, StartOffset: o.start, Ticks: o.count,
 		Bytes: len(body), Acked: acked, Upload: acked.Sub(began),
 	}, nil
 }

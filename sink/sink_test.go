@@ -156,8 +156,10 @@ func TestReplayRewritesSameObjects(t *testing.T) {
 		}
 		out := map[string][]byte{}
 		for _, b := range ready {
-			body, _ := b.enc.Finish()
-			out[ObjectKey(s.cfg.Prefix, s.cfg.Layout, time.Unix(0, b.first), "ticks", b.partition, b.start, "jsonl")] = body
+			for _, o := range b.objects {
+				body, _ := o.enc.Finish()
+				out[ObjectKey(s.cfg.Prefix, o.dir, "ticks", b.partition, o.start, "jsonl")] = body
+			}
 		}
 		return out
 	}
@@ -189,19 +191,63 @@ func TestReplayRewritesSameObjects(t *testing.T) {
 
 func TestObjectKey(t *testing.T) {
 	at := time.Date(2026, 3, 7, 9, 15, 0, 0, time.FixedZone("EST", -5*3600)) // 14:15 UTC
-	got := ObjectKey("runs/r1/jsonl/", LayoutHourly, at, "ticks", 4, 1234, "jsonl")
-	want := "runs/r1/jsonl/dt=2026-03-07/hour=14/ticks+4+00000000000000001234.jsonl"
-	if got != want {
-		t.Fatalf("ObjectKey = %q, want %q", got, want)
+	tk := tick.Tick{Symbol: "ABCD", Intended: at.UnixNano()}
+	for _, tt := range []struct {
+		layout Layout
+		want   string
+	}{
+		{LayoutHourly, "runs/r1/jsonl/dt=2026-03-07/hour=14/ticks+4+00000000000000001234.jsonl"},
+		{LayoutSymbol, "runs/r1/jsonl/dt=2026-03-07/symbol=ABCD/ticks+4+00000000000000001234.jsonl"},
+		{LayoutNone, "runs/r1/jsonl/ticks+4+00000000000000001234.jsonl"},
+	} {
+		if got := ObjectKey("runs/r1/jsonl/", tt.layout.Dir(&tk), "ticks", 4, 1234, "jsonl"); got != tt.want {
+			t.Errorf("%s: ObjectKey = %q, want %q", tt.layout, got, tt.want)
+		}
 	}
 }
 
-func TestHourOf(t *testing.T) {
+func TestPeriodOf(t *testing.T) {
 	h := int64(time.Hour)
 	for _, tt := range []struct{ ns, want int64 }{{0, 0}, {h - 1, 0}, {h, 1}, {-1, -1}, {-h, -1}, {-h - 1, -2}} {
-		if got := hourOf(tt.ns); got != tt.want {
-			t.Errorf("hourOf(%d) = %d, want %d", tt.ns, got, tt.want)
+		if got := periodOf(tt.ns, time.Hour); got != tt.want {
+			t.Errorf("periodOf(%d, 1h) = %d, want %d", tt.ns, got, tt.want)
 		}
+	}
+	if got := periodOf(5*h, 0); got != 0 {
+		t.Errorf("periodOf with no period = %d, want 0", got)
+	}
+}
+
+// TestSymbolLayout: one batch becomes one object per symbol, each keyed by
+// the offset of its own first record.
+func TestSymbolLayout(t *testing.T) {
+	s := newTestSink(t, Policy{Records: 6, Bytes: 1 << 20, Interval: time.Hour})
+	s.cfg.Layout = LayoutSymbol
+	var ready []*batch
+	for i, sym := range []string{"AAAA", "BBBB", "AAAA", "CCCC", "BBBB", "AAAA"} {
+		r := record(0, int64(10+i), base-int64(time.Hour))
+		var tk tick.Tick
+		if err := tick.DecodeJSON(r.Value, &tk); err != nil {
+			t.Fatal(err)
+		}
+		tk.Symbol = sym
+		r.Value = tick.AppendJSON(nil, &tk)
+		ready = s.addRecord(r, ready)
+	}
+	if len(ready) != 1 {
+		t.Fatalf("%d batches, want 1", len(ready))
+	}
+	got := map[string]int{}
+	for _, o := range ready[0].objects {
+		got[ObjectKey("", o.dir, "ticks", 0, o.start, "jsonl")] = o.count
+	}
+	want := map[string]int{
+		"dt=2026-11-25/symbol=AAAA/ticks+0+00000000000000000010.jsonl": 3,
+		"dt=2026-11-25/symbol=BBBB/ticks+0+00000000000000000011.jsonl": 2,
+		"dt=2026-11-25/symbol=CCCC/ticks+0+00000000000000000013.jsonl": 1,
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("objects %v, want %v", got, want)
 	}
 }
 

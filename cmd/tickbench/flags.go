@@ -29,7 +29,12 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	// The flag package prints usage on every error; only -h should.
+	usage := fs.Usage
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.Usage = usage
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.Usage()
 			return err
@@ -123,8 +128,28 @@ func clientFlags(fs *flag.FlagSet, c *gen.ClientConfig) {
 	fs.Var(durationValue{&c.Linger}, "linger", "producer linger per partition batch, 0..1m")
 }
 
-// policyFlags registers the sink's flush policy.
-func policyFlags(fs *flag.FlagSet, p *sink.Policy) {
+// layoutValue parses --layout.
+type layoutValue struct{ l *sink.Layout }
+
+func (v layoutValue) String() string {
+	if v.l == nil {
+		return ""
+	}
+	return string(*v.l)
+}
+
+func (v layoutValue) Set(s string) error {
+	l, err := sink.ParseLayout(s)
+	if err != nil {
+		return errors.New("allowed none, dt-hour, dt-symbol")
+	}
+	*v.l = l
+	return nil
+}
+
+// policyFlags registers the sink's flush policy and key layout.
+func policyFlags(fs *flag.FlagSet, p *sink.Policy, l *sink.Layout) {
+	fs.Var(layoutValue{l}, "layout", "object key layout: none, dt-hour (dt=YYYY-MM-DD/hour=HH/) or dt-symbol (dt=YYYY-MM-DD/symbol=SYM/)")
 	fs.Var(intValue{&p.Records}, "flush-records", "flush a partition's batch at this many ticks, 1..10000000")
 	fs.Var(intValue{&p.Bytes}, "flush-bytes", "flush a batch when its object reaches this many bytes, 1024..5368709120")
 	fs.Var(durationValue{&p.Interval}, "flush-interval", "flush when a batch spans this much event time, 1ms..1h")
@@ -133,7 +158,7 @@ func policyFlags(fs *flag.FlagSet, p *sink.Policy) {
 // stackFlags registers where a command's Kafka and S3 are; resolveStack
 // applies them after parsing.
 func stackFlags(fs *flag.FlagSet, sc *stack.Config, env environment) (stackName, brokers *string) {
-	stackName = fs.String("stack", "", "embedded (in-process Kafka and S3), local (the real servers `make up` started) or external (--brokers/--s3-endpoint); default: embedded unless --brokers or --s3-endpoint is given")
+	stackName = fs.String("stack", "", "embedded (in-process Kafka and S3), local (the real servers of make up) or external (--brokers/--s3-endpoint); default: embedded unless --brokers or --s3-endpoint is given")
 	brokers = fs.String("brokers", env.getenv("TICKBENCH_BROKERS"), "Kafka bootstrap servers, comma-separated (env TICKBENCH_BROKERS); empty starts an embedded broker")
 	fs.StringVar(&sc.S3Endpoint, "s3-endpoint", env.getenv("AWS_ENDPOINT_URL_S3"), "S3 API endpoint (env AWS_ENDPOINT_URL_S3); empty starts an embedded S3 server")
 	fs.StringVar(&sc.Bucket, "bucket", sc.Bucket, "S3 bucket")

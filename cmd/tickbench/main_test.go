@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"net"
 	"os"
 	"path/filepath"
@@ -105,5 +106,22 @@ func TestBenchBrokerUnreachable(t *testing.T) {
 	}
 	if took := time.Since(began); took > 30*time.Second {
 		t.Fatalf("took %v to give up", took)
+	}
+}
+
+// TestBadFlagPrintsNoUsage: a bad value gets one clear line, not the whole
+// flag list; -h gets the list.
+func TestBadFlagPrintsNoUsage(t *testing.T) {
+	env, _, errb := testEnv()
+	if err := run(context.Background(), []string{"bench", "--layout", "hourly"}, env); err == nil ||
+		!strings.Contains(err.Error(), `invalid value "hourly" for flag -layout: allowed none, dt-hour, dt-symbol`) {
+		t.Fatalf("err = %v", err)
+	}
+	if errb.Len() != 0 {
+		t.Fatalf("stderr got %q, want nothing (main prints the error)", errb.String())
+	}
+	env, _, errb = testEnv()
+	if err := run(context.Background(), []string{"bench", "-h"}, env); !errors.Is(err, flag.ErrHelp) || !strings.Contains(errb.String(), "-flush-records") {
+		t.Fatalf("-h: err %v, stderr %q", err, errb.String())
 	}
 }

@@ -20,7 +20,7 @@ func runProduce(ctx context.Context, args []string, env environment) error {
 	fs.StringVar(&cfg.Topic, "topic", cfg.Topic, "Kafka topic (created if missing)")
 	partitions := 6
 	fs.Var(intValue{&partitions}, "partitions", "partitions of the topic when it is created, 1..10000")
-	stackName := fs.String("stack", "", "local: the broker `make up` started (instead of --brokers)")
+	stackName := fs.String("stack", "", "local: the broker of make up (instead of --brokers)")
 	brokers := fs.String("brokers", env.getenv("TICKBENCH_BROKERS"), "Kafka bootstrap servers, comma-separated (env TICKBENCH_BROKERS)")
 	modelFlags(fs, &cfg.Model)
 	clientFlags(fs, &cfg.Client)

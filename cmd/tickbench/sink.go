@@ -10,13 +10,13 @@ import (
 )
 
 func runSink(ctx context.Context, args []string, env environment) error {
-	cfg := bench.SinkConfig{Stack: stack.Default(), Topic: "ticks", Strategy: "jsonl", Policy: sink.DefaultConfig().Policy}
+	cfg := bench.SinkConfig{Stack: stack.Default(), Topic: "ticks", Strategy: "jsonl", Policy: sink.DefaultConfig().Policy, Layout: sink.LayoutHourly}
 	fs := newFlagSet("sink", env.stderr)
 	fs.StringVar(&cfg.Topic, "topic", cfg.Topic, "Kafka topic to land")
 	fs.StringVar(&cfg.Group, "group", "", "consumer group (required); sinks sharing it share the partitions")
 	fs.StringVar(&cfg.Prefix, "prefix", "", "S3 key prefix (required), e.g. lake/ticks/")
 	fs.StringVar(&cfg.Strategy, "strategy", cfg.Strategy, "how to land: one of the bench strategies")
-	policyFlags(fs, &cfg.Policy)
+	policyFlags(fs, &cfg.Policy, &cfg.Layout)
 	fs.Var(durationValue{&cfg.SessionTimeout}, "session-timeout", "how long the group waits for a crashed member before reassigning its partitions (default 45s)")
 	fs.BoolVar(&cfg.UntilCaughtUp, "until-caught-up", false, "exit once the group has landed everything the topic held at start")
 	fs.Var(durationValue{&cfg.Timeout}, "timeout", "bound for --until-caught-up (default 5m)")
