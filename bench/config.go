@@ -38,6 +38,9 @@ type Config struct {
 	// of its own, so CPU and memory are its own) or ModeParallel (one
 	// generator feeds every strategy's consumer group at once).
 	Mode string
+	// MaxBuffered caps the bytes a sink member's open batches hold
+	// (sink.Config.MaxBuffered). Default 1 GiB.
+	MaxBuffered int
 	// Layout partitions keys (sink.Layouts). Default dt-hour.
 	Layout sink.Layout
 	// Prefix goes before every key: <Prefix>runs/<run id>/<strategy>/...
@@ -80,6 +83,7 @@ func Default() Config {
 		Strategies:   []string{"jsonl"},
 		Mode:         ModeSequential,
 		Layout:       sink.LayoutHourly,
+		MaxBuffered:  sink.DefaultConfig().MaxBuffered,
 		Policy:       sink.DefaultConfig().Policy,
 		Sinks:        1,
 		DrainTimeout: 2 * time.Minute,
@@ -132,6 +136,6 @@ func (c Config) Validate() error {
 		return errors.New("out: empty")
 	}
 	sc := sink.DefaultConfig()
-	sc.Brokers, sc.Topic, sc.Group, sc.Policy, sc.Layout = []string{"-"}, c.Topic, "-", c.Policy, c.Layout
+	sc.Brokers, sc.Topic, sc.Group, sc.Policy, sc.Layout, sc.MaxBuffered = []string{"-"}, c.Topic, "-", c.Policy, c.Layout, c.MaxBuffered
 	return sc.Validate()
 }

@@ -114,6 +114,9 @@ func (g *sinkGroup) totals() (s sink.Stats, perMember []int64, e2e, upload *hist
 		s.Bytes += ms.Bytes
 		s.CommitErrors += ms.CommitErrors
 		s.Existed += ms.Existed
+		s.Overwritten += ms.Overwritten
+		s.AgedFlushes += ms.AgedFlushes
+		s.CappedFlushes += ms.CappedFlushes
 		e2es, ups = append(e2es, m.e2e), append(ups, m.upload)
 	}
 	return s, perMember, mergeHists(e2es...), mergeHists(ups...)

@@ -87,8 +87,14 @@ type StrategyResult struct {
 	CommitErrors    int64   `json:"commit_errors"`
 	// ExistingObjects were already in S3 when uploaded (If-None-Match: 412):
 	// rewrites of batches whose commit was lost.
-	ExistingObjects int64   `json:"existing_objects"`
-	DrainS          float64 `json:"drain_s"` // generator end -> everything landed
+	ExistingObjects int64 `json:"existing_objects"`
+	// OverwrittenObjects held other bytes (an early cut before a crash)
+	// and were replaced; AgedFlushes and CappedFlushes are batches cut
+	// early by --max-age and by the memory cap.
+	OverwrittenObjects int64   `json:"overwritten_objects"`
+	AgedFlushes        int64   `json:"aged_flushes"`
+	CappedFlushes      int64   `json:"capped_flushes"`
+	DrainS             float64 `json:"drain_s"` // generator end -> everything landed
 	// PutRequests counts PUT/POST requests to S3 (objects, plus parts of
 	// multipart uploads), and PutCostPerDayUSD prices them for a day at
 	// the workload's rate.
@@ -198,6 +204,11 @@ func (r *Result) PrintSummary(w io.Writer) {
 			usd(s.PutCostPerDayUSD), cpu, rss, status)
 	}
 	fmt.Fprintln(w, "(e2e = intended time -> S3 PUT acknowledged, ms; PUT $/day at this rate, "+r.Prices.Region+" prices)")
+	for _, s := range r.Strategies {
+		if s.Semantics != "exactly-once" {
+			fmt.Fprintf(w, "note: %s is %s\n", s.Strategy, s.Semantics)
+		}
+	}
 
 	fmt.Fprintf(w, "\n%-28s %10s %9s %9s %9s %9s %9s\n", "latency (µs)", "count", "p50", "p90", "p99", "p99.9", "max")
 	row := func(name string, l Latency) {

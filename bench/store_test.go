@@ -41,6 +41,11 @@ func testIfAbsent(t *testing.T, sc stack.Config) {
 	if b, _ := io.ReadAll(out.Body); !bytes.Equal(b, []byte("first")) {
 		t.Fatalf("object = %q after a refused put, want %q", b, "first")
 	}
+	for body, want := range map[string]bool{"first": true, "second": false} {
+		if same, err := store.Same(ctx, key, []byte(body)); err != nil || same != want {
+			t.Fatalf("Same(%q) = %v, %v; want %v", body, same, err, want)
+		}
+	}
 	if err := store.Put(ctx, key, []byte("third"), "text/plain", false); err != nil {
 		t.Fatalf("unconditional overwrite: %v", err)
 	}

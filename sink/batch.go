@@ -12,6 +12,11 @@ type Policy struct {
 	Records  int           // flush at this many ticks
 	Bytes    int           // flush when the batch's encoded objects reach this size
 	Interval time.Duration // a tick this much later (event time) than the batch's first starts a new batch
+	// MaxAge, if set, flushes a batch this long (wall clock) after its
+	// first record arrived, so an idle partition's ticks do not wait for
+	// more. Wall-clock cuts differ on a replay: the sink is then
+	// at-least-once.
+	MaxAge time.Duration
 }
 
 // batch is the open batch of one Kafka partition: the records from start
@@ -28,6 +33,7 @@ type batch struct {
 	objects   map[string]*object // by layout folder
 	order     []string           // folders in order of first appearance
 	size      int                // encoded bytes of all objects
+	opened    time.Time          // wall clock when the first record arrived
 }
 
 // object is one S3 object of a batch.
@@ -40,7 +46,7 @@ type object struct {
 }
 
 func newBatch(partition int32, start int64) *batch {
-	return &batch{partition: partition, start: start, next: start, objects: map[string]*object{}}
+	return &batch{partition: partition, start: start, next: start, objects: map[string]*object{}, opened: time.Now()}
 }
 
 // fits reports whether t may join the batch without crossing an event-time

@@ -32,6 +32,11 @@ type Config struct {
 	Policy Policy
 	// Uploaders is how many objects may be in flight at once. Default 8.
 	Uploaders int
+	// MaxBuffered caps the encoded bytes held by all open batches; past it
+	// the largest batch is flushed early, so many partitions cannot
+	// exhaust memory. An early flush makes the run at-least-once (it is
+	// counted). Default 1 GiB.
+	MaxBuffered int
 	// FetchMaxBytes bounds one fetch response, and so the consumer's
 	// memory. Default 4 MiB.
 	FetchMaxBytes int32
@@ -52,6 +57,7 @@ func DefaultConfig() Config {
 		Policy:         Policy{Records: 10_000, Bytes: 64 << 20, Interval: time.Minute},
 		Uploaders:      8,
 		FetchMaxBytes:  4 << 20,
+		MaxBuffered:    1 << 30,
 		SessionTimeout: 45 * time.Second,
 	}
 }
@@ -81,6 +87,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("flush-bytes %d: allowed 1024..%d", c.Policy.Bytes, MaxFlushBytes)
 	case c.Policy.Interval < time.Millisecond || c.Policy.Interval > time.Hour:
 		return fmt.Errorf("flush-interval %v: allowed 1ms..1h of event time", c.Policy.Interval)
+	case c.Policy.MaxAge < 0 || c.Policy.MaxAge > time.Hour:
+		return fmt.Errorf("max-age %v: allowed 0 (off)..1h", c.Policy.MaxAge)
+	case c.MaxBuffered < 1<<20:
+		return fmt.Errorf("max-buffered %d: allowed >= 1048576 bytes", c.MaxBuffered)
 	case c.Uploaders < 1 || c.Uploaders > 256:
 		return fmt.Errorf("uploaders %d: allowed 1..256", c.Uploaders)
 	case c.SessionTimeout < time.Second || c.SessionTimeout > time.Hour:
@@ -120,7 +130,8 @@ type Sink struct {
 	drain   map[int32]int64 // set by Drain: flush a partition once it reaches its target
 
 	consumed, invalid, objects, bytes atomic.Int64
-	existed                           atomic.Int64
+	existed, overwritten              atomic.Int64
+	agedFlushes, cappedFlushes        atomic.Int64
 	commitErrors                      atomic.Int64
 }
 
@@ -138,15 +149,21 @@ func New(cfg Config, store Store, observer Observer) (*Sink, error) {
 // Stats are the sink's counters so far; safe to read at any time.
 type Stats struct {
 	Consumed, Invalid, Objects, Bytes, CommitErrors int64
-	// Existed counts uploads whose key was already written (If-None-Match
-	// answered 412): replays after a crash or a lost commit.
-	Existed int64
+	// Existed counts uploads whose key already held the same bytes
+	// (If-None-Match answered 412, ETag equal): replays after a crash or a
+	// lost commit. Overwritten counts keys that held other bytes (cut by
+	// an early flush before a crash) and were replaced.
+	Existed, Overwritten int64
+	// AgedFlushes and CappedFlushes count batches cut early by MaxAge and
+	// by MaxBuffered: any makes the run at-least-once.
+	AgedFlushes, CappedFlushes int64
 }
 
 // Stats returns the counters so far.
 func (s *Sink) Stats() Stats {
 	return Stats{Consumed: s.consumed.Load(), Invalid: s.invalid.Load(), Objects: s.objects.Load(),
-		Bytes: s.bytes.Load(), CommitErrors: s.commitErrors.Load(), Existed: s.existed.Load()}
+		Bytes: s.bytes.Load(), CommitErrors: s.commitErrors.Load(), Existed: s.existed.Load(),
+		Overwritten: s.overwritten.Load(), AgedFlushes: s.agedFlushes.Load(), CappedFlushes: s.cappedFlushes.Load()}
 }
 
 // Drain tells the sink where the input ends: once a partition's position
@@ -203,6 +220,7 @@ func (s *Sink) Run(ctx context.Context) error {
 		}
 		ready := s.add(fetches)
 		ready = append(ready, s.drained()...)
+		ready = append(ready, s.early(time.Now())...)
 		err := s.flush(ctx, cl, ready)
 		cl.AllowRebalance()
 		if err != nil {
@@ -270,6 +288,41 @@ func (s *Sink) drained() []*batch {
 			ready = append(ready, b)
 			delete(s.batches, p)
 		}
+	}
+	return ready
+}
+
+// early returns the batches to flush before their policy says so: those
+// older than MaxAge, and the largest ones while the open batches hold more
+// than MaxBuffered.
+func (s *Sink) early(now time.Time) []*batch {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ready []*batch
+	total := 0
+	for p, b := range s.batches {
+		if b.empty() {
+			continue
+		}
+		if s.cfg.Policy.MaxAge > 0 && now.Sub(b.opened) >= s.cfg.Policy.MaxAge {
+			ready = append(ready, b)
+			delete(s.batches, p)
+			s.agedFlushes.Add(1)
+			continue
+		}
+		total += b.size
+	}
+	for total > s.cfg.MaxBuffered {
+		var largest *batch
+		for _, b := range s.batches {
+			if largest == nil || b.size > largest.size {
+				largest = b
+			}
+		}
+		ready = append(ready, largest)
+		delete(s.batches, largest.partition)
+		total -= largest.size
+		s.cappedFlushes.Add(1)
 	}
 	return ready
 }
@@ -382,15 +435,26 @@ func (s *Sink) upload(ctx context.Context, b *batch, o *object) (Landed, error) 
 	}
 	key := ObjectKey(s.cfg.Prefix, o.dir, s.cfg.Topic, b.partition, o.start, s.cfg.Format.Ext())
 	began := time.Now()
-	// Boundaries are deterministic, so an existing key holds exactly these
-	// bytes, written by an attempt that crashed before its commit: keep it.
-	err = s.store.Put(ctx, key, body, s.cfg.Format.ContentType(), true)
-	existed := errors.Is(err, ErrExists)
-	if err != nil && !existed {
+	// Deterministic boundaries mean an existing key normally holds exactly
+	// these bytes, written by an attempt that crashed before its commit:
+	// keep it. Only an early (wall-clock or memory) cut before a crash
+	// leaves other bytes there; those are replaced.
+	switch err := s.store.Put(ctx, key, body, s.cfg.Format.ContentType(), true); {
+	case errors.Is(err, ErrExists):
+		same, err := s.store.Same(ctx, key, body)
+		if err != nil {
+			return Landed{}, err
+		}
+		if same {
+			s.existed.Add(1)
+			break
+		}
+		if err := s.store.Put(ctx, key, body, s.cfg.Format.ContentType(), false); err != nil {
+			return Landed{}, err
+		}
+		s.overwritten.Add(1)
+	case err != nil:
 		return Landed{}, err
-	}
-	if existed {
-		s.existed.Add(1)
 	}
 	acked := time.Now()
 	return Landed{

@@ -277,3 +277,40 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestEarlyFlushes: a batch past MaxAge is flushed, and past the memory cap
+// the largest batches go first until the rest fit.
+func TestEarlyFlushes(t *testing.T) {
+	s := newTestSink(t, Policy{Records: 1000, Bytes: 1 << 20, Interval: time.Hour})
+	for p, n := range map[int32]int{0: 30, 1: 10, 2: 20} {
+		for i := range n {
+			s.addRecord(record(p, int64(i), base-int64(time.Hour)), nil)
+		}
+	}
+	per := s.batches[1].size / 10
+	s.cfg.MaxBuffered = per * 25 // 60 ticks held: dropping 30 leaves 30 > 25, dropping 20 more fits
+	ready := s.early(time.Now())
+	if got := partitions(ready); len(got) != 2 || got[0] != 0 || got[1] != 2 {
+		t.Fatalf("memory cap flushed partitions %v, want [0 2] (largest first)", got)
+	}
+	if got := s.Stats().CappedFlushes; got != 2 {
+		t.Fatalf("capped flushes %d, want 2", got)
+	}
+
+	s.cfg.MaxBuffered = 1 << 30
+	s.cfg.Policy.MaxAge = time.Minute
+	if ready := s.early(time.Now()); len(ready) != 0 {
+		t.Fatalf("fresh batches flushed by age: %v", partitions(ready))
+	}
+	if ready := s.early(time.Now().Add(2 * time.Minute)); len(ready) != 1 || ready[0].partition != 1 || s.Stats().AgedFlushes != 1 {
+		t.Fatalf("aged flush %v (aged %d), want partition 1", partitions(ready), s.Stats().AgedFlushes)
+	}
+}
+
+func partitions(bs []*batch) []int32 {
+	var out []int32
+	for _, b := range bs {
+		out = append(out, b.partition)
+	}
+	return out
+}

@@ -3,9 +3,12 @@ package sink
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -17,6 +20,8 @@ type Store interface {
 	// Put writes body under key. With ifAbsent it must not overwrite: an
 	// existing key yields ErrExists and leaves the object as it was.
 	Put(ctx context.Context, key string, body []byte, contentType string, ifAbsent bool) error
+	// Same reports whether key holds exactly body.
+	Same(ctx context.Context, key string, body []byte) (bool, error)
 }
 
 // ErrExists reports that a conditional Put found the key already written.
@@ -50,4 +55,15 @@ func (s S3Store) Put(ctx context.Context, key string, body []byte, contentType s
 		return fmt.Errorf("upload s3://%s/%s: %w", s.Bucket, key, err)
 	}
 	return nil
+}
+
+// Same compares key's ETag with body's MD5, which is the ETag S3 gives an
+// object written by one PutObject.
+func (s S3Store) Same(ctx context.Context, key string, body []byte) (bool, error) {
+	out, err := s.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.Bucket, Key: &key})
+	if err != nil {
+		return false, fmt.Errorf("head s3://%s/%s: %w", s.Bucket, key, err)
+	}
+	sum := md5.Sum(body)
+	return out.ETag != nil && strings.Trim(*out.ETag, `"`) == hex.EncodeToString(sum[:]), nil
 }

@@ -22,6 +22,7 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	fs.StringVar(&cfg.Mode, "mode", cfg.Mode, "sequential (each strategy its own generator run, with its own CPU and memory figures) or parallel (one generator, a consumer group per strategy)")
 	fs.StringVar(&cfg.Prefix, "prefix", "", "S3 key prefix before runs/<run id>/<strategy>/")
 	policyFlags(fs, &cfg.Policy, &cfg.Layout)
+	fs.Var(intValue{&cfg.MaxBuffered}, "max-buffered", "cap on the bytes a sink member's open batches hold; past it the largest is flushed early (at-least-once)")
 	fs.Var(intValue{&cfg.Sinks}, "sinks", "sink members sharing the consumer group, 1..64")
 	fs.Var(durationValue{&cfg.JoinAt}, "join-at", "one more sink member joins the group this long after the start (0: none)")
 	fs.Var(durationValue{&cfg.LeaveAt}, "leave-at", "the member of --join-at leaves the group this long after the start (0: stays)")

@@ -153,6 +153,7 @@ func policyFlags(fs *flag.FlagSet, p *sink.Policy, l *sink.Layout) {
 	fs.Var(intValue{&p.Records}, "flush-records", "flush a partition's batch at this many ticks, 1..10000000")
 	fs.Var(intValue{&p.Bytes}, "flush-bytes", "flush a batch when its object reaches this many bytes, 1024..5368709120")
 	fs.Var(durationValue{&p.Interval}, "flush-interval", "flush when a batch spans this much event time, 1ms..1h")
+	fs.Var(durationValue{&p.MaxAge}, "max-age", "also flush a batch this long (wall clock) after its first record arrived, for idle partitions; makes the sink at-least-once (0: off)")
 }
 
 // stackFlags registers where a command's Kafka and S3 are; resolveStack
