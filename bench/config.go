@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/tickbench/tickbench/gen"
@@ -24,6 +25,10 @@ type Config struct {
 	Rate     float64
 	Duration time.Duration
 	Model    gen.ModelConfig
+	// Source is "model" (the synthetic market, default) or "csv:FILE"
+	// (rows of a CSV replayed at the pacer's rate); Replay is "order"
+	// (default) or "sample" (with replacement, seeded by Model.Seed).
+	Source, Replay string
 	// Client is the producer's Kafka settings (acks, compression, linger).
 	Client gen.ClientConfig
 	// Topic and its partition count (used when the run creates it).
@@ -76,6 +81,8 @@ func Default() Config {
 		Rate:         10_000,
 		Duration:     30 * time.Second,
 		Model:        gen.DefaultModelConfig(),
+		Source:       "model",
+		Replay:       "order",
 		Client:       gen.DefaultClientConfig(),
 		Topic:        "ticks",
 		Partitions:   6,
@@ -109,6 +116,12 @@ func (c Config) Validate() error {
 	if err := c.Model.Validate(); err != nil {
 		return err
 	}
+	if c.Source != "model" && !strings.HasPrefix(c.Source, "csv:") {
+		return fmt.Errorf("source %q: allowed model or csv:FILE", c.Source)
+	}
+	if c.Replay != "order" && c.Replay != "sample" {
+		return fmt.Errorf("replay %q: allowed order, sample", c.Replay)
+	}
 	if _, err := c.Client.Options(); err != nil {
 		return err
 	}
@@ -138,4 +151,13 @@ func (c Config) Validate() error {
 	sc := sink.DefaultConfig()
 	sc.Brokers, sc.Topic, sc.Group, sc.Policy, sc.Layout, sc.MaxBuffered = []string{"-"}, c.Topic, "-", c.Policy, c.Layout, c.MaxBuffered
 	return sc.Validate()
+}
+
+// newSource returns a fresh tick source for one generator run (every phase
+// replays the same ticks).
+func (c Config) newSource() (gen.Source, error) {
+	if path, ok := strings.CutPrefix(c.Source, "csv:"); ok {
+		return gen.LoadCSV(path, c.Replay == "sample", c.Model.Seed)
+	}
+	return gen.NewModel(c.Model)
 }

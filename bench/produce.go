@@ -74,7 +74,7 @@ func Produce(ctx context.Context, cfg ProduceConfig) (*ProduceResult, error) {
 	defer cl.Close()
 
 	pub, delay := newHist(), newHist()
-	prod := &gen.Producer{Client: cl, Topic: cfg.Topic, Model: model, Pacer: pacer,
+	prod := &gen.Producer{Client: cl, Topic: cfg.Topic, Source: model, Pacer: pacer,
 		Hooks: gen.Hooks{
 			Sent:  func(intended, at int64) { delay.record(at - intended) },
 			Acked: func(intended, at int64, _ error) { pub.record(at - intended) },

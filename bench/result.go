@@ -43,6 +43,11 @@ type Workload struct {
 	Seed       uint64  `json:"seed"`
 	Topic      string  `json:"topic"`
 	Partitions int32   `json:"partitions"`
+	// Source is "model" or "csv:FILE"; Replay is "order" or "sample".
+	Source        string   `json:"source"`
+	Replay        string   `json:"replay"`
+	SourceRows    int      `json:"source_rows,omitempty"`
+	SourceBadRows []string `json:"source_bad_rows,omitempty"`
 }
 
 // Producer is what the generator did.
@@ -161,8 +166,12 @@ func ReadResult(path string) (*Result, error) {
 // table of the strategies, and the latency percentiles.
 func (r *Result) PrintSummary(w io.Writer) {
 	fmt.Fprintf(w, "run        %s  stack %s (kafka=%s s3=%s)  mode %s\n", r.RunID, r.Stack.Name, r.Stack.Kafka, r.Stack.S3, r.Mode)
-	fmt.Fprintf(w, "workload   %s ticks/s for %gs, %d symbols, seed %d, topic %s (%d partitions)\n",
-		num(r.Workload.Rate), r.Workload.DurationS, r.Workload.Symbols, r.Workload.Seed, r.Workload.Topic, r.Workload.Partitions)
+	source := fmt.Sprintf("%d symbols", r.Workload.Symbols)
+	if r.Workload.Source != "model" && r.Workload.Source != "" {
+		source = fmt.Sprintf("%s (%d rows, %s)", r.Workload.Source, r.Workload.SourceRows, r.Workload.Replay)
+	}
+	fmt.Fprintf(w, "workload   %s ticks/s for %gs, %s, seed %d, topic %s (%d partitions)\n",
+		num(r.Workload.Rate), r.Workload.DurationS, source, r.Workload.Seed, r.Workload.Topic, r.Workload.Partitions)
 	for i, s := range r.Strategies {
 		if i > 0 && r.Mode == ModeParallel {
 			break // one generator fed them all

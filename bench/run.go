@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -44,6 +45,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			Seed: cfg.Model.Seed, Topic: cfg.Topic, Partitions: cfg.Partitions},
 	}
 	res.RunID = res.Started.Format("20060102T150405Z") + "-" + randomHex(3)
+	res.Workload.Source, res.Workload.Replay = cfg.Source, cfg.Replay
+	if src, err := cfg.newSource(); err != nil {
+		return nil, err
+	} else if c, ok := src.(*gen.CSV); ok {
+		res.Workload.SourceRows, res.Workload.SourceBadRows = c.Rows(), c.BadRows
+		if len(c.BadRows) > 0 && cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, "%s: skipped %d bad rows: %s\n", cfg.Source, len(c.BadRows), strings.Join(c.BadRows[:min(5, len(c.BadRows))], "; "))
+		}
+	}
 
 	st, err := stack.Start(ctx, cfg.Stack)
 	if err != nil {
@@ -160,7 +170,7 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 	go r.st.TrimCommitted(sinkCtx, r.adm, cfg.Topic, names, time.Second)
 
 	usage := startUsage()
-	model, err := gen.NewModel(cfg.Model)
+	source, err := cfg.newSource()
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +185,7 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 	defer prodCl.Close()
 	pubDelay, pub := newHist(), newHist()
 	prod := &gen.Producer{
-		Client: prodCl, Topic: cfg.Topic, Model: model,
+		Client: prodCl, Topic: cfg.Topic, Source: source,
 		Pacer: gen.Constant{PerSecond: cfg.Rate, Duration: cfg.Duration},
 		Stop:  cfg.Stop,
 		Hooks: gen.Hooks{

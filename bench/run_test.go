@@ -115,6 +115,13 @@ func TestConfigValidate(t *testing.T) {
 		{"bad topic", func(c *Config) { c.Topic = "a b" }, `topic "a b": allowed`},
 		{"partitions", func(c *Config) { c.Partitions = 0 }, "partitions 0: allowed 1..10000"},
 		{"drain", func(c *Config) { c.DrainTimeout = 0 }, "drain-timeout 0s: allowed 1s..24h"},
+		{"source", func(c *Config) { c.Source = "kafka:x" }, `source "kafka:x": allowed model or csv:FILE`},
+		{"replay", func(c *Config) { c.Replay = "random" }, `replay "random": allowed order, sample`},
+		{"layout", func(c *Config) { c.Layout = "daily" }, `layout "daily": allowed none, dt-hour, dt-symbol`},
+		{"mode", func(c *Config) { c.Mode = "both" }, `mode "both": allowed sequential, parallel`},
+		{"max-age", func(c *Config) { c.Policy.MaxAge = -time.Second }, "max-age -1s: allowed 0 (off)..1h"},
+		{"acks", func(c *Config) { c.Client.Acks = "some" }, `acks "some": allowed all, leader, none`},
+		{"sinks", func(c *Config) { c.Sinks = 0 }, "sinks 0: allowed 1..64"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,4 +159,20 @@ func TestRunRebalance(t *testing.T) {
 		t.Fatalf("members consumed %v: want two members that both got partitions", s.MembersConsumed)
 	}
 	t.Logf("members consumed %v, drain %.1fs", s.MembersConsumed, s.DrainS)
+}
+
+// TestRunCSVSource replays the seed-shaped sample file through the whole
+// pipeline.
+func TestRunCSVSource(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := testConfig(t)
+	cfg.Source, cfg.Replay = "csv:../gen/testdata/index-sample.csv", "sample"
+	res, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Verified || res.Workload.SourceRows != 50 || res.Strategies[0].Verify.Landed != 4000 {
+		t.Fatalf("verified %v, rows %d, landed %d", res.Verified, res.Workload.SourceRows, res.Strategies[0].Verify.Landed)
+	}
 }

@@ -25,7 +25,7 @@ type Producer struct {
 	Client *kgo.Client
 	Topic  string
 	Pacer  Pacer
-	Model  *Model
+	Source Source // the synthetic Model, or a CSV replay
 	Hooks  Hooks
 	// Now is the clock; nil means time.Now. Tests inject their own.
 	Now func() time.Time
@@ -122,7 +122,7 @@ loop:
 			// No schedule: the tick is meant to go now (closed loop).
 			intended = now().UnixNano()
 		}
-		p.Model.Next(n, intended, &tk)
+		p.Source.Next(n, intended, &tk)
 		key, ok := keys[tk.Symbol]
 		if !ok {
 			key = []byte(tk.Symbol)

@@ -44,7 +44,7 @@ func TestProducerOpenLoop(t *testing.T) {
 	var lateHanded atomic.Int64
 	const rate, n = 1000, 500
 	p := &Producer{
-		Client: cl, Topic: "ticks", Model: model, Now: now,
+		Client: cl, Topic: "ticks", Source: model, Now: now,
 		Pacer: Constant{PerSecond: rate, Duration: n * time.Second / rate},
 		Hooks: Hooks{Sent: func(intended, handed int64) {
 			if handed-intended > int64(100*time.Millisecond) {

@@ -14,6 +14,8 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	fs.Var(floatValue{&cfg.Rate}, "rate", "target ticks per second, 1..10000000")
 	fs.Var(durationValue{&cfg.Duration}, "duration", "how long the generator runs, 1s..168h")
 	modelFlags(fs, &cfg.Model)
+	fs.StringVar(&cfg.Source, "source", cfg.Source, "where ticks come from: model (synthetic) or csv:FILE (rows replayed at the rate; header Index,Date,Open,High,Low,Close,Adj Close,Volume)")
+	fs.StringVar(&cfg.Replay, "replay", cfg.Replay, "with csv: order (cycling) or sample (with replacement, seeded by --seed)")
 	clientFlags(fs, &cfg.Client)
 	partitions := int(cfg.Partitions)
 	fs.Var(intValue{&partitions}, "partitions", "partitions of the topic when the run creates it, 1..10000")
