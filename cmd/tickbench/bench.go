@@ -10,7 +10,19 @@ import (
 
 func runBench(ctx context.Context, args []string, env environment) error {
 	cfg := bench.Default()
+	// A workload file sets the defaults that the flags then override, so
+	// it is read before the flags are defined.
+	if path := flagValue(args, "workload"); path != "" {
+		w, err := bench.LoadWorkload(path)
+		if err != nil {
+			return usageError{err}
+		}
+		if err := w.Apply(&cfg); err != nil {
+			return usageError{fmt.Errorf("%s: %w", path, err)}
+		}
+	}
 	fs := newFlagSet("bench", env.stderr)
+	fs.String("workload", "", "JSON workload file (see bench/testdata/matrix.json); flags override its fields")
 	fs.Var(floatValue{&cfg.Rate}, "rate", "target ticks per second, 1..10000000")
 	fs.Var(durationValue{&cfg.Duration}, "duration", "how long the generator runs, 1s..168h")
 	modelFlags(fs, &cfg.Model)

@@ -195,3 +195,21 @@ func resolveStack(name, brokers string, sc *stack.Config, needBroker bool) error
 	}
 	return nil
 }
+
+// flagValue finds --name VALUE or --name=VALUE in args before parsing.
+func flagValue(args []string, name string) string {
+	for i, a := range args {
+		for _, prefix := range []string{"-" + name, "--" + name} {
+			if a == prefix && i+1 < len(args) {
+				return args[i+1]
+			}
+			if v, ok := strings.CutPrefix(a, prefix+"="); ok {
+				return v
+			}
+		}
+		if a == "--" {
+			break
+		}
+	}
+	return ""
+}

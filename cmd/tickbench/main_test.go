@@ -38,6 +38,8 @@ func TestBenchRejectsBadInput(t *testing.T) {
 		{[]string{"--strategies", "jsonl,jsonl"}, `strategy "jsonl": given twice`},
 		{[]string{"--mode", "both"}, `mode "both": allowed sequential, parallel`},
 		{[]string{"--nope"}, "flag provided but not defined: -nope"},
+		{[]string{"--workload", "../../bench/testdata/matrix.json", "--rate", "0"}, "rate 0: allowed"},
+		{[]string{"--workload=/nonexistent.json"}, "open /nonexistent.json: no such file or directory"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	}
 	for _, tt := range tests {
