@@ -44,7 +44,7 @@ func TestRunEmbedded(t *testing.T) {
 	if v.Objects != s.Objects || s.Objects < 8 {
 		t.Fatalf("listed %d objects, sink reported %d; want equal and >= 8 (500-tick batches)", v.Objects, s.Objects)
 	}
-	if res.Stack.Kafka != "embedded-kfake" || res.Stack.S3 != "embedded-gofakes3" {
+	if res.Stack.Kafka != "embedded-kfake" || res.Stack.S3 != "embedded-s3lite" {
 		t.Fatalf("stack = %+v, want the embedded one", res.Stack)
 	}
 	if s.EndToEnd.Count != want || p.Publish.Count != want {

@@ -9,8 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -19,9 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3afero"
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/tickbench/tickbench/stack/s3lite"
 )
 
 // Config says which endpoints to use; empty fields mean "embedded".
@@ -66,7 +64,7 @@ func Default() Config {
 type Kind struct {
 	Name  string `json:"name"`  // "embedded", "local", "external" or "mixed"
 	Kafka string `json:"kafka"` // "embedded-kfake" or "external"
-	S3    string `json:"s3"`    // "embedded-gofakes3", "external" or "aws"
+	S3    string `json:"s3"`    // "embedded-s3lite", "external" or "aws"
 }
 
 // Stack is a running set of endpoints.
@@ -77,6 +75,9 @@ type Stack struct {
 	Bucket     string
 	S3Endpoint string // empty for AWS
 	DataDir    string // embedded S3 only
+	// S3Server is the embedded S3 server (nil otherwise), for fault
+	// injection.
+	S3Server *s3lite.Server
 
 	closers []func() error
 }
@@ -117,7 +118,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 
 	switch {
 	case cfg.S3Endpoint == "" && !cfg.AWS:
-		if err := st.startEmbeddedS3(cfg); err != nil {
+		if err := st.startEmbeddedS3(ctx, cfg); err != nil {
 			return nil, err
 		}
 	default:
@@ -126,7 +127,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		}
 	}
 	if st.Kind.Name == "" {
-		kafkaEmbedded, s3Embedded := st.Kind.Kafka == "embedded-kfake", st.Kind.S3 == "embedded-gofakes3"
+		kafkaEmbedded, s3Embedded := st.Kind.Kafka == "embedded-kfake", st.Kind.S3 == "embedded-s3lite"
 		switch {
 		case kafkaEmbedded && s3Embedded:
 			st.Kind.Name = "embedded"
@@ -139,47 +140,29 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	return st, nil
 }
 
-func (st *Stack) startEmbeddedS3(cfg Config) error {
+func (st *Stack) startEmbeddedS3(ctx context.Context, cfg Config) error {
 	dir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
 		return err
 	}
-	fs, err := s3afero.FsPath(dir, s3afero.FsPathCreateAll)
+	endpoint, stop, srv, err := s3lite.Start(s3lite.Config{Dir: dir, Region: cfg.Region})
 	if err != nil {
-		return fmt.Errorf("embedded s3 data dir %s: %w", dir, err)
+		return fmt.Errorf("embedded s3 in %s: %w", dir, err)
 	}
-	backend, err := s3afero.MultiBucket(fs)
-	if err != nil {
-		return fmt.Errorf("embedded s3 backend: %w", err)
-	}
-	if ok, _ := backend.BucketExists(cfg.Bucket); !ok {
-		if err := backend.CreateBucket(cfg.Bucket); err != nil {
-			return fmt.Errorf("create embedded bucket %q: %w", cfg.Bucket, err)
-		}
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return fmt.Errorf("embedded s3 listen: %w", err)
-	}
-	srv := &http.Server{
-		Handler:           gofakes3.New(backend, gofakes3.WithoutVersioning()).Server(),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
-	go srv.Serve(ln) //nolint:errcheck // returns ErrServerClosed on Close
-	st.closers = append(st.closers, func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return srv.Shutdown(ctx)
-	})
-	st.S3Endpoint = "http://" + ln.Addr().String()
-	st.DataDir = dir
-	st.Kind.S3 = "embedded-gofakes3"
+	st.closers = append(st.closers, stop)
+	st.S3Endpoint, st.DataDir, st.S3Server = endpoint, dir, srv
+	st.Kind.S3 = "embedded-s3lite"
 	// The embedded server does not check signatures, but per-run keys mean
 	// no real secret is ever needed or shown.
 	st.S3 = newClient(aws.Config{
 		Region:      cfg.Region,
 		Credentials: credentials.NewStaticCredentialsProvider(randomKey(), randomKey(), ""),
 	}, st.S3Endpoint)
+	if _, err := st.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &cfg.Bucket}); err != nil {
+		if _, err := st.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &cfg.Bucket}); err != nil {
+			return fmt.Errorf("create embedded bucket %q: %w", cfg.Bucket, err)
+		}
+	}
 	return nil
 }
 
