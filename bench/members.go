@@ -113,6 +113,7 @@ func (g *sinkGroup) totals() (s sink.Stats, perMember []int64, e2e, upload *hist
 		s.Objects += ms.Objects
 		s.Bytes += ms.Bytes
 		s.CommitErrors += ms.CommitErrors
+		s.Requests += ms.Requests
 		s.Existed += ms.Existed
 		s.Overwritten += ms.Overwritten
 		s.AgedFlushes += ms.AgedFlushes

@@ -264,7 +264,7 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 			Objects: stats.Objects, Bytes: stats.Bytes, Consumed: stats.Consumed,
 			MembersConsumed: perMember, Invalid: stats.Invalid, CommitErrors: stats.CommitErrors, ExistingObjects: stats.Existed,
 			OverwrittenObjects: stats.Overwritten, AgedFlushes: stats.AgedFlushes, CappedFlushes: stats.CappedFlushes, DrainS: drains[i].Seconds(),
-			PutRequests: stats.Objects,
+			PutRequests: stats.Requests,
 		}
 		if pres.Acked > 0 {
 			sr.BytesPerTick = float64(stats.Bytes) / float64(pres.Acked)

@@ -108,6 +108,7 @@ type Landed struct {
 	StartOffset int64
 	Ticks       int
 	Bytes       int
+	Requests    int // PUT/POST requests it took (parts of a multipart upload)
 	Acked       time.Time
 	// Intended holds each tick's intended time (ns); it is only valid
 	// during the Observer call.
@@ -130,7 +131,7 @@ type Sink struct {
 	drain   map[int32]int64 // set by Drain: flush a partition once it reaches its target
 
 	consumed, invalid, objects, bytes atomic.Int64
-	existed, overwritten              atomic.Int64
+	existed, overwritten, requests    atomic.Int64
 	agedFlushes, cappedFlushes        atomic.Int64
 	commitErrors                      atomic.Int64
 }
@@ -149,6 +150,8 @@ func New(cfg Config, store Store, observer Observer) (*Sink, error) {
 // Stats are the sink's counters so far; safe to read at any time.
 type Stats struct {
 	Consumed, Invalid, Objects, Bytes, CommitErrors int64
+	// Requests counts the PUT/POST requests of landed objects.
+	Requests int64
 	// Existed counts uploads whose key already held the same bytes
 	// (If-None-Match answered 412, ETag equal): replays after a crash or a
 	// lost commit. Overwritten counts keys that held other bytes (cut by
@@ -162,7 +165,7 @@ type Stats struct {
 // Stats returns the counters so far.
 func (s *Sink) Stats() Stats {
 	return Stats{Consumed: s.consumed.Load(), Invalid: s.invalid.Load(), Objects: s.objects.Load(),
-		Bytes: s.bytes.Load(), CommitErrors: s.commitErrors.Load(), Existed: s.existed.Load(),
+		Bytes: s.bytes.Load(), Requests: s.requests.Load(), CommitErrors: s.commitErrors.Load(), Existed: s.existed.Load(),
 		Overwritten: s.overwritten.Load(), AgedFlushes: s.agedFlushes.Load(), CappedFlushes: s.cappedFlushes.Load()}
 }
 
@@ -392,6 +395,7 @@ func (s *Sink) flush(ctx context.Context, cl *kgo.Client, ready []*batch) error 
 			s.observer(j.res)
 			s.objects.Add(1)
 			s.bytes.Add(int64(j.res.Bytes))
+			s.requests.Add(int64(j.res.Requests))
 		}
 		commit[b.partition] = kgo.EpochOffset{Epoch: b.epoch, Offset: b.next}
 	}
@@ -439,7 +443,8 @@ func (s *Sink) upload(ctx context.Context, b *batch, o *object) (Landed, error) 
 	// these bytes, written by an attempt that crashed before its commit:
 	// keep it. Only an early (wall-clock or memory) cut before a crash
 	// leaves other bytes there; those are replaced.
-	switch err := s.store.Put(ctx, key, body, s.cfg.Format.ContentType(), true); {
+	requests, err := s.store.Put(ctx, key, body, s.cfg.Format.ContentType(), true)
+	switch {
 	case errors.Is(err, ErrExists):
 		same, err := s.store.Same(ctx, key, body)
 		if err != nil {
@@ -449,7 +454,9 @@ func (s *Sink) upload(ctx context.Context, b *batch, o *object) (Landed, error) 
 			s.existed.Add(1)
 			break
 		}
-		if err := s.store.Put(ctx, key, body, s.cfg.Format.ContentType(), false); err != nil {
+		n, err := s.store.Put(ctx, key, body, s.cfg.Format.ContentType(), false)
+		requests += n
+		if err != nil {
 			return Landed{}, err
 		}
 		s.overwritten.Add(1)
@@ -459,6 +466,6 @@ func (s *Sink) upload(ctx context.Context, b *batch, o *object) (Landed, error) 
 	acked := time.Now()
 	return Landed{
 		Key: key, Partition: b.partition, StartOffset: o.start, Ticks: o.count,
-		Bytes: len(body), Acked: acked, Upload: acked.Sub(began),
+		Bytes: len(body), Requests: requests, Acked: acked, Upload: acked.Sub(began),
 	}, nil
 }
