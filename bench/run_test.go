@@ -2,6 +2,8 @@ package bench
 
 import (
 	"context"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -174,5 +176,53 @@ func TestRunCSVSource(t *testing.T) {
 	}
 	if !res.Verified || res.Workload.SourceRows != 50 || res.Strategies[0].Verify.Landed != 4000 {
 		t.Fatalf("verified %v, rows %d, landed %d", res.Verified, res.Workload.SourceRows, res.Strategies[0].Verify.Landed)
+	}
+}
+
+// TestWriteFiles: every output file of a run is written and parses back:
+// the benchmark lines in Go's format, the .hgrm percentile tables.
+func TestWriteFiles(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := testConfig(t)
+	cfg.Rate, cfg.Duration = 1000, time.Second
+	cfg.Strategies = []string{"jsonl", "parquet-zstd"}
+	res, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, err := res.WriteFiles(cfg.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 2+2*3 {
+		t.Fatalf("paths %v: want json, bench lines and 3 .hgrm per strategy", paths)
+	}
+	b, err := os.ReadFile(paths[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "Benchmark") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 2 || !strings.HasPrefix(lines[1], "BenchmarkTickbench/strategy=parquet-zstd/rate=1000 1 ") {
+		t.Fatalf("benchmark lines:\n%s", b)
+	}
+	// name, iterations, then value-unit pairs with a numeric value.
+	f := strings.Fields(lines[0])
+	if len(f)%2 != 0 || len(f) < 4 {
+		t.Fatalf("malformed line %q", lines[0])
+	}
+	for i := 2; i < len(f); i += 2 {
+		if _, err := strconv.ParseFloat(f[i], 64); err != nil {
+			t.Fatalf("value %q of %s is not a number", f[i], f[i+1])
+		}
+	}
+	hgrm, err := os.ReadFile(paths[2])
+	if err != nil || !strings.Contains(string(hgrm), "1/(1-Percentile)") || !strings.Contains(string(hgrm), "   1000   ") {
+		t.Fatalf("hgrm %s: %v\n%.300s", paths[2], err, hgrm)
 	}
 }

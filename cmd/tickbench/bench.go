@@ -77,11 +77,12 @@ func runBench(ctx context.Context, args []string, env environment) error {
 		return err
 	}
 	res.PrintSummary(env.stdout)
-	path, err := res.WriteFile(cfg.Out)
+	paths, err := res.WriteFiles(cfg.Out)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "\nresults    %s\n", path)
+	path := paths[0]
+	fmt.Fprintf(env.stdout, "\nresults    %s (and .bench.txt for benchstat, .hgrm per histogram)\n", path)
 	if !res.Verified {
 		return fmt.Errorf("verification failed: what landed is not what was produced (see %s)", path)
 	}

@@ -1,0 +1,102 @@
+package bench
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// WriteFiles writes every output of a run into dir, named
+// <UTC start>-<name>: the JSON result, Go benchmark-format lines (.bench.txt,
+// for benchstat) and an HdrHistogram percentile distribution (.hgrm) per
+// histogram. It returns the paths, JSON first.
+func (r *Result) WriteFiles(dir string) ([]string, error) {
+	jsonPath, err := r.WriteFile(dir)
+	if err != nil {
+		return nil, err
+	}
+	base := strings.TrimSuffix(jsonPath, ".json")
+	paths := []string{jsonPath}
+	benchPath := base + ".bench.txt"
+	if err := writeWith(benchPath, r.WriteBenchmarkLines); err != nil {
+		return nil, err
+	}
+	paths = append(paths, benchPath)
+	for _, s := range r.Strategies {
+		for _, h := range []struct {
+			name string
+			l    Latency
+		}{{"e2e", s.EndToEnd}, {"upload", s.Upload}, {"publish", s.Producer.Publish}} {
+			p := fmt.Sprintf("%s-%s-%s.hgrm", base, s.Strategy, h.name)
+			if err := writeWith(p, func(w *bufio.Writer) error { return writeHgrm(w, h.l) }); err != nil {
+				return nil, err
+			}
+			paths = append(paths, p)
+		}
+	}
+	return paths, nil
+}
+
+func writeWith(path string, fn func(*bufio.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	if err := fn(w); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// writeHgrm prints the percentile distribution in HdrHistogram's .hgrm
+// format (values in µs), which HdrHistogram's plotter reads.
+func writeHgrm(w *bufio.Writer, l Latency) error {
+	h, err := l.DecodeHistogram()
+	if err != nil {
+		return err
+	}
+	_, err = h.PercentilesPrint(w, 5, 1)
+	return err
+}
+
+// WriteBenchmarkLines writes the result in the Go benchmark format, one line
+// per strategy with custom units, so `benchstat old.bench.txt new.bench.txt`
+// compares any metric across runs.
+func (r *Result) WriteBenchmarkLines(w *bufio.Writer) error {
+	fmt.Fprintf(w, "goos: %s\ngoarch: %s\npkg: tickbench\n", r.Machine.GOOS, r.Machine.GOARCH)
+	fmt.Fprintf(w, "stack: %s\nmode: %s\n", r.Stack.Name, r.Mode)
+	for _, s := range r.Strategies {
+		p := s.Producer
+		fmt.Fprintf(w, "BenchmarkTickbench/strategy=%s/rate=%s 1", s.Strategy, benchNum(r.Workload.Rate))
+		for _, m := range []struct {
+			v    float64
+			unit string
+		}{
+			{p.AchievedRate, "ticks/s"},
+			{float64(s.EndToEnd.P50), "e2e-p50-us"},
+			{float64(s.EndToEnd.P99), "e2e-p99-us"},
+			{float64(s.EndToEnd.P999), "e2e-p99.9-us"},
+			{float64(s.EndToEnd.Max), "e2e-max-us"},
+			{float64(p.Publish.P99), "publish-p99-us"},
+			{s.BytesPerTick, "bytes/tick"},
+			{float64(s.Objects), "objects"},
+			{s.PutCostPerDayUSD, "usd/day-put"},
+			{s.CPUSecondsPerMillion, "cpu-s/Mtick"},
+			{float64(s.PeakRSSBytes), "peak-rss-B"},
+		} {
+			fmt.Fprintf(w, " %s %s", benchNum(m.v), m.unit)
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+func benchNum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
