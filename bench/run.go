@@ -148,6 +148,9 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 		if sc.Format, err = sink.FormatByName(s.Format); err != nil {
 			return nil, err
 		}
+		if s.Uploaders > 0 {
+			sc.Uploaders = s.Uploaders
+		}
 		sc.Prefix = cfg.Prefix + "runs/" + r.runID + "/" + s.Name + "/"
 		if err := sc.Validate(); err != nil {
 			return nil, fmt.Errorf("strategy %s: %w", s.Name, err)

@@ -50,6 +50,9 @@ func RunSink(ctx context.Context, cfg SinkConfig) (sink.Stats, error) {
 	if sc.Format, err = sink.FormatByName(s.Format); err != nil {
 		return sink.Stats{}, err
 	}
+	if s.Uploaders > 0 {
+		sc.Uploaders = s.Uploaders
+	}
 	if cfg.SessionTimeout > 0 {
 		sc.SessionTimeout = cfg.SessionTimeout
 	}

@@ -15,16 +15,21 @@ type Strategy struct {
 	Format string // a sink format name
 	Policy sink.Policy
 	Layout sink.Layout
+	// Uploaders is how many PUTs a sink member keeps in flight (0: the
+	// sink's default).
+	Uploaders int
 }
 
 // strategyDefs maps each strategy name to its format, and to a fixed
 // record count where the strategy is defined by one (json-per-tick).
 var strategyDefs = map[string]struct {
-	format  string
-	records int
+	format    string
+	records   int
+	uploaders int
 }{
-	// The seed's design: every tick its own S3 object, the baseline.
-	"json-per-tick":  {format: "json", records: 1},
+	// The seed's design: every tick its own S3 object, the baseline. It
+	// gets many PUTs in flight, as an S3 client for small objects would.
+	"json-per-tick":  {format: "json", records: 1, uploaders: 64},
 	"jsonl":          {format: "jsonl"},
 	"jsonl.gz":       {format: "jsonl.gz"},
 	"parquet-snappy": {format: "parquet"},
@@ -54,7 +59,7 @@ func NewStrategy(name string, p sink.Policy, l sink.Layout) (Strategy, error) {
 	if def.records > 0 {
 		p.Records = def.records
 	}
-	return Strategy{Name: name, Format: def.format, Policy: p, Layout: l}, nil
+	return Strategy{Name: name, Format: def.format, Policy: p, Layout: l, Uploaders: def.uploaders}, nil
 }
 
 // strategies resolves cfg.Strategies ("all" is every strategy), rejecting
