@@ -62,11 +62,11 @@ func (b *batch) fits(p Policy, l Layout, t *tick.Tick) bool {
 	return periodOf(t.Intended, l.period()) == periodOf(b.first, l.period())
 }
 
-func (b *batch) add(f Format, l Layout, t *tick.Tick, offset int64, epoch int32) error {
+func (b *batch) add(newEnc func() Encoder, l Layout, t *tick.Tick, offset int64, epoch int32) error {
 	dir := l.Dir(t)
 	o := b.objects[dir]
 	if o == nil {
-		o = &object{dir: dir, start: offset, enc: f.NewEncoder()}
+		o = &object{dir: dir, start: offset, enc: newEnc()}
 		b.objects[dir] = o
 		b.order = append(b.order, dir)
 	}

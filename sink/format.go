@@ -49,13 +49,12 @@ func (e *jsonlEncoder) Append(t *tick.Tick) error {
 	return nil
 }
 
-// Finish hands over the buffer without copying; the next object starts a
-// new one when it gets its first tick, since the uploader still holds this
-// one (and the sink usually drops the encoder: preallocating here cost a
-// whole batch of garbage per flush).
+// Finish hands over the buffer without copying and starts the next object
+// in a new one of the same capacity, since the uploader still holds this
+// one. The sink reuses encoders, so that capacity is used.
 func (e *jsonlEncoder) Finish() ([]byte, error) {
 	out := e.buf
-	e.buf = nil
+	e.buf = make([]byte, 0, cap(out))
 	return out, nil
 }
 

@@ -128,6 +128,10 @@ type Sink struct {
 
 	mu      sync.Mutex
 	batches map[int32]*batch
+	// spare holds finished encoders for reuse: their buffers are already
+	// sized for a batch and their compressors allocated.
+	spareMu sync.Mutex
+	spare   []Encoder
 	drain   map[int32]int64 // set by Drain: flush a partition once it reaches its target
 
 	consumed, invalid, objects, bytes atomic.Int64
@@ -266,7 +270,7 @@ func (s *Sink) addRecord(r *kgo.Record, ready []*batch) []*batch {
 		b = newBatch(r.Partition, r.Offset)
 		s.batches[r.Partition] = b
 	}
-	if err := b.add(s.cfg.Format, s.cfg.Layout, &t, r.Offset, r.LeaderEpoch); err != nil {
+	if err := b.add(s.encoder, s.cfg.Layout, &t, r.Offset, r.LeaderEpoch); err != nil {
 		// Encoders fail only on ticks they cannot represent; count it like
 		// an invalid record rather than stop the pipeline.
 		s.invalid.Add(1)
@@ -278,6 +282,28 @@ func (s *Sink) addRecord(r *kgo.Record, ready []*batch) []*batch {
 		delete(s.batches, r.Partition)
 	}
 	return ready
+}
+
+// encoder returns a spare encoder or a new one.
+func (s *Sink) encoder() Encoder {
+	s.spareMu.Lock()
+	defer s.spareMu.Unlock()
+	if n := len(s.spare); n > 0 {
+		e := s.spare[n-1]
+		s.spare = s.spare[:n-1]
+		return e
+	}
+	return s.cfg.Format.NewEncoder()
+}
+
+// release keeps a finished (reset) encoder for the next batch.
+func (s *Sink) release(e Encoder) {
+	s.spareMu.Lock()
+	defer s.spareMu.Unlock()
+	// As many as can be in flight: more would only hold memory.
+	if len(s.spare) < s.cfg.Uploaders {
+		s.spare = append(s.spare, e)
+	}
 }
 
 // drained returns the open batches of partitions that reached their drain
@@ -434,6 +460,7 @@ func commitRespErr(resp *kmsg.OffsetCommitResponse) error {
 
 func (s *Sink) upload(ctx context.Context, b *batch, o *object) (Landed, error) {
 	body, err := o.enc.Finish()
+	s.release(o.enc) // Finish left it reset; body is ours
 	if err != nil {
 		return Landed{}, fmt.Errorf("encode %s[%d]@%d: %w", s.cfg.Topic, b.partition, o.start, err)
 	}
