@@ -37,9 +37,12 @@ func (p *progress) run(ctx context.Context) {
 			sent, landed := p.sent(), p.landed()
 			rate := float64(sent-lastSent) / now.Sub(last).Seconds()
 			lastSent, last = sent, now
-			line := fmt.Sprintf("[%5.0fs/%gs] rate %s/s (target %s)  produced %s  landed %s  lag %s",
-				now.Sub(p.start).Seconds(), p.duration.Seconds(), num(rate), num(p.target),
-				num(float64(sent)), num(float64(landed)), num(float64(int64(sent)-landed)))
+			clock := fmt.Sprintf("%5.0fs/%gs", now.Sub(p.start).Seconds(), p.duration.Seconds())
+			if over := now.Sub(p.start) - p.duration; over > 0 {
+				clock = fmt.Sprintf("draining %4.0fs", over.Seconds())
+			}
+			line := fmt.Sprintf("[%s] rate %s/s (target %s)  produced %s  landed %s  lag %s",
+				clock, num(rate), num(p.target), num(float64(sent)), num(float64(landed)), num(float64(int64(sent)-landed)))
 			if p.live {
 				fmt.Fprintf(p.w, "\r\033[K%s", line)
 			} else {

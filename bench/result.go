@@ -219,9 +219,9 @@ func (r *Result) PrintSummary(w io.Writer) {
 		}
 	}
 
-	fmt.Fprintf(w, "\n%-28s %10s %9s %9s %9s %9s %9s\n", "latency (µs)", "count", "p50", "p90", "p99", "p99.9", "max")
+	fmt.Fprintf(w, "\n%-35s %10s %9s %9s %9s %9s %9s\n", "latency (µs)", "count", "p50", "p90", "p99", "p99.9", "max")
 	row := func(name string, l Latency) {
-		fmt.Fprintf(w, "%-28s %10d %9d %9d %9d %9d %9d\n", name, l.Count, l.P50, l.P90, l.P99, l.P999, l.Max)
+		fmt.Fprintf(w, "%-35s %10d %9d %9d %9d %9d %9d\n", name, l.Count, l.P50, l.P90, l.P99, l.P999, l.Max)
 	}
 	for i, s := range r.Strategies {
 		if i == 0 || r.Mode == ModeSequential {

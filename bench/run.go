@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -172,6 +173,9 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 	}
 	go r.st.TrimCommitted(sinkCtx, r.adm, cfg.Topic, names, time.Second)
 
+	// Return the previous phase's garbage to the OS first, so the peak
+	// RSS of this phase is its own.
+	debug.FreeOSMemory()
 	usage := startUsage()
 	source, err := cfg.newSource()
 	if err != nil {
