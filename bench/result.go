@@ -105,6 +105,11 @@ type StrategyResult struct {
 	// the workload's rate.
 	PutRequests      int64   `json:"put_requests"`
 	PutCostPerDayUSD float64 `json:"put_cost_per_day_usd"`
+	// S3Retries counts requests the SDK retried (throttling, errors,
+	// resets) during the phase; S3Faults what the embedded server injected
+	// (shared by the strategies of a parallel run).
+	S3Retries int64    `json:"s3_retries"`
+	S3Faults  S3Faults `json:"s3_faults"`
 	// CPUSecondsPerMillion and PeakRSSBytes are the whole process's
 	// (generator, embedded servers and sink) while this strategy ran alone;
 	// 0 in parallel mode, where they cannot be told apart.
@@ -115,6 +120,16 @@ type StrategyResult struct {
 	// Upload is per object, PUT start -> acknowledged.
 	EndToEnd Latency `json:"end_to_end"`
 	Upload   Latency `json:"upload"`
+}
+
+// S3Faults counts faults the embedded S3 server injected (--s3-faults).
+type S3Faults struct {
+	Errors503 int64 `json:"errors_503"`
+	Errors500 int64 `json:"errors_500"`
+	Resets    int64 `json:"resets"`
+	Throttled int64 `json:"throttled"` // 503 SlowDown from the per-prefix PUT rate
+	Stalled   int64 `json:"stalled"`
+	Delayed   int64 `json:"delayed"`
 }
 
 // Machine is where the run happened.
@@ -214,6 +229,10 @@ func (r *Result) PrintSummary(w io.Writer) {
 	}
 	fmt.Fprintln(w, "(e2e = intended time -> S3 PUT acknowledged, ms; PUT $/day at this rate, "+r.Prices.Region+" prices)")
 	for _, s := range r.Strategies {
+		if f := s.S3Faults; f != (S3Faults{}) || s.S3Retries > 0 {
+			fmt.Fprintf(w, "s3 faults during %s: %d retries by the client; injected %d x 503, %d x 500, %d resets, %d throttled, %d stalled, %d delayed\n",
+				s.Strategy, s.S3Retries, f.Errors503, f.Errors500, f.Resets, f.Throttled, f.Stalled, f.Delayed)
+		}
 		if s.Semantics != "exactly-once" {
 			fmt.Fprintf(w, "note: %s is %s\n", s.Strategy, s.Semantics)
 		}

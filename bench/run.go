@@ -173,6 +173,7 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 	}
 	go r.st.TrimCommitted(sinkCtx, r.adm, cfg.Topic, names, time.Second)
 
+	retries0, faults0 := r.st.S3Retries(), r.faultStats()
 	// Return the previous phase's garbage to the OS first, so the peak
 	// RSS of this phase is its own.
 	debug.FreeOSMemory()
@@ -257,6 +258,7 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 		}
 	}
 	used := usage.stop()
+	retries, faults := r.st.S3Retries()-retries0, r.faultStats().minus(faults0)
 	stopProgress()
 	<-progDone
 
@@ -271,7 +273,7 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 			Objects: stats.Objects, Bytes: stats.Bytes, Consumed: stats.Consumed,
 			MembersConsumed: perMember, Invalid: stats.Invalid, CommitErrors: stats.CommitErrors, ExistingObjects: stats.Existed,
 			OverwrittenObjects: stats.Overwritten, AgedFlushes: stats.AgedFlushes, CappedFlushes: stats.CappedFlushes, DrainS: drains[i].Seconds(),
-			PutRequests: stats.Requests,
+			PutRequests: stats.Requests, S3Retries: retries, S3Faults: faults,
 		}
 		if pres.Acked > 0 {
 			sr.BytesPerTick = float64(stats.Bytes) / float64(pres.Acked)
@@ -294,6 +296,22 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 		out[i] = sr
 	}
 	return out, nil
+}
+
+// faultStats is what the embedded S3 server has injected so far (zero for
+// other servers).
+func (r *runner) faultStats() S3Faults {
+	if r.st.S3Server == nil {
+		return S3Faults{}
+	}
+	st := r.st.S3Server.Stats()
+	return S3Faults{Errors503: st.Injected503, Errors500: st.Injected500, Resets: st.Resets + st.ResetsAfter,
+		Throttled: st.Throttled, Stalled: st.Stalled, Delayed: st.Delayed}
+}
+
+func (f S3Faults) minus(g S3Faults) S3Faults {
+	return S3Faults{f.Errors503 - g.Errors503, f.Errors500 - g.Errors500, f.Resets - g.Resets,
+		f.Throttled - g.Throttled, f.Stalled - g.Stalled, f.Delayed - g.Delayed}
 }
 
 // semantics labels a landing: a wall-clock or memory cut makes batch

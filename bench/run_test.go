@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tickbench/tickbench/stack/s3lite"
 )
 
 func testConfig(t *testing.T) Config {
@@ -225,4 +227,33 @@ func TestWriteFiles(t *testing.T) {
 	if err != nil || !strings.Contains(string(hgrm), "1/(1-Percentile)") || !strings.Contains(string(hgrm), "   1000   ") {
 		t.Fatalf("hgrm %s: %v\n%.300s", paths[2], err, hgrm)
 	}
+}
+
+// TestRunS3Faults: with 503s, 500s, connection resets before and after the
+// write took effect, and periodic stalls in the embedded S3 server, every
+// tick still lands exactly once, and the retries show in the result.
+func TestRunS3Faults(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := testConfig(t)
+	cfg.Duration = 5 * time.Second
+	cfg.Policy.Records = 100 // ~100 objects: enough requests for every fault
+	f, err := s3lite.ParseFaults("503=0.05,500=0.02,reset=0.02,reset-after=0.02,stall-every=2s,stall-for=500ms,seed=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Stack.Faults = f
+	res, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := res.Strategies[0]
+	if !s.Verify.OK || s.Verify.Landed != 10_000 || s.Verify.Duplicates != 0 {
+		t.Fatalf("verify = %+v, want 10000 landed exactly once", s.Verify)
+	}
+	injected := s.S3Faults.Errors503 + s.S3Faults.Errors500 + s.S3Faults.Resets
+	if injected == 0 || s.S3Retries < injected || s.S3Faults.Stalled == 0 {
+		t.Fatalf("faults %+v, retries %d: want injected faults, each retried, and stalls", s.S3Faults, s.S3Retries)
+	}
+	t.Logf("faults %+v, %d retries, %d objects already there on retry", s.S3Faults, s.S3Retries, s.ExistingObjects)
 }

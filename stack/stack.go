@@ -11,9 +11,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -49,6 +52,8 @@ type Config struct {
 	// ConnectTimeout bounds the first contact with external servers, so an
 	// unreachable one fails the run early and clearly. Default 15 s.
 	ConnectTimeout time.Duration
+	// Faults are injected by the embedded S3 server (an error elsewhere).
+	Faults s3lite.Faults
 }
 
 // embeddedSegmentBytes is the embedded broker's segment size.
@@ -80,6 +85,21 @@ type Stack struct {
 	S3Server *s3lite.Server
 
 	closers []func() error
+	retries atomic.Int64
+}
+
+// S3Retries is how many S3 requests the SDK has retried so far.
+func (st *Stack) S3Retries() int64 { return st.retries.Load() }
+
+// countingRetryer counts the retries of the retryer it wraps.
+type countingRetryer struct {
+	aws.RetryerV2
+	n *atomic.Int64
+}
+
+func (r countingRetryer) RetryDelay(attempt int, err error) (time.Duration, error) {
+	r.n.Add(1)
+	return r.RetryerV2.RetryDelay(attempt, err)
 }
 
 // Start brings up whatever cfg leaves embedded and connects to the rest.
@@ -145,7 +165,7 @@ func (st *Stack) startEmbeddedS3(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	endpoint, stop, srv, err := s3lite.Start(s3lite.Config{Dir: dir, Region: cfg.Region})
+	endpoint, stop, srv, err := s3lite.Start(s3lite.Config{Dir: dir, Region: cfg.Region, Faults: cfg.Faults})
 	if err != nil {
 		return fmt.Errorf("embedded s3 in %s: %w", dir, err)
 	}
@@ -154,7 +174,7 @@ func (st *Stack) startEmbeddedS3(ctx context.Context, cfg Config) error {
 	st.Kind.S3 = "embedded-s3lite"
 	// The embedded server does not check signatures, but per-run keys mean
 	// no real secret is ever needed or shown.
-	st.S3 = newClient(aws.Config{
+	st.S3 = st.newClient(aws.Config{
 		Region:      cfg.Region,
 		Credentials: credentials.NewStaticCredentialsProvider(randomKey(), randomKey(), ""),
 	}, st.S3Endpoint)
@@ -176,7 +196,10 @@ func (st *Stack) connectS3(ctx context.Context, cfg Config) error {
 	if cfg.AWS && cfg.S3Endpoint == "" {
 		st.Kind.S3 = "aws"
 	}
-	st.S3 = newClient(awsCfg, cfg.S3Endpoint)
+	if cfg.Faults != (s3lite.Faults{}) {
+		return fmt.Errorf("s3 faults: only the embedded S3 server injects them, not %s", st.endpointName())
+	}
+	st.S3 = st.newClient(awsCfg, cfg.S3Endpoint)
 	hctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
 	if _, err := st.S3.HeadBucket(hctx, &s3.HeadBucketInput{Bucket: &cfg.Bucket}); err != nil {
@@ -197,9 +220,18 @@ func (st *Stack) endpointName() string {
 }
 
 // newClient builds an S3 client; a custom endpoint gets path-style
-// addressing, which every S3-compatible server understands.
-func newClient(cfg aws.Config, endpoint string) *s3.Client {
+// addressing, which every S3-compatible server understands. Retries: up to
+// 10 attempts with jittered exponential backoff capped at 5 s (at most
+// ~45 s in all, inside the consumer group's 60 s rebalance timeout), and
+// no retry quota, which would give up during a burst of 503s; every retry
+// is counted.
+func (st *Stack) newClient(cfg aws.Config, endpoint string) *s3.Client {
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.Retryer = countingRetryer{retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = 10
+			so.MaxBackoff = 5 * time.Second
+			so.RateLimiter = ratelimit.None
+		}), &st.retries}
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 			o.UsePathStyle = true

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tickbench/tickbench/bench"
+	"github.com/tickbench/tickbench/stack/s3lite"
 )
 
 func runBench(ctx context.Context, args []string, env environment) error {
@@ -47,6 +48,7 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	memProfile := fs.String("memprofile", "", "write a heap profile at the end of the generator's run to this file")
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
 	stackName, brokers := stackFlags(fs, &cfg.Stack, env)
+	faults := fs.String("s3-faults", "", "faults the embedded S3 server injects, e.g. 503=0.05,500=0.01,reset=0.01,reset-after=0.01,latency=50ms,jitter=5ms,stall-every=10s,stall-for=1s,puts-per-second=3500,seed=1")
 	fs.StringVar(&cfg.Stack.DataDir, "data-dir", cfg.Stack.DataDir, "where the embedded S3 server keeps objects")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -57,6 +59,11 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	if err := resolveStack(*stackName, *brokers, &cfg.Stack, false); err != nil {
 		return err
 	}
+	f, err := s3lite.ParseFaults(*faults)
+	if err != nil {
+		return usageError{err}
+	}
+	cfg.Stack.Faults = f
 	if !*quiet {
 		cfg.Progress, cfg.ProgressLive = env.stderr, env.stderrIsTerminal
 	}
