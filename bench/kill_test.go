@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tickbench/tickbench/gen"
+	"github.com/tickbench/tickbench/internal/testrepo"
 	"github.com/tickbench/tickbench/sink"
 	"github.com/tickbench/tickbench/stack"
 )
@@ -25,7 +26,7 @@ import (
 // restarted each time; at the end every produced tick is in S3 exactly once.
 func TestLocalSinkSurvivesKill9(t *testing.T) {
 	cfg := localConfig(t)
-	root := repoRoot(t)
+	root := testrepo.Root(t)
 	bin := filepath.Join(t.TempDir(), "tickbench")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/tickbench")
 	build.Dir = root

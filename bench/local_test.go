@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tickbench/tickbench/internal/testrepo"
 	"github.com/tickbench/tickbench/stack"
 )
 
@@ -21,24 +22,6 @@ import (
 // TICKBENCH_LOCAL_STACK=1. Without it they skip; with it, a missing stack
 // is a failure.
 
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test's directory")
-		}
-		dir = parent
-	}
-}
-
 // localConfig returns a run config on the real local stack, with a topic of
 // the test's own, and prints the servers' log tails if the test fails.
 func localConfig(t *testing.T) Config {
@@ -46,7 +29,7 @@ func localConfig(t *testing.T) Config {
 	if os.Getenv("TICKBENCH_LOCAL_STACK") == "" {
 		t.Skip("needs the real local stack: run `make test`, or `make up` and set TICKBENCH_LOCAL_STACK=1")
 	}
-	root := repoRoot(t)
+	root := testrepo.Root(t)
 	sc, err := stack.Local(filepath.Join(root, stack.LocalStateDir))
 	if err != nil {
 		t.Fatal(err)

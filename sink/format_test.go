@@ -20,6 +20,7 @@ import (
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/tickbench/tickbench/gen"
+	"github.com/tickbench/tickbench/internal/testrepo"
 	"github.com/tickbench/tickbench/tick"
 )
 
@@ -486,31 +487,12 @@ func FuzzReadTicks(f *testing.F) {
 	})
 }
 
-// repoRoot walks up from the package directory to go.mod.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-}
-
 // TestParquetReadByPyarrow has an independent reader (pyarrow, in a venv
 // that scripts/pyenv.sh builds once) open our files and compare every value
 // with the same ticks as JSON lines. It fails rather than skips when Python
 // or pyarrow is missing: unreadable Parquet is what it guards against.
 func TestParquetReadByPyarrow(t *testing.T) {
-	root := repoRoot(t)
+	root := testrepo.Root(t)
 	start := time.Now()
 	out, err := exec.CommandContext(t.Context(), "bash", filepath.Join(root, "scripts", "pyenv.sh")).Output()
 	if err != nil {
