@@ -208,19 +208,9 @@ cmd_up() {
 }
 
 cmd_down() {
-  local pid
-  # state.env.tmp: a start that was interrupted before the broker was ready.
-  pid="$(read_state "$STATE" KAFKA_PID)"
-  [[ -n "$pid" ]] || pid="$(read_state "$STATE.tmp" KAFKA_PID)"
-  if [[ -n "$pid" ]] && pid_matches "$pid" "$CONFIG"; then
-    log "stopping pid $pid"
-    # Combined mode shuts down cleanly in a few seconds; a data dir we delete
-    # anyway does not need more patience than that.
-    stop_pid "$pid" "$CONFIG" 20
-  else
-    log "not running"
-  fi
-  rm -rf "$DATA" "$STATE" "$STATE.tmp"
+  # Combined mode shuts down cleanly in a few seconds; a data dir we delete
+  # anyway does not need more patience than that.
+  tb_down KAFKA_PID "$CONFIG" 20
 }
 
 cmd_status() {

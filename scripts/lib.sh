@@ -83,3 +83,19 @@ read_state() {
   [[ -f "$1" ]] || return 0
   sed -n "s/^$2=//p" "$1" | tail -n 1
 }
+
+# tb_down PID_KEY MATCH GRACE: stop the server whose pid is under PID_KEY in
+# $STATE (or in $STATE.tmp: a start interrupted before the server was ready),
+# if MATCH is in its command line, then remove $DATA and the state files.
+tb_down() {
+  local key="$1" match="$2" grace="$3" pid
+  pid="$(read_state "$STATE" "$key")"
+  [[ -n "$pid" ]] || pid="$(read_state "$STATE.tmp" "$key")"
+  if [[ -n "$pid" ]] && pid_matches "$pid" "$match"; then
+    log "stopping pid $pid"
+    stop_pid "$pid" "$match" "$grace"
+  else
+    log "not running"
+  fi
+  rm -rf "$DATA" "$STATE" "$STATE.tmp"
+}

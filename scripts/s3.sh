@@ -153,17 +153,7 @@ EOF
 }
 
 cmd_down() {
-  local pid
-  # state.env.tmp: a start that was interrupted before the server was ready.
-  pid="$(read_state "$STATE" S3_PID)"
-  [[ -n "$pid" ]] || pid="$(read_state "$STATE.tmp" S3_PID)"
-  if [[ -n "$pid" ]] && pid_matches "$pid" "$DATA"; then
-    log "stopping pid $pid"
-    stop_pid "$pid" "$DATA" 10
-  else
-    log "not running"
-  fi
-  rm -rf "$DATA" "$STATE" "$STATE.tmp"
+  tb_down S3_PID "$DATA" 10
 }
 
 cmd_status() {
