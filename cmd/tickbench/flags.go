@@ -47,8 +47,12 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// durationValue is a flag.Value whose error says what a duration looks like.
-type durationValue struct{ d *time.Duration }
+// durationValue is a flag.Value whose error says what a duration looks like
+// and, when rng is set, the allowed range.
+type durationValue struct {
+	d   *time.Duration
+	rng string
+}
 
 func (v durationValue) String() string {
 	if v.d == nil {
@@ -60,7 +64,11 @@ func (v durationValue) String() string {
 func (v durationValue) Set(s string) error {
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("not a duration: use a number with a unit, e.g. 30s, 5m, 1h30m")
+		msg := "not a duration: use a number with a unit, e.g. 30s, 5m, 1h30m"
+		if v.rng != "" {
+			msg += "; allowed " + v.rng
+		}
+		return errors.New(msg)
 	}
 	*v.d = d
 	return nil
@@ -125,7 +133,7 @@ func modelFlags(fs *flag.FlagSet, m *gen.ModelConfig) {
 func clientFlags(fs *flag.FlagSet, c *gen.ClientConfig) {
 	fs.StringVar(&c.Acks, "acks", c.Acks, "producer acks: all, leader, none")
 	fs.StringVar(&c.Compression, "compression", c.Compression, "producer compression: snappy, lz4, zstd, gzip, none")
-	fs.Var(durationValue{&c.Linger}, "linger", "producer linger per partition batch, 0..1m")
+	fs.Var(durationValue{&c.Linger, "0..1m"}, "linger", "producer linger per partition batch, 0..1m")
 }
 
 // layoutValue parses --layout.
@@ -152,8 +160,8 @@ func policyFlags(fs *flag.FlagSet, p *sink.Policy, l *sink.Layout) {
 	fs.Var(layoutValue{l}, "layout", "object key layout: none, dt-hour (dt=YYYY-MM-DD/hour=HH/) or dt-symbol (dt=YYYY-MM-DD/symbol=SYM/)")
 	fs.Var(intValue{&p.Records}, "flush-records", "flush a partition's batch at this many ticks, 1..10000000")
 	fs.Var(intValue{&p.Bytes}, "flush-bytes", "flush a batch when its object reaches this many bytes, 1024..5368709120")
-	fs.Var(durationValue{&p.Interval}, "flush-interval", "flush when a batch spans this much event time, 1ms..1h")
-	fs.Var(durationValue{&p.MaxAge}, "max-age", "also flush a batch this long (wall clock) after its first record arrived, for idle partitions; makes the sink at-least-once (0: off)")
+	fs.Var(durationValue{&p.Interval, "1ms..1h"}, "flush-interval", "flush when a batch spans this much event time, 1ms..1h")
+	fs.Var(durationValue{&p.MaxAge, "0..1h"}, "max-age", "also flush a batch this long (wall clock) after its first record arrived, for idle partitions; makes the sink at-least-once (0: off)")
 }
 
 // stackFlags registers where a command's Kafka and S3 are; resolveStack
@@ -167,7 +175,7 @@ func stackFlags(fs *flag.FlagSet, sc *stack.Config, env environment) (stackName,
 		sc.Region = r
 	}
 	fs.StringVar(&sc.Region, "region", sc.Region, "AWS region (env AWS_REGION)")
-	fs.Var(durationValue{&sc.ConnectTimeout}, "connect-timeout", "give up on an unreachable external broker or S3 endpoint after this long")
+	fs.Var(durationValue{&sc.ConnectTimeout, ""}, "connect-timeout", "give up on an unreachable external broker or S3 endpoint after this long")
 	return stackName, brokers
 }
 

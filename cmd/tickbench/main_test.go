@@ -29,7 +29,7 @@ func TestBenchRejectsBadInput(t *testing.T) {
 		{[]string{"--rate", "0"}, "rate 0: allowed 1..10000000 ticks/s"},
 		{[]string{"--rate", "-5"}, "rate -5: allowed 1..10000000 ticks/s"},
 		{[]string{"--rate", "fast"}, `invalid value "fast" for flag -rate: not a number`},
-		{[]string{"--duration", "abc"}, `invalid value "abc" for flag -duration: not a duration`},
+		{[]string{"--duration", "abc"}, `invalid value "abc" for flag -duration: not a duration: use a number with a unit, e.g. 30s, 5m, 1h30m; allowed 1s..168h`},
 		{[]string{"--duration", "0s"}, "duration 0s: allowed 1s..168h"},
 		{[]string{"--flush-records=0"}, "flush-records 0: allowed 1..10000000"},
 		{[]string{"--flush-interval", "2h"}, "flush-interval 2h0m0s: allowed 1ms..1h"},

@@ -15,7 +15,7 @@ func runProduce(ctx context.Context, args []string, env environment) error {
 	cfg := bench.ProduceConfig{Topic: "ticks", Partitions: 6, Model: gen.DefaultModelConfig(), Client: gen.DefaultClientConfig()}
 	fs := newFlagSet("produce", env.stderr)
 	rate := fs.String("rate", "max", `ticks per second (with --duration), or "max": --count ticks as fast as back-pressure allows`)
-	fs.Var(durationValue{&cfg.Duration}, "duration", "how long a paced run lasts")
+	fs.Var(durationValue{&cfg.Duration, "1s..168h"}, "duration", "how long a paced run lasts, 1s..168h")
 	count := fs.Uint64("count", 1_000_000, "ticks to send when --rate is max")
 	fs.StringVar(&cfg.Topic, "topic", cfg.Topic, "Kafka topic (created if missing)")
 	partitions := 6

@@ -17,9 +17,9 @@ func runSink(ctx context.Context, args []string, env environment) error {
 	fs.StringVar(&cfg.Prefix, "prefix", "", "S3 key prefix (required), e.g. lake/ticks/")
 	fs.StringVar(&cfg.Strategy, "strategy", cfg.Strategy, "how to land: one of the bench strategies")
 	policyFlags(fs, &cfg.Policy, &cfg.Layout)
-	fs.Var(durationValue{&cfg.SessionTimeout}, "session-timeout", "how long the group waits for a crashed member before reassigning its partitions (default 45s)")
+	fs.Var(durationValue{&cfg.SessionTimeout, "1s..1h"}, "session-timeout", "how long the group waits for a crashed member before reassigning its partitions (default 45s)")
 	fs.BoolVar(&cfg.UntilCaughtUp, "until-caught-up", false, "exit once the group has landed everything the topic held at start")
-	fs.Var(durationValue{&cfg.Timeout}, "timeout", "bound for --until-caught-up (default 5m)")
+	fs.Var(durationValue{&cfg.Timeout, ""}, "timeout", "bound for --until-caught-up (default 5m)")
 	stackName, brokers := stackFlags(fs, &cfg.Stack, env)
 	if err := parseFlags(fs, args); err != nil {
 		return err
