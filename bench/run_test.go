@@ -257,3 +257,24 @@ func TestRunS3Faults(t *testing.T) {
 	}
 	t.Logf("faults %+v, %d retries, %d objects already there on retry", s.S3Faults, s.S3Retries, s.ExistingObjects)
 }
+
+// TestLatencyTellsTheTruth: latency is measured from intended times, so a
+// stalled S3 server shows in the end-to-end tail instead of vanishing.
+func TestLatencyTellsTheTruth(t *testing.T) {
+	t.Run("2 s stalls of the S3 server", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		cfg := testConfig(t)
+		cfg.Rate, cfg.Duration = 10_000, 6*time.Second
+		cfg.Policy.Records = 1000
+		cfg.Stack.Faults = s3lite.Faults{StallEvery: 4 * time.Second, StallFor: 2 * time.Second}
+		res, err := Run(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := res.Strategies[0]
+		if !s.Verify.OK || s.EndToEnd.P999 < 1_900_000 {
+			t.Fatalf("e2e p99.9 %d us (verified %v): a 2 s stall must show as >= 1.9 s", s.EndToEnd.P999, s.Verify.OK)
+		}
+	})
+}
