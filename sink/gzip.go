@@ -87,8 +87,7 @@ func (e *gzipEncoder) Finish() ([]byte, error) {
 		e.Reset()
 		return nil, err
 	}
-	body := e.out.b
-	e.out.b = make([]byte, 0, cap(body))
+	body := e.out.take()
 	e.Reset()
 	return body, nil
 }
@@ -102,6 +101,14 @@ func (e *gzipEncoder) Reset() {
 // appendWriter collects an object's bytes in a slice the encoder can hand
 // over whole in Finish.
 type appendWriter struct{ b []byte }
+
+// take hands over the bytes written so far and starts a new buffer of the
+// same capacity: the uploader still holds the old one.
+func (w *appendWriter) take() []byte {
+	b := w.b
+	w.b = make([]byte, 0, cap(b))
+	return b
+}
 
 func (w *appendWriter) Write(p []byte) (int, error) {
 	w.b = append(w.b, p...)

@@ -217,8 +217,7 @@ func (e *parquetEncoder) Finish() ([]byte, error) {
 		e.Reset()
 		return nil, err
 	}
-	body := e.out.b
-	e.out.b = make([]byte, 0, cap(body))
+	body := e.out.take()
 	e.Reset()
 	return body, nil
 }
