@@ -69,6 +69,7 @@ var commands = []struct {
 	{"produce", "producer only: send ticks to a broker and report records/s and latency", runProduce},
 	{"sink", "sink only: land a topic in S3 as one member of a consumer group", runSink},
 	{"ticks", "print the tick model's ticks as JSON lines", runTicks},
+	{"catalog", "print the Athena DDL of a landed strategy, or create it in Glue", runCatalog},
 }
 
 func run(ctx context.Context, args []string, env environment) error {
