@@ -70,6 +70,7 @@ var commands = []struct {
 	{"sink", "sink only: land a topic in S3 as one member of a consumer group", runSink},
 	{"ticks", "print the tick model's ticks as JSON lines", runTicks},
 	{"catalog", "print the Athena DDL of a landed strategy, or create it in Glue", runCatalog},
+	{"query", "run SQL over a landed strategy: locally (DuckDB) or on Athena", runQuery},
 }
 
 func run(ctx context.Context, args []string, env environment) error {
