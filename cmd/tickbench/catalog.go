@@ -13,7 +13,7 @@ func runCatalog(ctx context.Context, args []string, env environment) error {
 	fs := newFlagSet("catalog", env.stderr)
 	ddl := fs.Bool("ddl", false, "print Athena's CREATE EXTERNAL TABLE statement")
 	useGlue := fs.Bool("glue", false, "create or update the database and table through the Glue API")
-	tf := addTableFlags(fs)
+	tf := addTableFlags(fs, true)
 	a := awsFlags(fs, env)
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -22,12 +22,16 @@ type tableFlags struct {
 	symbols                                                            int
 }
 
-func addTableFlags(fs *flag.FlagSet) *tableFlags {
+// addTableFlags adds the flags; withBucket adds --bucket too (commands with
+// stack flags have their own).
+func addTableFlags(fs *flag.FlagSet, withBucket bool) *tableFlags {
 	f := &tableFlags{}
 	fs.StringVar(&f.result, "result", "", "result file of the run whose objects to use (default: the latest in --results)")
 	fs.StringVar(&f.results, "results", "results", "results folder searched for the latest result file")
 	fs.StringVar(&f.strategy, "strategy", "", "strategy of that run (default: its first); with --prefix, the strategy whose format the objects have")
-	fs.StringVar(&f.bucket, "bucket", "", "S3 bucket (default: the result's, or tickbench)")
+	if withBucket {
+		fs.StringVar(&f.bucket, "bucket", "", "S3 bucket (default: the result's, or tickbench)")
+	}
 	fs.StringVar(&f.prefix, "prefix", "", "S3 prefix of the objects, ending in / (instead of a result file)")
 	fs.StringVar(&f.layout, "layout", "", "key layout of the objects with --prefix: none, dt-hour (default), dt-symbol")
 	fs.StringVar(&f.table, "table", "", "table name (default ticks_<strategy>)")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/athena"
 
 	"github.com/tickbench/tickbench/lake"
+	"github.com/tickbench/tickbench/stack"
 )
 
 func runQuery(ctx context.Context, args []string, env environment) error {
@@ -18,8 +20,10 @@ func runQuery(ctx context.Context, args []string, env environment) error {
 	workgroup := fs.String("workgroup", "primary", "Athena workgroup")
 	output := fs.String("output", "", "s3:// location for Athena's result files (default: the workgroup's)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up (and stop the query) after this long")
-	tf := addTableFlags(fs)
+	tf := addTableFlags(fs, false)
 	a := awsFlags(fs, env)
+	sc := stack.Default()
+	stackName, brokers := stackFlags(fs, &sc, env)
 	// The SQL is the one positional argument; flags may come before it.
 	sql, rest := splitSQL(args)
 	if err := parseFlags(fs, rest); err != nil {
@@ -34,7 +38,16 @@ func runQuery(ctx context.Context, args []string, env environment) error {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	if !*useAthena {
-		return runLocalQuery(ctx, sql, tf, env)
+		// --bucket (a stack flag) picks the bucket only when given.
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "bucket" {
+				tf.bucket = sc.Bucket
+			}
+		})
+		if err := resolveStack(*stackName, *brokers, &sc, false); err != nil {
+			return err
+		}
+		return runLocalQuery(ctx, sql, tf, sc, env)
 	}
 	if *output != "" && !strings.HasPrefix(*output, "s3://") {
 		return usageError{fmt.Errorf("--output %q: allowed an s3://bucket/prefix/ location", *output)}
