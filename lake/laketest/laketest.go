@@ -12,6 +12,22 @@ import (
 	"github.com/tickbench/tickbench/tick"
 )
 
+// Object is one object Land wrote.
+type Object struct {
+	Key, Path string
+	Ticks     []int // indexes into the ticks given to Land, in order
+}
+
+// Format returns the named sink format or fails the test.
+func Format(t testing.TB, name string) sink.Format {
+	t.Helper()
+	f, err := sink.FormatByName(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 // Ticks returns n ticks of the default model (symbols of them), one every
 // step nanoseconds from start (ns since the epoch).
 func Ticks(t testing.TB, n, symbols int, start, step int64) []tick.Tick {
@@ -31,15 +47,11 @@ func Ticks(t testing.TB, n, symbols int, start, step int64) []tick.Tick {
 
 // Land writes ticks in format under dir with layout l, as the sink does:
 // batches of perObject consecutive ticks, each split into one object per
-// layout folder. It returns the objects' paths relative to dir (slash
-// separated, like keys below the prefix).
-func Land(t testing.TB, dir, format string, l sink.Layout, ticks []tick.Tick, perObject int) []string {
+// layout folder. It returns the objects: their paths relative to dir
+// (slash separated, like keys below the prefix) and the ticks in each.
+func Land(t testing.TB, dir string, f sink.Format, l sink.Layout, ticks []tick.Tick, perObject int) []Object {
 	t.Helper()
-	f, err := sink.FormatByName(format)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var keys []string
+	var keys []Object
 	for b := 0; b < len(ticks); b += perObject {
 		batch := ticks[b:min(b+perObject, len(ticks))]
 		var dirs []string
@@ -70,7 +82,7 @@ func Land(t testing.TB, dir, format string, l sink.Layout, ticks []tick.Tick, pe
 			if err := os.WriteFile(path, body, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			keys = append(keys, key)
+			keys = append(keys, Object{Key: key, Path: path, Ticks: byDir[d]})
 		}
 	}
 	return keys

@@ -36,7 +36,7 @@ func TestEngineAnswers(t *testing.T) {
 		for _, layout := range sink.Layouts {
 			t.Run(format+"/"+string(layout), func(t *testing.T) {
 				dir := t.TempDir()
-				laketest.Land(t, dir, format, layout, ticks, 500)
+				laketest.Land(t, dir, laketest.Format(t, format), layout, ticks, 500)
 				tb := lake.Table{Database: "tickbench", Name: "ticks_x", Format: format, Layout: layout, Bucket: "b", Prefix: "p/"}
 				e, err := Open(context.Background(), tb, dir)
 				if err != nil {
@@ -80,6 +80,81 @@ func TestEngineAnswers(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestStandardQueriesAgree runs the standard set, written per table as for
+// Athena, over every format and layout: the answers (apart from the type of
+// ts) must be the same everywhere, and match the ticks.
+func TestStandardQueriesAgree(t *testing.T) {
+	ticks := laketest.Ticks(t, 2000, 5, start, 2*int64(time.Second)+777)
+	hour := time.Date(2026, 11, 25, 23, 0, 0, 0, time.UTC)
+	sym := ticks[1].Symbol
+	qs := lake.StandardQueries(hour, sym)
+	var wantCount int64
+	var last int
+	for i := range ticks {
+		tt := time.UnixMicro(ticks[i].Intended / 1000)
+		if !tt.Before(hour) && tt.Before(hour.Add(time.Hour)) {
+			wantCount++
+			if ticks[i].Symbol == sym {
+				last = i
+			}
+		}
+	}
+	var ref []string
+	refName := ""
+	for _, format := range []string{"jsonl", "json", "jsonl.gz", "parquet", "parquet-zstd"} {
+		for _, layout := range sink.Layouts {
+			dir := t.TempDir()
+			laketest.Land(t, dir, laketest.Format(t, format), layout, ticks, 700)
+			tb := lake.Table{Database: "tickbench", Name: "ticks_y", Format: format, Layout: layout, Bucket: "b", Prefix: "p/"}
+			e, err := Open(context.Background(), tb, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var answers []string
+			for _, q := range qs {
+				r, err := e.Query(context.Background(), q.SQL(tb, tb.Name))
+				if err != nil {
+					t.Fatalf("%s %s %s: %v\n%s", format, layout, q.Name, err, q.SQL(tb, tb.Name))
+				}
+				for _, row := range r.Rows {
+					var cells []string
+					for i, c := range r.Columns {
+						if c == "ts" || c == "minute" {
+							continue
+						}
+						v := row[i]
+						if f, ok := v.(float64); ok {
+							v = math.Round(f*1e6) / 1e6
+						}
+						cells = append(cells, fmt.Sprint(v))
+					}
+					answers = append(answers, q.Name+": "+fmt.Sprint(cells))
+				}
+			}
+			e.Close()
+			name := format + "/" + string(layout)
+			if ref == nil {
+				ref, refName = answers, name
+				if answers[0] != fmt.Sprintf("count-hour: [%d]", wantCount) {
+					t.Errorf("%s: %s, want %d ticks in the hour", name, answers[0], wantCount)
+				}
+				wantLast := fmt.Sprintf("last-trade: [%d %v %d]", ticks[last].Seq, ticks[last].Price, ticks[last].Size)
+				found := false
+				for _, a := range answers {
+					found = found || a == wantLast
+				}
+				if !found {
+					t.Errorf("%s: no answer %q in %v", name, wantLast, answers)
+				}
+				continue
+			}
+			if fmt.Sprint(answers) != fmt.Sprint(ref) {
+				t.Errorf("%s answers differ from %s's:\n%v\n%v", name, refName, answers, ref)
+			}
 		}
 	}
 }
