@@ -120,6 +120,9 @@ type StrategyResult struct {
 	// Upload is per object, PUT start -> acknowledged.
 	EndToEnd Latency `json:"end_to_end"`
 	Upload   Latency `json:"upload"`
+	// Lake is the query side: modelled Athena scans of the standard
+	// queries and the local SQL check (bench/lake.go).
+	Lake *LakeReport `json:"lake,omitempty"`
 }
 
 // S3Faults counts faults the embedded S3 server injected (--s3-faults).
@@ -237,6 +240,8 @@ func (r *Result) PrintSummary(w io.Writer) {
 			fmt.Fprintf(w, "note: %s is %s\n", s.Strategy, s.Semantics)
 		}
 	}
+
+	r.printLake(w)
 
 	fmt.Fprintf(w, "\n%-35s %10s %9s %9s %9s %9s %9s\n", "latency (µs)", "count", "p50", "p90", "p99", "p99.9", "max")
 	row := func(name string, l Latency) {

@@ -293,6 +293,9 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 		if sr.Verify, err = verify(ctx, r.st.S3, r.st.Bucket, g.cfg.Prefix, g.cfg.Format, pres.Acked); err != nil {
 			return nil, err
 		}
+		if sr.Lake, err = r.lake(ctx, s, g.cfg.Prefix, g.cfg.Format, sr.Verify, pres.Acked); err != nil {
+			return nil, err
+		}
 		out[i] = sr
 	}
 	return out, nil

@@ -42,6 +42,7 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	fs.Var(durationValue{&cfg.JoinAt, "0..duration"}, "join-at", "one more sink member joins the group this long after the start (0: none)")
 	fs.Var(durationValue{&cfg.LeaveAt, "0, or after join-at"}, "leave-at", "the member of --join-at leaves the group this long after the start (0: stays)")
 	fs.Var(durationValue{&cfg.DrainTimeout, "1s..24h"}, "drain-timeout", "how long to wait for the sink to land everything after the generator stops, 1s..24h")
+	fs.IntVar(&cfg.LakeLocalMax, "lake-local-max", cfg.LakeLocalMax, "run the local SQL check of a strategy only if it landed at most this many objects (0: never)")
 	fs.StringVar(&cfg.Name, "name", cfg.Name, "name in the result file: <out>/<UTC time>-<name>.json")
 	fs.StringVar(&cfg.Out, "out", cfg.Out, "results folder")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
