@@ -7,7 +7,7 @@ DURATION ?= 30s
 ARGS     ?=
 BIN      := bin/tickbench
 
-.PHONY: all build bench bench-matrix test vet fmt-check bench-go up down status clean compare-producer
+.PHONY: all build bench bench-matrix test vet fmt-check bench-go up down status clean compare-producer query ddl
 
 all: build
 
@@ -58,3 +58,11 @@ clean:
 COUNT ?= 1000000
 compare-producer: build
 	bash scripts/compare-producer.sh $(COUNT)
+
+## query: SQL over the latest run's first strategy with the local DuckDB
+## (ARGS e.g. --strategy parquet-snappy); ddl: its Athena CREATE TABLE
+SQL ?= SELECT count(*) FROM ticks
+query: build
+	./$(BIN) query $(ARGS) "$(SQL)"
+ddl: build
+	./$(BIN) catalog --ddl $(ARGS)
