@@ -59,7 +59,7 @@ func TestRunLakeReport(t *testing.T) {
 	}
 }
 
-func TestLakeLocalMaxValidated(t *testing.T) {
+func TestConfigRejectsNegativeLakeMax(t *testing.T) {
 	cfg := Default()
 	cfg.LakeLocalMax = -1
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "lake-local-max -1") {
