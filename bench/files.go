@@ -6,12 +6,16 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // WriteFiles writes every output of a run into dir, named
 // <UTC start>-<name>: the JSON result, Go benchmark-format lines (.bench.txt,
 // for benchstat) and an HdrHistogram percentile distribution (.hgrm) per
-// histogram. It returns the paths, JSON first.
+// histogram, and an HdrHistogram interval log (.hlog, one interval a
+// second) per histogram of a run made in this process. It returns the
+// paths, JSON first.
 func (r *Result) WriteFiles(dir string) ([]string, error) {
 	jsonPath, err := r.WriteFile(dir)
 	if err != nil {
@@ -35,8 +39,42 @@ func (r *Result) WriteFiles(dir string) ([]string, error) {
 			}
 			paths = append(paths, p)
 		}
+		for _, h := range []struct {
+			name string
+			ivs  []*hdrhistogram.Histogram
+		}{{"e2e", s.intervals.e2e}, {"upload", s.intervals.upload}, {"publish", s.intervals.publish}} {
+			if len(h.ivs) == 0 {
+				continue // a result read back from JSON: the intervals were not kept
+			}
+			p := fmt.Sprintf("%s-%s-%s.hlog", base, s.Strategy, h.name)
+			if err := writeWith(p, func(w *bufio.Writer) error { return writeHlog(w, h.ivs) }); err != nil {
+				return nil, err
+			}
+			paths = append(paths, p)
+		}
 	}
 	return paths, nil
+}
+
+// writeHlog writes interval histograms as an HdrHistogram interval log
+// (.hlog): timestamps in seconds from the first interval's start, values in
+// µs (so the Interval_Max column, which the format divides by 10^6, is in
+// seconds).
+func writeHlog(w *bufio.Writer, ivs []*hdrhistogram.Histogram) error {
+	lw := hdrhistogram.NewHistogramLogWriter(w)
+	base := ivs[0].StartTimeMs()
+	lw.SetBaseTime(base)
+	for _, err := range []error{lw.OutputLogFormatVersion(), lw.OutputStartTime(base), lw.OutputBaseTime(base), lw.OutputLegend()} {
+		if err != nil {
+			return err
+		}
+	}
+	for _, h := range ivs {
+		if err := lw.OutputIntervalHistogram(h); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func writeWith(path string, fn func(*bufio.Writer) error) error {
@@ -89,6 +127,8 @@ func (r *Result) WriteBenchmarkLines(w *bufio.Writer) error {
 			{s.BytesPerTick, "bytes/tick"},
 			{float64(s.Objects), "objects"},
 			{s.PutCostPerDayUSD, "usd/day-put"},
+			{putsPerMillion(s), "puts/Mtick"},
+			{rateRatio(p), "achieved/target"},
 			{s.CPUSecondsPerMillion, "cpu-s/Mtick"},
 			{float64(s.PeakRSSBytes), "peak-rss-B"},
 		} {
@@ -100,3 +140,20 @@ func (r *Result) WriteBenchmarkLines(w *bufio.Writer) error {
 }
 
 func benchNum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// putsPerMillion is S3 PUT requests per million ticks landed: the request
+// cost of a strategy, independent of the machine and the run's length.
+func putsPerMillion(s StrategyResult) float64 {
+	if s.Producer.Acked == 0 {
+		return 0
+	}
+	return float64(s.PutRequests) / float64(s.Producer.Acked) * 1e6
+}
+
+// rateRatio is the achieved rate as a fraction of the target.
+func rateRatio(p Producer) float64 {
+	if p.TargetRate == 0 {
+		return 0
+	}
+	return p.AchievedRate / p.TargetRate
+}

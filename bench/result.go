@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tickbench/tickbench/lake"
@@ -14,8 +16,13 @@ import (
 )
 
 // SchemaVersion identifies the result file's layout; results/README.md
-// documents every field. Bump it on any incompatible change.
-const SchemaVersion = "tickbench.result/v1"
+// documents every field. The major version changes on any incompatible
+// change; a minor version only adds fields, so a reader of v1.N reads every
+// v1.M (absent fields stay zero).
+const SchemaVersion = "tickbench.result/v1.1"
+
+// readableSchemas are the versions ReadResult accepts.
+var readableSchemas = []string{"tickbench.result/v1", SchemaVersion}
 
 // Result is everything a run measured; it is written as JSON.
 type Result struct {
@@ -123,6 +130,11 @@ type StrategyResult struct {
 	// Lake is the query side: modelled Athena scans of the standard
 	// queries and the local SQL check (bench/lake.go).
 	Lake *LakeReport `json:"lake,omitempty"`
+	// Series is the run second by second (schema v1.1; absent in v1).
+	Series []Sample `json:"series,omitempty"`
+	// intervals are the per-second histograms behind Series, written as
+	// .hlog files by WriteFiles (not kept in the JSON).
+	intervals intervals
 }
 
 // S3Faults counts faults the embedded S3 server injected (--s3-faults).
@@ -174,8 +186,8 @@ func ReadResult(path string) (*Result, error) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if r.Schema != SchemaVersion {
-		return nil, fmt.Errorf("%s: schema %q, this tickbench reads %q", path, r.Schema, SchemaVersion)
+	if !slices.Contains(readableSchemas, r.Schema) {
+		return nil, fmt.Errorf("%s: schema %q, this tickbench reads %s", path, r.Schema, strings.Join(readableSchemas, ", "))
 	}
 	return &r, nil
 }

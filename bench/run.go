@@ -210,9 +210,12 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 			}
 			return low
 		}}
+	smp := newSampler(pr.start, cfg.Duration, cfg.Rate, func() uint64 { return prod.Progress().Acked }, pub, groups)
 	progDone := make(chan struct{})
 	go func() { pr.run(progCtx); close(progDone) }()
-	defer func() { stopProgress(); <-progDone }()
+	smpDone := make(chan struct{})
+	go func() { smp.run(progCtx); close(smpDone) }()
+	defer func() { stopProgress(); <-progDone; <-smpDone }()
 
 	pres, perr := prod.Run(ctx)
 	if ctx.Err() != nil {
@@ -261,6 +264,8 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 	retries, faults := r.st.S3Retries()-retries0, r.faultStats().minus(faults0)
 	stopProgress()
 	<-progDone
+	<-smpDone
+	smp.sample(time.Now()) // the last, partial interval
 
 	out := make([]StrategyResult, len(strategies))
 	for i, s := range strategies {
@@ -284,6 +289,7 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 				sr.PeakRSSBytes = used.peakRSS
 			}
 		}
+		sr.Series, sr.intervals = smp.result(i)
 		if sr.EndToEnd, err = e2e.summary(); err != nil {
 			return nil, err
 		}
