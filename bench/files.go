@@ -157,3 +157,57 @@ func rateRatio(p Producer) float64 {
 	}
 	return p.AchievedRate / p.TargetRate
 }
+
+// Better says which way each benchmark-line unit improves: +1 higher is
+// better, -1 lower is better. Every unit WriteBenchmarkLines writes is here
+// (TestUnitsHaveDirection), so `tickbench compare` can tell a regression
+// from an improvement.
+var Better = map[string]int{
+	"ticks/s":         +1,
+	"achieved/target": +1,
+	"e2e-p50-us":      -1,
+	"e2e-p99-us":      -1,
+	"e2e-p99.9-us":    -1,
+	"e2e-max-us":      -1,
+	"publish-p99-us":  -1,
+	"bytes/tick":      -1,
+	"objects":         -1,
+	"usd/day-put":     -1,
+	"puts/Mtick":      -1,
+	"cpu-s/Mtick":     -1,
+	"peak-rss-B":      -1,
+}
+
+// GatherBenchmarkLines appends the benchmark lines of others to set and
+// removes others, so that set holds one line per run per benchmark:
+// benchstat and compare then see every run as a sample.
+func GatherBenchmarkLines(set string, others ...string) error {
+	f, err := os.OpenFile(set, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("gather benchmark lines: %w", err)
+	}
+	for _, o := range others {
+		b, err := os.ReadFile(o)
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("gather benchmark lines: %w", err)
+		}
+		for _, l := range strings.SplitAfter(string(b), "\n") {
+			if strings.HasPrefix(l, "Benchmark") {
+				if _, err := f.WriteString(l); err != nil {
+					f.Close()
+					return fmt.Errorf("gather benchmark lines into %s: %w", set, err)
+				}
+			}
+		}
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("gather benchmark lines into %s: %w", set, err)
+	}
+	for _, o := range others {
+		if err := os.Remove(o); err != nil {
+			return fmt.Errorf("gather benchmark lines: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bufio"
 	"context"
 	"os"
 	"slices"
@@ -350,6 +351,27 @@ func checkHlog(t *testing.T, paths []string, res *Result) {
 			f.Close()
 			if total != h.count || n != len(s.Series) {
 				t.Errorf("%s: %d intervals holding %d values; want %d intervals (one per sample) holding %d", paths[i], n, total, len(s.Series), h.count)
+			}
+		}
+	}
+}
+
+// TestUnitsHaveDirection: compare must know which way every written unit
+// improves.
+func TestUnitsHaveDirection(t *testing.T) {
+	r := &Result{Strategies: []StrategyResult{{Strategy: "jsonl"}}}
+	var b strings.Builder
+	w := bufio.NewWriter(&b)
+	if err := r.WriteBenchmarkLines(w); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	for _, l := range strings.Split(b.String(), "\n") {
+		if f := strings.Fields(l); len(f) > 2 && strings.HasPrefix(l, "Benchmark") {
+			for i := 3; i < len(f); i += 2 {
+				if _, ok := Better[f[i]]; !ok {
+					t.Errorf("unit %q has no direction in Better", f[i])
+				}
 			}
 		}
 	}

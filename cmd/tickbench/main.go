@@ -71,6 +71,7 @@ var commands = []struct {
 	{"ticks", "print the tick model's ticks as JSON lines", runTicks},
 	{"catalog", "print the Athena DDL of a landed strategy, or create it in Glue", runCatalog},
 	{"query", "run SQL over a landed strategy: locally (DuckDB) or on Athena", runQuery},
+	{"compare", "compare two sets of runs per metric (Mann-Whitney U); non-zero exit on a regression", runCompare},
 }
 
 func run(ctx context.Context, args []string, env environment) error {
