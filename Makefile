@@ -7,7 +7,7 @@ DURATION ?= 30s
 ARGS     ?=
 BIN      := bin/tickbench
 
-.PHONY: all build bench bench-matrix test vet fmt-check bench-go up down status clean compare-producer query ddl
+.PHONY: all build bench bench-matrix test vet fmt-check bench-go up down status clean compare-producer query ddl regress baseline
 
 all: build
 
@@ -66,3 +66,11 @@ query: build
 	./$(BIN) query $(ARGS) "$(SQL)"
 ddl: build
 	./$(BIN) catalog --ddl $(ARGS)
+
+## regress: the CI performance gate: a short seeded workload 5 times on the
+## embedded stack, compared with results/baseline/ on machine-independent
+## units (scripts/regress.sh); baseline: refresh results/baseline/
+regress:
+	bash scripts/regress.sh
+baseline:
+	bash scripts/regress.sh baseline
