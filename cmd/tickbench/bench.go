@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tickbench/tickbench/bench"
+	"github.com/tickbench/tickbench/report"
 	"github.com/tickbench/tickbench/stack/s3lite"
 )
 
@@ -129,7 +130,11 @@ func benchOnce(ctx context.Context, cfg bench.Config, env environment) ([]string
 	if err != nil {
 		return nil, false, err
 	}
-	fmt.Fprintf(env.stdout, "\nresults    %s (and .bench.txt for benchstat, .hgrm and .hlog per histogram)\n", paths[0])
+	html := strings.TrimSuffix(paths[0], ".json") + ".html"
+	if err := writeReport(html, []*bench.Result{res}, report.HTML); err != nil {
+		return nil, false, err
+	}
+	fmt.Fprintf(env.stdout, "\nresults    %s (and .bench.txt for benchstat, .hgrm and .hlog per histogram)\nreport     %s\n", paths[0], html)
 	return paths, res.Verified, nil
 }
 

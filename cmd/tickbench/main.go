@@ -71,6 +71,7 @@ var commands = []struct {
 	{"ticks", "print the tick model's ticks as JSON lines", runTicks},
 	{"catalog", "print the Athena DDL of a landed strategy, or create it in Glue", runCatalog},
 	{"query", "run SQL over a landed strategy: locally (DuckDB) or on Athena", runQuery},
+	{"report", "render result files as one self-contained HTML page (and a Markdown summary)", runReport},
 	{"compare", "compare two sets of runs per metric (Mann-Whitney U); non-zero exit on a regression", runCompare},
 }
 
