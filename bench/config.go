@@ -75,6 +75,8 @@ type Config struct {
 	// LakeLocalMax is the most objects a strategy may have for the local
 	// SQL check to run (0 turns it off). Default DefaultLakeLocalMaxObjects.
 	LakeLocalMax int
+	// Live, if set, follows the run for live metrics (--metrics-addr).
+	Live *Live
 }
 
 // Default returns the documented defaults.

@@ -26,6 +26,8 @@ type ProduceConfig struct {
 	Duration time.Duration
 	Model    gen.ModelConfig
 	Client   gen.ClientConfig
+	// Live, if set, follows the run for live metrics (--metrics-addr).
+	Live *Live
 }
 
 // ProduceResult is what a producer-only run measured.
@@ -80,6 +82,7 @@ func Produce(ctx context.Context, cfg ProduceConfig) (*ProduceResult, error) {
 			Acked: func(intended, at int64, _ error) { pub.record(at - intended) },
 		},
 	}
+	cfg.Live.setPhase(cfg.Rate, prod, pub, nil)
 	began := time.Now()
 	res, err := prod.Run(ctx)
 	if err != nil {

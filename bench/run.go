@@ -62,6 +62,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	defer st.Close()
 	res.Stack = st.Kind
+	cfg.Live.setRetries(st.S3Retries)
 
 	admCl, err := kgo.NewClient(kgo.SeedBrokers(st.Brokers...))
 	if err != nil {
@@ -211,6 +212,12 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 			return low
 		}}
 	smp := newSampler(pr.start, cfg.Duration, cfg.Rate, func() uint64 { return prod.Progress().Acked }, pub, groups)
+	smp.live = cfg.Live
+	byName := map[string]*sinkGroup{}
+	for i, s := range strategies {
+		byName[s.Name] = groups[i]
+	}
+	cfg.Live.setPhase(cfg.Rate, prod, pub, byName)
 	progDone := make(chan struct{})
 	go func() { pr.run(progCtx); close(progDone) }()
 	smpDone := make(chan struct{})

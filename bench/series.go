@@ -38,6 +38,7 @@ type sampler struct {
 	last       time.Time
 	lastAcked  uint64
 	lastLanded []int64
+	live       *Live // told the achieved rate of each full second
 	series     [][]Sample
 	ivs        []intervals // publish is filled in by result
 	pubIvs     []*hdrhistogram.Histogram
@@ -111,6 +112,9 @@ func (s *sampler) sample(now time.Time) {
 		s.ivs[i].e2e = append(s.ivs[i].e2e, e2e)
 		s.ivs[i].upload = append(s.ivs[i].upload, up)
 		s.lastLanded[i] = landed
+	}
+	if dt >= 0.5 {
+		s.live.setAchieved(float64(acked-s.lastAcked) / dt)
 	}
 	s.last, s.lastAcked = now, acked
 }

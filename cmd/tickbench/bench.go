@@ -49,6 +49,7 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	memProfile := fs.String("memprofile", "", "write a heap profile at the end of the generator's run to this file")
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
+	metricsAddr := metricsFlag(fs)
 	count := 1
 	fs.Var(intValue{&count}, "count", "repeat the workload this many times, 1..1000: a result each, and one .bench.txt with every run's lines (benchstat and compare see N samples)")
 	stackName, brokers := stackFlags(fs, &cfg.Stack, env)
@@ -79,6 +80,12 @@ func runBench(ctx context.Context, args []string, env environment) error {
 		return usageError{fmt.Errorf("count %d: allowed 1..1000", count)}
 	}
 
+	live, stopMetrics, err := serveMetrics(*metricsAddr, env)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	cfg.Live = live
 	stopProfiles, err := startProfiles(*cpuProfile, *memProfile, &cfg)
 	if err != nil {
 		return err

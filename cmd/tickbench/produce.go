@@ -24,6 +24,7 @@ func runProduce(ctx context.Context, args []string, env environment) error {
 	brokers := fs.String("brokers", env.getenv("TICKBENCH_BROKERS"), "Kafka bootstrap servers, comma-separated (env TICKBENCH_BROKERS)")
 	modelFlags(fs, &cfg.Model)
 	clientFlags(fs, &cfg.Client)
+	metricsAddr := metricsFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -55,6 +56,12 @@ func runProduce(ctx context.Context, args []string, env environment) error {
 			return usageError{err}
 		}
 	}
+	live, stopMetrics, err := serveMetrics(*metricsAddr, env)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	cfg.Live = live
 	res, err := bench.Produce(ctx, cfg)
 	if err != nil {
 		return err
