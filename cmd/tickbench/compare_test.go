@@ -86,3 +86,19 @@ func TestCompareRejectsBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareS3Slowdown: the embedded S3 server answers every request 20%
+// later (latency 50 ms -> 60 ms); over 5 runs each, compare finds upload
+// latency regressed beyond 10% and fails.
+func TestCompareS3Slowdown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10 embedded runs")
+	}
+	base, slower := benchSet(t, "s3-50ms", "--s3-faults", "latency=50ms"), benchSet(t, "s3-60ms", "--s3-faults", "latency=60ms")
+	env, out, _ := testEnv()
+	err := run(context.Background(), []string{"compare", "--units", "upload-p50-us", base, slower}, env)
+	if !errors.Is(err, compare.ErrRegression) || !strings.Contains(out.String(), "upload-p50-us") {
+		t.Fatalf("S3 20%% slower: compare returned %v:\n%s", err, out)
+	}
+	t.Logf("\n%s", out)
+}
