@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -188,7 +189,7 @@ func (m *expo) summaryPart(name, help string, head bool, labels []string, h *his
 	}
 	n := h.h.TotalCount()
 	for _, q := range []float64{0.5, 0.9, 0.99, 0.999} {
-		v := 0.0
+		v := math.NaN() // Prometheus' "no observations yet"
 		if n > 0 {
 			v = float64(h.h.ValueAtQuantile(q*100)) / 1e6
 		}

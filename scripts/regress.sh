@@ -28,8 +28,8 @@ go build -o "$BIN" ./cmd/tickbench
 if [[ "${1:-}" == baseline ]]; then
   mkdir -p results/baseline
   rm -f results/baseline/*.bench.txt
-  cp "$out"/runs/*.bench.txt results/baseline/
-  echo "baseline: $(ls results/baseline/*.bench.txt) ($RUNS runs); commit it"
+  cp "$out"/runs/*.bench.txt results/baseline/regress.bench.txt
+  echo "baseline: results/baseline/regress.bench.txt ($RUNS runs of $(grep -c ^Benchmark results/baseline/regress.bench.txt) lines); commit it"
   exit 0
 fi
 
