@@ -136,12 +136,29 @@ func (r *Result) WriteBenchmarkLines(w *bufio.Writer) error {
 		} {
 			fmt.Fprintf(w, " %s %s", benchNum(m.v), m.unit)
 		}
+		if usd, scan, ok := lakeMeans(s); ok {
+			fmt.Fprintf(w, " %s usd/query %s scan-B/query", benchNum(usd), benchNum(scan))
+		}
 		fmt.Fprintln(w)
 	}
 	return nil
 }
 
 func benchNum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// lakeMeans are the mean modelled Athena bill and bytes scanned of the
+// strategy's standard queries (bench/lake.go), when they were modelled.
+func lakeMeans(s StrategyResult) (usd, scan float64, ok bool) {
+	if s.Lake == nil || s.Lake.Problem != "" || len(s.Lake.Queries) == 0 {
+		return 0, 0, false
+	}
+	for _, q := range s.Lake.Queries {
+		usd += q.USD
+		scan += float64(q.Bytes)
+	}
+	n := float64(len(s.Lake.Queries))
+	return usd / n, scan / n, true
+}
 
 // putsPerMillion is S3 PUT requests per million ticks landed: the request
 // cost of a strategy, independent of the machine and the run's length.
@@ -180,6 +197,8 @@ var Better = map[string]int{
 	"puts/Mtick":      -1,
 	"cpu-s/Mtick":     -1,
 	"peak-rss-B":      -1,
+	"usd/query":       -1,
+	"scan-B/query":    -1,
 }
 
 // GatherBenchmarkLines appends the benchmark lines of others to set and

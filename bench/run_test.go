@@ -359,13 +359,16 @@ func checkHlog(t *testing.T, paths []string, res *Result) {
 // TestUnitsHaveDirection: compare must know which way every written unit
 // improves.
 func TestUnitsHaveDirection(t *testing.T) {
-	r := &Result{Strategies: []StrategyResult{{Strategy: "jsonl"}}}
+	r := &Result{Strategies: []StrategyResult{{Strategy: "jsonl", Lake: &LakeReport{Queries: []LakeQuery{{}}}}}}
 	var b strings.Builder
 	w := bufio.NewWriter(&b)
 	if err := r.WriteBenchmarkLines(w); err != nil {
 		t.Fatal(err)
 	}
 	w.Flush()
+	if !strings.Contains(b.String(), " usd/query ") {
+		t.Fatalf("no lake units in %s", b.String())
+	}
 	for _, l := range strings.Split(b.String(), "\n") {
 		if f := strings.Fields(l); len(f) > 2 && strings.HasPrefix(l, "Benchmark") {
 			for i := 3; i < len(f); i += 2 {

@@ -148,10 +148,53 @@ func HTML(w io.Writer, results []*bench.Result) error {
 		template.HTML(barChart("cost-put", "S3 PUT cost per day at the run's rate", "USD", put, usd)),
 		template.HTML(barChart("cost-storage", "S3 storage cost per month of one day's data", "USD", storage, usd)),
 		template.HTML(barChart("cost-athena", "Athena cost of one query scanning one day's data in full", "USD", athena, usd)))
+	var scans []bar
+	var queries []string
+	for _, e := range es {
+		if l := e.s.Lake; l != nil && l.Problem == "" && len(l.Queries) > 0 {
+			_, scan := lakeMeans(e.s)
+			scans = append(scans, bar{e.label, scan, fmtBytes(scan)})
+			if queries == nil {
+				for _, q := range l.Queries {
+					queries = append(queries, q.Query)
+				}
+			}
+		}
+	}
+	if len(scans) > 0 {
+		p.Charts = append(p.Charts, template.HTML(barChart("athena-scan",
+			"Athena bytes scanned per standard query, modelled mean of "+strings.Join(queries, ", "), "bytes", scans, fmtNum)))
+	}
 	pr := results[0].Prices
 	p.Prices = fmt.Sprintf("Prices: %s, %s (as of %s): S3 PUT $%g per 1,000, storage $%g per GB-month, Athena $%g per TB scanned (at least %d MB per query). Costs of a day assume the run's rate for 24 h; the Athena bar is a full scan (a column-pruned Parquet query scans less).",
 		pr.Region, pr.Source, pr.AsOf, pr.S3PutPer1000, pr.S3StoragePerGBMonth, pr.AthenaPerTB, pr.AthenaMinBytes>>20)
 	return pageTemplate.Execute(w, p)
+}
+
+// lakeMeans are the mean modelled Athena bill and scan of the strategy's
+// standard queries; NaN when they were not modelled.
+func lakeMeans(s bench.StrategyResult) (usd, scan float64) {
+	if s.Lake == nil || s.Lake.Problem != "" || len(s.Lake.Queries) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	for _, q := range s.Lake.Queries {
+		usd += q.USD
+		scan += float64(q.Bytes)
+	}
+	n := float64(len(s.Lake.Queries))
+	return usd / n, scan / n
+}
+
+func fmtBytes(b float64) string {
+	switch {
+	case b >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", b/(1<<30))
+	case b >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", b/(1<<20))
+	case b >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", b/(1<<10))
+	}
+	return fmt.Sprintf("%.0f B", b)
 }
 
 type cost struct{ storageMonth, athenaScan float64 }
@@ -167,7 +210,7 @@ func costs(e entry) cost {
 
 // table is the side-by-side comparison, one row per strategy.
 func table(es []entry) ([]string, [][]string) {
-	cols := []string{"strategy", "rate held", "e2e p50 ms", "p99 ms", "p99.9 ms", "max ms", "objects", "bytes/tick", "PUTs", "PUT $/day", "Athena $/day scan", "CPU s/M ticks", "peak RSS MiB", "verified"}
+	cols := []string{"strategy", "rate held", "e2e p50 ms", "p99 ms", "p99.9 ms", "max ms", "objects", "bytes/tick", "PUTs", "PUT $/day", "Athena $/day scan", "Athena $/query", "CPU s/M ticks", "peak RSS MiB", "verified"}
 	var rows [][]string
 	for _, e := range es {
 		s := e.s
@@ -178,7 +221,7 @@ func table(es []entry) ([]string, [][]string) {
 		held := fmt.Sprintf("%s of %s/s", fmtNum(s.Producer.AchievedRate), fmtNum(s.Producer.TargetRate))
 		rows = append(rows, []string{e.label, held, ms(s.EndToEnd.P50), ms(s.EndToEnd.P99), ms(s.EndToEnd.P999), ms(s.EndToEnd.Max),
 			fmtNum(float64(s.Objects)), fmt.Sprintf("%.1f", s.BytesPerTick), fmtNum(float64(s.PutRequests)), usd(s.PutCostPerDayUSD),
-			usd(costs(e).athenaScan), fmt.Sprintf("%.2f", s.CPUSecondsPerMillion), fmt.Sprintf("%.1f", float64(s.PeakRSSBytes)/(1<<20)), verified})
+			usd(costs(e).athenaScan), perQuery(e.s), fmt.Sprintf("%.2f", s.CPUSecondsPerMillion), fmt.Sprintf("%.1f", float64(s.PeakRSSBytes)/(1<<20)), verified})
 	}
 	return cols, rows
 }
@@ -216,6 +259,15 @@ func Markdown(w io.Writer, results []*bench.Result) error {
 	b.WriteString("\n(e2e = intended time -> S3 PUT acknowledged; costs at " + results[0].Prices.Region + " prices)\n")
 	_, err = io.WriteString(w, b.String())
 	return err
+}
+
+// perQuery is the mean modelled bill of the standard queries, or "-".
+func perQuery(s bench.StrategyResult) string {
+	u, _ := lakeMeans(s)
+	if math.IsNaN(u) {
+		return "-"
+	}
+	return fmt.Sprintf("$%.6f", u)
 }
 
 func ms(us int64) string { return fmt.Sprintf("%.1f", float64(us)/1000) }

@@ -105,13 +105,13 @@ func TestHTMLAndMarkdown(t *testing.T) {
 			cells++
 		}
 	}
-	for _, id := range []string{"latency-e2e", "latency-upload", "rate", "lag", "bytes-per-tick", "cost-put", "cost-storage", "cost-athena"} {
+	for _, id := range []string{"latency-e2e", "latency-upload", "rate", "lag", "bytes-per-tick", "cost-put", "cost-storage", "cost-athena", "athena-scan"} {
 		if !charts[id] {
 			t.Errorf("chart %s missing; have %v", id, charts)
 		}
 	}
-	if cells != 2*14 {
-		t.Errorf("summary table has %d cells, want 2 rows of 14", cells)
+	if cells != 2*15 {
+		t.Errorf("summary table has %d cells, want 2 rows of 15", cells)
 	}
 
 	for i, s := range res.Strategies {
@@ -145,6 +145,9 @@ func TestHTMLAndMarkdown(t *testing.T) {
 		}
 		if n := len(floats(t, achieved.attrs["data-y"])); n != len(s.Series) {
 			t.Errorf("%s achieved line has %d points, series %d", s.Strategy, n, len(s.Series))
+		}
+		if _, scan := lakeMeans(s); series["athena-scan"][i].attrs["data-value"] != strconv.FormatFloat(scan, 'g', -1, 64) {
+			t.Errorf("%s athena scan bar %v, modelled mean %g", s.Strategy, series["athena-scan"][i].attrs, scan)
 		}
 		b := series["bytes-per-tick"][i]
 		if v, _ := strconv.ParseFloat(b.attrs["data-value"], 64); b.attrs["data-label"] != s.Strategy || v != s.BytesPerTick {
