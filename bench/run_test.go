@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"slices"
 	"strconv"
@@ -229,7 +230,7 @@ func TestWriteFiles(t *testing.T) {
 		}
 	}
 	hgrm, err := os.ReadFile(paths[2])
-	if err != nil || !strings.Contains(string(hgrm), "1/(1-Percentile)") || !strings.Contains(string(hgrm), "   1000   ") {
+	if err != nil || !strings.Contains(string(hgrm), "1/(1-Percentile)") || !strings.Contains(string(hgrm), fmt.Sprintf(" %d ", res.Strategies[0].EndToEnd.Count)) {
 		t.Fatalf("hgrm %s: %v\n%.300s", paths[2], err, hgrm)
 	}
 }
