@@ -150,14 +150,14 @@ func (o Options) Validate() error {
 
 // Verdicts of a metric.
 const (
-	Regressed  = "REGRESSED"
-	Improved   = "improved"
-	Same       = "no significant change"
-	WithinThr  = "within threshold"
-	TooFew     = "too few samples"
-	NoBase     = "only in new"
-	NoNew      = "only in base"
-	NoDirecton = "direction unknown"
+	Regressed   = "REGRESSED"
+	Improved    = "improved"
+	Same        = "no significant change"
+	WithinThr   = "within threshold"
+	TooFew      = "too few samples"
+	NoBase      = "only in new"
+	NoNew       = "only in base"
+	NoDirection = "direction unknown"
 )
 
 // Metric is one benchmark's unit compared.
@@ -253,7 +253,7 @@ func compareOne(name, unit string, b, n []float64, o Options, thr *benchmath.Thr
 			}
 		}
 	case !known:
-		m.Verdict = NoDirecton
+		m.Verdict = NoDirection
 	case float64(dir)*m.Change < 0 && math.Abs(m.Change) > o.Threshold:
 		m.Verdict = Regressed
 	case float64(dir)*m.Change < 0:

@@ -33,7 +33,7 @@ func TestCompareVerdicts(t *testing.T) {
 		{"20% higher rate", "ticks/s", []float64{1000, 1001, 999, 1000, 1002}, []float64{1200, 1201, 1199, 1200, 1202}, Improved},
 		{"5% worse: significant but within 10%", "bytes/tick", []float64{100, 100.1, 100.2, 100.3, 100.4}, []float64{105, 105.1, 105.2, 105.3, 105.4}, WithinThr},
 		{"3 samples cannot be significant", "objects", []float64{20, 20.1, 20.2}, []float64{30, 30.1, 30.2}, TooFew},
-		{"unknown unit", "frobs/s", []float64{1, 1.1, 1.2, 1.3, 1.4}, []float64{2, 2.1, 2.2, 2.3, 2.4}, NoDirecton},
+		{"unknown unit", "frobs/s", []float64{1, 1.1, 1.2, 1.3, 1.4}, []float64{2, 2.1, 2.2, 2.3, 2.4}, NoDirection},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			rep := Compare(samples(tc.unit, tc.base...), samples(tc.unit, tc.new...), DefaultOptions())
