@@ -96,7 +96,7 @@ func lakeReport(ctx context.Context, cl *s3.Client, t lake.Table, f sink.Format,
 			return nil, err
 		}
 		defer os.RemoveAll(dir)
-		if _, _, err := localsql.Download(ctx, cl, t, dir); err != nil {
+		if _, _, err := localsql.Download(ctx, cl, t, dir, nil); err != nil {
 			return nil, fmt.Errorf("lake: %w", err)
 		}
 		// The hour with the most ticks makes the queries' answers large

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tickbench/tickbench/lake/localsql"
@@ -31,7 +32,7 @@ func runLocalQuery(ctx context.Context, sql string, tf *tableFlags, sc stack.Con
 	}
 	defer os.RemoveAll(dir)
 	begin := time.Now()
-	objects, bytes, err := localsql.Download(ctx, st.S3, t, dir)
+	objects, bytes, err := localsql.Download(ctx, st.S3, t, dir, downloadProgress(env, begin))
 	if err != nil {
 		return fmt.Errorf("query: %w", err)
 	}
@@ -56,6 +57,21 @@ func runLocalQuery(ctx context.Context, sql string, tf *tableFlags, sc stack.Con
 		t.Location(), t.Format, t.Layout, st.Kind.Name, len(res.Rows), res.Elapsed.Round(time.Millisecond),
 		objects, bytes, (time.Since(begin) - res.Elapsed).Round(time.Millisecond))
 	return nil
+}
+
+// downloadProgress prints how far a download is, at most once a second,
+// so that fetching many small objects does not look like a hang.
+func downloadProgress(env environment, begin time.Time) func(done, total int) {
+	var mu sync.Mutex
+	last := begin
+	return func(done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if now := time.Now(); now.Sub(last) >= time.Second {
+			last = now
+			fmt.Fprintf(env.stderr, "[%5.0fs] downloaded %d of %d objects\n", now.Sub(begin).Seconds(), done, total)
+		}
+	}
 }
 
 func formatValue(v any) string {

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -27,8 +28,10 @@ import (
 
 // Download copies every object under t's prefix into dir, keeping the key
 // below the prefix as the path (so dt=.../hour=.../ dirs stay). It returns
-// the objects and bytes copied.
-func Download(ctx context.Context, cl *s3.Client, t lake.Table, dir string) (objects int, bytes int64, err error) {
+// the objects and bytes copied. progress, if not nil, is called after each
+// object with how many of how many are done; it must be safe for
+// concurrent use.
+func Download(ctx context.Context, cl *s3.Client, t lake.Table, dir string, progress func(done, total int)) (objects int, bytes int64, err error) {
 	var keys []string
 	pages := s3.NewListObjectsV2Paginator(cl, &s3.ListObjectsV2Input{Bucket: &t.Bucket, Prefix: &t.Prefix})
 	for pages.HasMorePages() {
@@ -41,6 +44,7 @@ func Download(ctx context.Context, cl *s3.Client, t lake.Table, dir string) (obj
 		}
 	}
 	sizes := make([]int64, len(keys))
+	var done atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(16)
 	for i, key := range keys {
@@ -70,6 +74,9 @@ func Download(ctx context.Context, cl *s3.Client, t lake.Table, dir string) (obj
 				return fmt.Errorf("download s3://%s/%s: %w", t.Bucket, key, err)
 			}
 			sizes[i] = n
+			if progress != nil {
+				progress(int(done.Add(1)), len(keys))
+			}
 			return nil
 		})
 	}
