@@ -385,6 +385,11 @@ func (s *Sink) flush(ctx context.Context, cl *kgo.Client, ready []*batch) error 
 			jobs = append(jobs, &job{b: b, o: b.objects[dir]})
 		}
 	}
+	// Rebalances wait for this flush (BlockRebalanceOnPoll): retrying an
+	// upload past the session timeout would hold the whole group, so the
+	// flush gives up then and its batches stay uncommitted for a replay.
+	upCtx, cancel := context.WithTimeout(ctx, s.cfg.SessionTimeout)
+	defer cancel()
 	sem := make(chan struct{}, s.cfg.Uploaders)
 	var wg sync.WaitGroup
 	for _, j := range jobs {
@@ -392,7 +397,10 @@ func (s *Sink) flush(ctx context.Context, cl *kgo.Client, ready []*batch) error 
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			j.res, j.err = s.upload(ctx, j.b, j.o)
+			j.res, j.err = s.upload(upCtx, j.b, j.o)
+			if j.err != nil && ctx.Err() == nil && upCtx.Err() != nil {
+				j.err = fmt.Errorf("gave up after the session timeout (%v): %w", s.cfg.SessionTimeout, j.err)
+			}
 		}()
 	}
 	wg.Wait()
