@@ -89,7 +89,11 @@ type StrategyResult struct {
 	// (replays after a rebalance count again).
 	MembersConsumed []int64 `json:"members_consumed"`
 	Invalid         int64   `json:"invalid"`
-	CommitErrors    int64   `json:"commit_errors"`
+	// BadRecords are the records that were not ticks, landed with their
+	// reason and bytes in ErrorObjects under the prefix's errors/.
+	BadRecords   int64 `json:"bad_records"`
+	ErrorObjects int64 `json:"error_objects"`
+	CommitErrors int64 `json:"commit_errors"`
 	// ExistingObjects were already in S3 when uploaded (If-None-Match: 412):
 	// rewrites of batches whose commit was lost.
 	ExistingObjects int64 `json:"existing_objects"`
@@ -232,6 +236,10 @@ func (r *Result) PrintSummary(w io.Writer) {
 		if f := s.S3Faults; f != (S3Faults{}) || s.S3Retries > 0 {
 			fmt.Fprintf(w, "s3 faults during %s: %d retries by the client; injected %d x 503, %d x 500, %d resets, %d throttled, %d stalled, %d delayed\n",
 				s.Strategy, s.S3Retries, f.Errors503, f.Errors500, f.Resets, f.Throttled, f.Stalled, f.Delayed)
+		}
+		if s.BadRecords > 0 {
+			fmt.Fprintf(w, "bad records during %s: %d not ticks, set aside with their reason in %d objects under %serrors/\n",
+				s.Strategy, s.BadRecords, s.ErrorObjects, s.Prefix)
 		}
 		if s.Semantics != "exactly-once" {
 			fmt.Fprintf(w, "note: %s is %s\n", s.Strategy, s.Semantics)

@@ -274,6 +274,7 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 			MembersConsumed: perMember, Invalid: stats.Invalid, CommitErrors: stats.CommitErrors, ExistingObjects: stats.Existed,
 			OverwrittenObjects: stats.Overwritten, AgedFlushes: stats.AgedFlushes, CappedFlushes: stats.CappedFlushes, DrainS: drains[i].Seconds(),
 			PutRequests: stats.Requests, S3Retries: retries, S3Faults: faults,
+			BadRecords: stats.Rejected, ErrorObjects: stats.ErrorObjects,
 		}
 		if pres.Acked > 0 {
 			sr.BytesPerTick = float64(stats.Bytes) / float64(pres.Acked)

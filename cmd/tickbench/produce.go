@@ -27,18 +27,9 @@ func runProduce(ctx context.Context, args []string, env environment) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg.Brokers = splitList(*brokers)
-	if *stackName == "local" {
-		local, err := stack.Local(stack.LocalStateDir)
-		if err != nil {
-			return err
-		}
-		cfg.Brokers = local.Brokers
-	} else if *stackName != "" {
-		return usageError{fmt.Errorf("--stack %q: allowed local (or give --brokers)", *stackName)}
-	}
-	if len(cfg.Brokers) == 0 {
-		return usageError{fmt.Errorf("--brokers: none given (produce needs a real broker; or --stack local)")}
+	var err error
+	if cfg.Brokers, err = realBrokers("produce", *stackName, *brokers); err != nil {
+		return err
 	}
 	if partitions < 1 || partitions > 10_000 {
 		return usageError{fmt.Errorf("--partitions %d: allowed 1..10000", partitions)}
@@ -61,6 +52,26 @@ func runProduce(ctx context.Context, args []string, env environment) error {
 	}
 	res.Print(env.stdout)
 	return nil
+}
+
+// realBrokers resolves --stack local or --brokers for a command that
+// needs a real broker (an embedded one would vanish with the process).
+func realBrokers(cmd, stackName, brokers string) ([]string, error) {
+	switch stackName {
+	case "local":
+		local, err := stack.Local(stack.LocalStateDir)
+		if err != nil {
+			return nil, err
+		}
+		return local.Brokers, nil
+	case "":
+	default:
+		return nil, usageError{fmt.Errorf("--stack %q: allowed local (or give --brokers)", stackName)}
+	}
+	if list := splitList(brokers); len(list) > 0 {
+		return list, nil
+	}
+	return nil, usageError{fmt.Errorf("--brokers: none given (%s needs a real broker; or --stack local)", cmd)}
 }
 
 // runTicks prints the model's ticks as JSON lines, e.g. a payload file for
