@@ -171,12 +171,21 @@ func ReadResult(path string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	var r Result
-	if err := json.Unmarshal(b, &r); err != nil {
+	r, err := ParseResult(b)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	return r, nil
+}
+
+// ParseResult decodes a result file's bytes, refusing other schemas.
+func ParseResult(b []byte) (*Result, error) {
+	var r Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, err
+	}
 	if r.Schema != SchemaVersion {
-		return nil, fmt.Errorf("%s: schema %q, this tickbench reads %q", path, r.Schema, SchemaVersion)
+		return nil, fmt.Errorf("schema %q, this tickbench reads %q", r.Schema, SchemaVersion)
 	}
 	return &r, nil
 }
