@@ -28,6 +28,8 @@ type InjectConfig struct {
 	Seed     uint64
 	Model    gen.ModelConfig
 	Client   gen.ClientConfig
+	// KafkaOpts are extra client options: TLS and SASL (stack.Security).
+	KafkaOpts []kgo.Opt
 }
 
 // Validate names the first bad field, its value and the allowed range.
@@ -73,7 +75,7 @@ func Inject(ctx context.Context, cfg InjectConfig) (*InjectResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl, err := kgo.NewClient(append(opts, kgo.SeedBrokers(cfg.Brokers...), kgo.DefaultProduceTopic(cfg.Topic))...)
+	cl, err := kgo.NewClient(append(append(opts, cfg.KafkaOpts...), kgo.SeedBrokers(cfg.Brokers...), kgo.DefaultProduceTopic(cfg.Topic))...)
 	if err != nil {
 		return nil, fmt.Errorf("inject: kafka client: %w", err)
 	}

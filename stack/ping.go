@@ -3,6 +3,7 @@ package stack
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,8 +12,8 @@ import (
 
 // ping fails, within timeout, unless a broker answers. Without the bound
 // franz-go would keep retrying for minutes.
-func ping(ctx context.Context, brokers []string, timeout time.Duration) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+func ping(ctx context.Context, brokers []string, timeout time.Duration, opts []kgo.Opt) error {
+	cl, err := kgo.NewClient(append(slices.Clip(opts), kgo.SeedBrokers(brokers...))...)
 	if err != nil {
 		return fmt.Errorf("kafka brokers %s: %w", strings.Join(brokers, ","), err)
 	}

@@ -24,10 +24,16 @@ func runProduce(ctx context.Context, args []string, env environment) error {
 	brokers := fs.String("brokers", env.getenv("TICKBENCH_BROKERS"), "Kafka bootstrap servers, comma-separated (env TICKBENCH_BROKERS)")
 	modelFlags(fs, &cfg.Model)
 	clientFlags(fs, &cfg.Client)
+	var sec stack.Security
+	securityFlags(fs, &sec, env)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	var err error
+	kopts, err := sec.Options()
+	if err != nil {
+		return usageError{err}
+	}
+	cfg.KafkaOpts = kopts
 	if cfg.Brokers, err = realBrokers("produce", *stackName, *brokers); err != nil {
 		return err
 	}
