@@ -165,6 +165,31 @@ func TestRunRebalance(t *testing.T) {
 	t.Logf("members consumed %v, drain %.1fs", s.MembersConsumed, s.DrainS)
 }
 
+// TestRunRebalanceDuringStalledUpload: members join and leave while the S3
+// server stalls every other second, so rebalances wait on uploads in
+// flight; nothing is lost or landed twice.
+func TestRunRebalanceDuringStalledUpload(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := testConfig(t)
+	cfg.Duration = 8 * time.Second
+	cfg.Policy.Records = 200
+	cfg.JoinAt, cfg.LeaveAt = time.Second, 6*time.Second
+	cfg.Stack.Faults = s3lite.Faults{StallEvery: 2 * time.Second, StallFor: time.Second}
+	res, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := res.Strategies[0]
+	if !s.Verify.OK || s.Verify.Landed != 16000 || s.Verify.Unique != 16000 || s.Verify.Duplicates != 0 {
+		t.Fatalf("verify = %+v, want 16000 landed once", s.Verify)
+	}
+	if len(s.MembersConsumed) != 2 || s.MembersConsumed[1] == 0 || s.S3Faults.Stalled == 0 {
+		t.Fatalf("members consumed %v, stalled %d: want a joiner that got partitions during stalls", s.MembersConsumed, s.S3Faults.Stalled)
+	}
+	t.Logf("members consumed %v, %d requests stalled, %d objects already there", s.MembersConsumed, s.S3Faults.Stalled, s.ExistingObjects)
+}
+
 // TestRunCSVSource replays the seed-shaped sample file through the whole
 // pipeline.
 func TestRunCSVSource(t *testing.T) {
