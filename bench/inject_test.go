@@ -55,9 +55,14 @@ func TestBadRecordsEmbedded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	// The sink reaches the same servers as an external stack would.
+	// The sink reaches the same servers as an external stack would, with
+	// the run's keys (the embedded server accepts no other).
+	creds, err := st.S3.Options().Credentials.Retrieve(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ext := stack.Config{Brokers: st.Brokers, S3Endpoint: st.S3Endpoint, Bucket: st.Bucket, Region: sc.Region,
-		AccessKey: "sink", SecretKey: "sink-secret", ConnectTimeout: 10 * time.Second}
+		AccessKey: creds.AccessKeyID, SecretKey: creds.SecretAccessKey, ConnectTimeout: 10 * time.Second}
 	checkBadRecords(t, ctx, st, ext, "ticks-bad")
 }
 

@@ -183,18 +183,20 @@ func (st *Stack) startEmbeddedS3(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	endpoint, stop, srv, err := s3lite.Start(s3lite.Config{Dir: dir, Region: cfg.Region, Faults: cfg.Faults})
+	// Per-run keys: the server accepts only this run's access key, so no
+	// real secret is ever needed or shown, and nothing else on the machine
+	// can write into the run's bucket by accident.
+	accessKey, secretKey := randomKey(), randomKey()
+	endpoint, stop, srv, err := s3lite.Start(s3lite.Config{Dir: dir, Region: cfg.Region, Faults: cfg.Faults, AccessKey: accessKey, SecretKey: secretKey})
 	if err != nil {
 		return fmt.Errorf("embedded s3 in %s: %w", dir, err)
 	}
 	st.closers = append(st.closers, stop)
 	st.S3Endpoint, st.DataDir, st.S3Server = endpoint, dir, srv
 	st.Kind.S3 = "embedded-s3lite"
-	// The embedded server does not check signatures, but per-run keys mean
-	// no real secret is ever needed or shown.
 	st.S3 = st.newClient(aws.Config{
 		Region:      cfg.Region,
-		Credentials: credentials.NewStaticCredentialsProvider(randomKey(), randomKey(), ""),
+		Credentials: credentials.NewStaticCredentialsProvider(accessKey, secretKey, ""),
 	}, st.S3Endpoint)
 	if _, err := st.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &cfg.Bucket}); err != nil {
 		if _, err := st.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &cfg.Bucket}); err != nil {

@@ -218,8 +218,9 @@ func resolveStack(name, brokers string, sc *stack.Config, needBroker bool) error
 		}
 		local.Partitions, local.DataDir, local.ConnectTimeout = sc.Partitions, sc.DataDir, sc.ConnectTimeout
 		local.SSE, local.SSEKMSKeyID = sc.SSE, sc.SSEKMSKeyID
-		if sc.Security != (stack.Security{}) {
-			local.Security = sc.Security
+		local.Security = sc.Security
+		if err := localSCRAM(&local.Brokers, &local.Security); err != nil {
+			return err
 		}
 		*sc = local
 	default:
@@ -233,6 +234,24 @@ func resolveStack(name, brokers string, sc *stack.Config, needBroker bool) error
 	}
 	if err := stack.ValidateSSE(sc.SSE, sc.SSEKMSKeyID); err != nil {
 		return usageError{err}
+	}
+	return nil
+}
+
+// localSCRAM switches a local-stack command given --sasl-mechanism
+// scram-sha-512 to the local broker's SCRAM listener, with the user and
+// password of this start unless given.
+func localSCRAM(brokers *[]string, sec *stack.Security) error {
+	if sec.SASLMechanism != "scram-sha-512" {
+		return nil
+	}
+	b, local, err := stack.LocalSCRAM(stack.LocalStateDir)
+	if err != nil {
+		return err
+	}
+	*brokers = b
+	if sec.SASLUser == "" {
+		sec.SASLUser, sec.SASLPassword = local.SASLUser, local.SASLPassword
 	}
 	return nil
 }

@@ -30,13 +30,12 @@ func runInject(ctx context.Context, args []string, env environment) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	kopts, err := sec.Options()
-	if err != nil {
-		return usageError{err}
-	}
-	cfg.KafkaOpts = kopts
-	if cfg.Brokers, err = realBrokers("inject", *stackName, *brokers); err != nil {
+	var err error
+	if cfg.Brokers, err = realBrokers("inject", *stackName, *brokers, &sec); err != nil {
 		return err
+	}
+	if cfg.KafkaOpts, err = sec.Options(); err != nil {
+		return usageError{err}
 	}
 	if partitions < 1 || partitions > 10_000 {
 		return usageError{fmt.Errorf("--partitions %d: allowed 1..10000", partitions)}

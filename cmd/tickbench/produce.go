@@ -29,13 +29,12 @@ func runProduce(ctx context.Context, args []string, env environment) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	kopts, err := sec.Options()
-	if err != nil {
-		return usageError{err}
-	}
-	cfg.KafkaOpts = kopts
-	if cfg.Brokers, err = realBrokers("produce", *stackName, *brokers); err != nil {
+	var err error
+	if cfg.Brokers, err = realBrokers("produce", *stackName, *brokers, &sec); err != nil {
 		return err
+	}
+	if cfg.KafkaOpts, err = sec.Options(); err != nil {
+		return usageError{err}
 	}
 	if partitions < 1 || partitions > 10_000 {
 		return usageError{fmt.Errorf("--partitions %d: allowed 1..10000", partitions)}
@@ -62,11 +61,14 @@ func runProduce(ctx context.Context, args []string, env environment) error {
 
 // realBrokers resolves --stack local or --brokers for a command that
 // needs a real broker (an embedded one would vanish with the process).
-func realBrokers(cmd, stackName, brokers string) ([]string, error) {
+func realBrokers(cmd, stackName, brokers string, sec *stack.Security) ([]string, error) {
 	switch stackName {
 	case "local":
 		local, err := stack.Local(stack.LocalStateDir)
 		if err != nil {
+			return nil, err
+		}
+		if err := localSCRAM(&local.Brokers, sec); err != nil {
 			return nil, err
 		}
 		return local.Brokers, nil
