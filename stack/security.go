@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -126,4 +129,30 @@ func ValidateSSE(sse, kmsKeyID string) error {
 		return fmt.Errorf("s3-sse-kms-key-id %q: needs --s3-sse aws:kms", kmsKeyID)
 	}
 	return nil
+}
+
+var bucketRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+
+// Validate checks every field before anything starts, naming the value
+// and what is allowed.
+func (c Config) Validate() error {
+	switch {
+	case !bucketRE.MatchString(c.Bucket):
+		return fmt.Errorf("bucket %q: allowed 3..63 of a-z 0-9 . -, starting and ending with a letter or digit", c.Bucket)
+	case c.ConnectTimeout < 0 || c.ConnectTimeout > time.Hour:
+		return fmt.Errorf("connect-timeout %v: allowed 0 (default 15s)..1h", c.ConnectTimeout)
+	case c.Partitions < 0 || c.Partitions > 10_000:
+		return fmt.Errorf("partitions %d: allowed 1..10000", c.Partitions)
+	case c.S3Endpoint != "" && !strings.HasPrefix(c.S3Endpoint, "http://") && !strings.HasPrefix(c.S3Endpoint, "https://"):
+		return fmt.Errorf("s3-endpoint %q: allowed an http:// or https:// URL", c.S3Endpoint)
+	case (c.AccessKey == "") != (c.SecretKey == ""):
+		return errors.New("access key and secret key: give both or neither")
+	}
+	if err := c.Faults.Validate(); err != nil {
+		return fmt.Errorf("s3-faults: %w", err)
+	}
+	if err := ValidateSSE(c.SSE, c.SSEKMSKeyID); err != nil {
+		return err
+	}
+	return c.Security.Validate()
 }
