@@ -7,7 +7,7 @@ DURATION ?= 30s
 ARGS     ?=
 BIN      := bin/tickbench
 
-.PHONY: all build bench bench-matrix test vet fmt-check bench-go up down status clean compare-producer fuzz
+.PHONY: all build bench bench-matrix test vet fmt-check bench-go up down status clean compare-producer query ddl regress baseline fuzz
 
 all: build
 
@@ -69,3 +69,19 @@ clean:
 COUNT ?= 1000000
 compare-producer: build
 	bash scripts/compare-producer.sh $(COUNT)
+
+## query: SQL over the latest run's first strategy with the local DuckDB
+## (ARGS e.g. --strategy parquet-snappy); ddl: its Athena CREATE TABLE
+SQL ?= SELECT count(*) FROM ticks
+query: build
+	./$(BIN) query $(ARGS) "$(SQL)"
+ddl: build
+	./$(BIN) catalog --ddl $(ARGS)
+
+## regress: the CI performance gate: a short seeded workload 5 times on the
+## embedded stack, compared with results/baseline/ on machine-independent
+## units (scripts/regress.sh); baseline: refresh results/baseline/
+regress:
+	bash scripts/regress.sh
+baseline:
+	bash scripts/regress.sh baseline

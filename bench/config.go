@@ -72,6 +72,11 @@ type Config struct {
 	// Stop, when closed, ends the generator early; the run still drains,
 	// verifies and reports what was sent (the first Ctrl-C).
 	Stop <-chan struct{}
+	// LakeLocalMax is the most objects a strategy may have for the local
+	// SQL check to run (0 turns it off). Default DefaultLakeLocalMaxObjects.
+	LakeLocalMax int
+	// Live, if set, follows the run for live metrics (--metrics-addr).
+	Live *Live
 }
 
 // Default returns the documented defaults.
@@ -95,6 +100,7 @@ func Default() Config {
 		Sinks:        1,
 		DrainTimeout: 2 * time.Minute,
 		Out:          "results",
+		LakeLocalMax: DefaultLakeLocalMaxObjects,
 	}
 }
 
@@ -137,6 +143,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("partitions %d: allowed 1..10000", c.Partitions)
 	case c.DrainTimeout < time.Second || c.DrainTimeout > 24*time.Hour:
 		return fmt.Errorf("drain-timeout %v: allowed 1s..24h", c.DrainTimeout)
+	case c.LakeLocalMax < 0:
+		return fmt.Errorf("lake-local-max %d: allowed >= 0 (0 turns the local SQL check off)", c.LakeLocalMax)
 	case c.Mode != ModeSequential && c.Mode != ModeParallel:
 		return fmt.Errorf("mode %q: allowed %s, %s", c.Mode, ModeSequential, ModeParallel)
 	case c.Sinks < 1 || c.Sinks > 64:

@@ -63,8 +63,9 @@ func TestValidateCoversEveryField(t *testing.T) {
 		"LeaveAt":                     {{func(c *Config) { c.LeaveAt = time.Second }, "leave-at 1s: allowed 0 (stays) or after join-at 0s"}},
 		"DrainTimeout":                {{func(c *Config) { c.DrainTimeout = 0 }, "drain-timeout 0s: allowed 1s..24h"}},
 		"Out":                         {{func(c *Config) { c.Out = "" }, "out: empty"}},
+		"LakeLocalMax":                {{func(c *Config) { c.LakeLocalMax = -1 }, "lake-local-max -1: allowed >= 0"}},
 		// Any value is fine: a seed, free-form labels, hooks of the caller.
-		"Model.Seed": nil, "Progress": nil, "ProgressLive": nil, "AfterProduce": nil, "Stop": nil,
+		"Model.Seed": nil, "Progress": nil, "ProgressLive": nil, "AfterProduce": nil, "Stop": nil, "Live": nil,
 	}
 	seen := map[string]bool{}
 	var walk func(prefix string, typ reflect.Type)

@@ -6,12 +6,16 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // WriteFiles writes every output of a run into dir, named
 // <UTC start>-<name>: the JSON result, Go benchmark-format lines (.bench.txt,
 // for benchstat) and an HdrHistogram percentile distribution (.hgrm) per
-// histogram. It returns the paths, JSON first.
+// histogram, and an HdrHistogram interval log (.hlog, one interval a
+// second) per histogram of a run made in this process. It returns the
+// paths, JSON first.
 func (r *Result) WriteFiles(dir string) ([]string, error) {
 	jsonPath, err := r.WriteFile(dir)
 	if err != nil {
@@ -35,8 +39,42 @@ func (r *Result) WriteFiles(dir string) ([]string, error) {
 			}
 			paths = append(paths, p)
 		}
+		for _, h := range []struct {
+			name string
+			ivs  []*hdrhistogram.Histogram
+		}{{"e2e", s.intervals.e2e}, {"upload", s.intervals.upload}, {"publish", s.intervals.publish}} {
+			if len(h.ivs) == 0 {
+				continue // a result read back from JSON: the intervals were not kept
+			}
+			p := fmt.Sprintf("%s-%s-%s.hlog", base, s.Strategy, h.name)
+			if err := writeWith(p, func(w *bufio.Writer) error { return writeHlog(w, h.ivs) }); err != nil {
+				return nil, err
+			}
+			paths = append(paths, p)
+		}
 	}
 	return paths, nil
+}
+
+// writeHlog writes interval histograms as an HdrHistogram interval log
+// (.hlog): timestamps in seconds from the first interval's start, values in
+// µs (so the Interval_Max column, which the format divides by 10^6, is in
+// seconds).
+func writeHlog(w *bufio.Writer, ivs []*hdrhistogram.Histogram) error {
+	lw := hdrhistogram.NewHistogramLogWriter(w)
+	base := ivs[0].StartTimeMs()
+	lw.SetBaseTime(base)
+	for _, err := range []error{lw.OutputLogFormatVersion(), lw.OutputStartTime(base), lw.OutputBaseTime(base), lw.OutputLegend()} {
+		if err != nil {
+			return err
+		}
+	}
+	for _, h := range ivs {
+		if err := lw.OutputIntervalHistogram(h); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func writeWith(path string, fn func(*bufio.Writer) error) error {
@@ -86,13 +124,20 @@ func (r *Result) WriteBenchmarkLines(w *bufio.Writer) error {
 			{float64(s.EndToEnd.P999), "e2e-p99.9-us"},
 			{float64(s.EndToEnd.Max), "e2e-max-us"},
 			{float64(p.Publish.P99), "publish-p99-us"},
+			{float64(s.Upload.P50), "upload-p50-us"},
+			{float64(s.Upload.P99), "upload-p99-us"},
 			{s.BytesPerTick, "bytes/tick"},
 			{float64(s.Objects), "objects"},
 			{s.PutCostPerDayUSD, "usd/day-put"},
+			{putsPerMillion(s), "puts/Mtick"},
+			{rateRatio(p), "achieved/target"},
 			{s.CPUSecondsPerMillion, "cpu-s/Mtick"},
 			{float64(s.PeakRSSBytes), "peak-rss-B"},
 		} {
 			fmt.Fprintf(w, " %s %s", benchNum(m.v), m.unit)
+		}
+		if usd, scan, ok := lakeMeans(s); ok {
+			fmt.Fprintf(w, " %s usd/query %s scan-B/query", benchNum(usd), benchNum(scan))
 		}
 		fmt.Fprintln(w)
 	}
@@ -100,3 +145,92 @@ func (r *Result) WriteBenchmarkLines(w *bufio.Writer) error {
 }
 
 func benchNum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// lakeMeans are the mean modelled Athena bill and bytes scanned of the
+// strategy's standard queries (bench/lake.go), when they were modelled.
+func lakeMeans(s StrategyResult) (usd, scan float64, ok bool) {
+	if s.Lake == nil || s.Lake.Problem != "" || len(s.Lake.Queries) == 0 {
+		return 0, 0, false
+	}
+	for _, q := range s.Lake.Queries {
+		usd += q.USD
+		scan += float64(q.Bytes)
+	}
+	n := float64(len(s.Lake.Queries))
+	return usd / n, scan / n, true
+}
+
+// putsPerMillion is S3 PUT requests per million ticks landed: the request
+// cost of a strategy, independent of the machine and the run's length.
+func putsPerMillion(s StrategyResult) float64 {
+	if s.Producer.Acked == 0 {
+		return 0
+	}
+	return float64(s.PutRequests) / float64(s.Producer.Acked) * 1e6
+}
+
+// rateRatio is the achieved rate as a fraction of the target.
+func rateRatio(p Producer) float64 {
+	if p.TargetRate == 0 {
+		return 0
+	}
+	return p.AchievedRate / p.TargetRate
+}
+
+// Better says which way each benchmark-line unit improves: +1 higher is
+// better, -1 lower is better. Every unit WriteBenchmarkLines writes is here
+// (TestUnitsHaveDirection), so `tickbench compare` can tell a regression
+// from an improvement.
+var Better = map[string]int{
+	"ticks/s":         +1,
+	"achieved/target": +1,
+	"e2e-p50-us":      -1,
+	"e2e-p99-us":      -1,
+	"e2e-p99.9-us":    -1,
+	"e2e-max-us":      -1,
+	"publish-p99-us":  -1,
+	"upload-p50-us":   -1,
+	"upload-p99-us":   -1,
+	"bytes/tick":      -1,
+	"objects":         -1,
+	"usd/day-put":     -1,
+	"puts/Mtick":      -1,
+	"cpu-s/Mtick":     -1,
+	"peak-rss-B":      -1,
+	"usd/query":       -1,
+	"scan-B/query":    -1,
+}
+
+// GatherBenchmarkLines appends the benchmark lines of others to set and
+// removes others, so that set holds one line per run per benchmark:
+// benchstat and compare then see every run as a sample.
+func GatherBenchmarkLines(set string, others ...string) error {
+	f, err := os.OpenFile(set, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("gather benchmark lines: %w", err)
+	}
+	for _, o := range others {
+		b, err := os.ReadFile(o)
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("gather benchmark lines: %w", err)
+		}
+		for _, l := range strings.SplitAfter(string(b), "\n") {
+			if strings.HasPrefix(l, "Benchmark") {
+				if _, err := f.WriteString(l); err != nil {
+					f.Close()
+					return fmt.Errorf("gather benchmark lines into %s: %w", set, err)
+				}
+			}
+		}
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("gather benchmark lines into %s: %w", set, err)
+	}
+	for _, o := range others {
+		if err := os.Remove(o); err != nil {
+			return fmt.Errorf("gather benchmark lines: %w", err)
+		}
+	}
+	return nil
+}

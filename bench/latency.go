@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -16,13 +17,29 @@ const (
 	histDigits = 3
 )
 
-// hist is one goroutine's latency histogram; merge them at the end.
+// hist is one goroutine's latency histogram; merge them at the end. It also
+// keeps the current interval's histogram, which the per-second sampler takes
+// (the only other goroutine touching it, hence the uncontended mutex).
 type hist struct {
-	h       *hdrhistogram.Histogram
+	mu      sync.Mutex
+	h, iv   *hdrhistogram.Histogram
 	clamped int64
 }
 
-func newHist() *hist { return &hist{h: hdrhistogram.New(histMin, histMax, histDigits)} }
+func newHist() *hist {
+	return &hist{h: hdrhistogram.New(histMin, histMax, histDigits), iv: hdrhistogram.New(histMin, histMax, histDigits)}
+}
+
+// takeInterval returns what was recorded since the previous call and starts
+// a new interval.
+func (h *hist) takeInterval() *hdrhistogram.Histogram {
+	fresh := hdrhistogram.New(histMin, histMax, histDigits)
+	h.mu.Lock()
+	iv := h.iv
+	h.iv = fresh
+	h.mu.Unlock()
+	return iv
+}
 
 // record adds one latency given in ns. Negative values (clock steps) count
 // as the minimum; values past the top are clamped and counted.
@@ -35,7 +52,10 @@ func (h *hist) record(ns int64) {
 		us = histMax
 		h.clamped++
 	}
+	h.mu.Lock()
 	_ = h.h.RecordValue(us) // in range by construction
+	_ = h.iv.RecordValue(us)
+	h.mu.Unlock()
 }
 
 func mergeHists(hs ...*hist) *hist {
@@ -44,8 +64,10 @@ func mergeHists(hs ...*hist) *hist {
 		if h == nil {
 			continue
 		}
+		h.mu.Lock()
 		out.h.Merge(h.h)
 		out.clamped += h.clamped
+		h.mu.Unlock()
 	}
 	return out
 }

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/tickbench/tickbench/sink"
 )
 
@@ -123,4 +125,16 @@ func (g *sinkGroup) totals() (s sink.Stats, perMember []int64, e2e, upload *hist
 		e2es, ups = append(e2es, m.e2e), append(ups, m.upload)
 	}
 	return s, perMember, mergeHists(e2es...), mergeHists(ups...)
+}
+
+// takeIntervals merges and restarts the members' interval histograms.
+func (g *sinkGroup) takeIntervals() (e2e, upload *hdrhistogram.Histogram) {
+	e2e, upload = hdrhistogram.New(histMin, histMax, histDigits), hdrhistogram.New(histMin, histMax, histDigits)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, m := range g.members {
+		e2e.Merge(m.e2e.takeInterval())
+		upload.Merge(m.upload.takeInterval())
+	}
+	return e2e, upload
 }

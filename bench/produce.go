@@ -29,6 +29,8 @@ type ProduceConfig struct {
 	Client   gen.ClientConfig
 	// KafkaOpts are extra client options: TLS and SASL (stack.Security).
 	KafkaOpts []kgo.Opt
+	// Live, if set, follows the run for live metrics (--metrics-addr).
+	Live *Live
 }
 
 // ProduceResult is what a producer-only run measured.
@@ -83,6 +85,7 @@ func Produce(ctx context.Context, cfg ProduceConfig) (*ProduceResult, error) {
 			Acked: func(intended, at int64, _ error) { pub.record(at - intended) },
 		},
 	}
+	cfg.Live.setPhase(cfg.Rate, prod, pub, nil)
 	began := time.Now()
 	res, err := prod.Run(ctx)
 	if err != nil {

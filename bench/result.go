@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tickbench/tickbench/lake"
@@ -14,8 +16,13 @@ import (
 )
 
 // SchemaVersion identifies the result file's layout; results/README.md
-// documents every field. Bump it on any incompatible change.
-const SchemaVersion = "tickbench.result/v1"
+// documents every field. The major version changes on any incompatible
+// change; a minor version only adds fields, so a reader of v1.N reads every
+// v1.M (absent fields stay zero).
+const SchemaVersion = "tickbench.result/v1.1"
+
+// readableSchemas are the versions ReadResult accepts.
+var readableSchemas = []string{"tickbench.result/v1", SchemaVersion}
 
 // Result is everything a run measured; it is written as JSON.
 type Result struct {
@@ -124,6 +131,14 @@ type StrategyResult struct {
 	// Upload is per object, PUT start -> acknowledged.
 	EndToEnd Latency `json:"end_to_end"`
 	Upload   Latency `json:"upload"`
+	// Lake is the query side: modelled Athena scans of the standard
+	// queries and the local SQL check (bench/lake.go).
+	Lake *LakeReport `json:"lake,omitempty"`
+	// Series is the run second by second (schema v1.1; absent in v1).
+	Series []Sample `json:"series,omitempty"`
+	// intervals are the per-second histograms behind Series, written as
+	// .hlog files by WriteFiles (not kept in the JSON).
+	intervals intervals
 }
 
 // S3Faults counts faults the embedded S3 server injected (--s3-faults).
@@ -184,8 +199,8 @@ func ParseResult(b []byte) (*Result, error) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, err
 	}
-	if r.Schema != SchemaVersion {
-		return nil, fmt.Errorf("schema %q, this tickbench reads %q", r.Schema, SchemaVersion)
+	if !slices.Contains(readableSchemas, r.Schema) {
+		return nil, fmt.Errorf("schema %q, this tickbench reads %s", r.Schema, strings.Join(readableSchemas, ", "))
 	}
 	return &r, nil
 }
@@ -254,6 +269,8 @@ func (r *Result) PrintSummary(w io.Writer) {
 			fmt.Fprintf(w, "note: %s is %s\n", s.Strategy, s.Semantics)
 		}
 	}
+
+	r.printLake(w)
 
 	fmt.Fprintf(w, "\n%-35s %10s %9s %9s %9s %9s %9s\n", "latency (µs)", "count", "p50", "p90", "p99", "p99.9", "max")
 	row := func(name string, l Latency) {

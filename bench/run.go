@@ -63,6 +63,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	defer st.Close()
 	res.Stack = st.Kind
+	cfg.Live.setRetries(st.S3Retries)
 
 	admCl, err := kgo.NewClient(append(slices.Clip(st.KafkaOpts), kgo.SeedBrokers(st.Brokers...))...)
 	if err != nil {
@@ -212,9 +213,18 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 			}
 			return low
 		}}
+	smp := newSampler(pr.start, cfg.Duration, cfg.Rate, func() uint64 { return prod.Progress().Acked }, pub, groups)
+	smp.live = cfg.Live
+	byName := map[string]*sinkGroup{}
+	for i, s := range strategies {
+		byName[s.Name] = groups[i]
+	}
+	cfg.Live.setPhase(cfg.Rate, prod, pub, byName)
 	progDone := make(chan struct{})
 	go func() { pr.run(progCtx); close(progDone) }()
-	defer func() { stopProgress(); <-progDone }()
+	smpDone := make(chan struct{})
+	go func() { smp.run(progCtx); close(smpDone) }()
+	defer func() { stopProgress(); <-progDone; <-smpDone }()
 
 	pres, perr := prod.Run(ctx)
 	if ctx.Err() != nil {
@@ -263,6 +273,8 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 	retries, faults := r.st.S3Retries()-retries0, r.faultStats().minus(faults0)
 	stopProgress()
 	<-progDone
+	<-smpDone
+	smp.sample(time.Now()) // the last, partial interval
 
 	out := make([]StrategyResult, len(strategies))
 	for i, s := range strategies {
@@ -287,6 +299,7 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 				sr.PeakRSSBytes = used.peakRSS
 			}
 		}
+		sr.Series, sr.intervals = smp.result(i)
 		if sr.EndToEnd, err = e2e.summary(); err != nil {
 			return nil, err
 		}
@@ -294,6 +307,9 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 			return nil, err
 		}
 		if sr.Verify, err = verify(ctx, r.st.S3, r.st.Bucket, g.cfg.Prefix, g.cfg.Format, pres.Acked); err != nil {
+			return nil, err
+		}
+		if sr.Lake, err = r.lake(ctx, s, g.cfg.Prefix, g.cfg.Format, sr.Verify, pres.Acked); err != nil {
 			return nil, err
 		}
 		out[i] = sr

@@ -1,13 +1,17 @@
 package bench
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/tickbench/tickbench/stack/s3lite"
 )
 
@@ -212,7 +216,7 @@ func TestWriteFiles(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cfg := testConfig(t)
-	cfg.Rate, cfg.Duration = 1000, time.Second
+	cfg.Rate, cfg.Duration = 1000, 2*time.Second
 	cfg.Strategies = []string{"jsonl", "parquet-zstd"}
 	res, err := Run(ctx, cfg)
 	if err != nil {
@@ -222,9 +226,11 @@ func TestWriteFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(paths) != 2+2*3 {
-		t.Fatalf("paths %v: want json, bench lines and 3 .hgrm per strategy", paths)
+	if len(paths) != 2+2*6 {
+		t.Fatalf("paths %v: want json, bench lines and 3 .hgrm and 3 .hlog per strategy", paths)
 	}
+	checkSeries(t, res)
+	checkHlog(t, paths, res)
 	b, err := os.ReadFile(paths[1])
 	if err != nil {
 		t.Fatal(err)
@@ -249,7 +255,7 @@ func TestWriteFiles(t *testing.T) {
 		}
 	}
 	hgrm, err := os.ReadFile(paths[2])
-	if err != nil || !strings.Contains(string(hgrm), "1/(1-Percentile)") || !strings.Contains(string(hgrm), "   1000   ") {
+	if err != nil || !strings.Contains(string(hgrm), "1/(1-Percentile)") || !strings.Contains(string(hgrm), fmt.Sprintf(" %d ", res.Strategies[0].EndToEnd.Count)) {
 		t.Fatalf("hgrm %s: %v\n%.300s", paths[2], err, hgrm)
 	}
 }
@@ -337,4 +343,100 @@ func TestLatencyTellsTheTruth(t *testing.T) {
 		}
 		t.Logf("upload p50 %d us, min %d, max %d over %d objects", u.P50, u.Min, u.Max, u.Count)
 	})
+}
+
+// checkSeries: the per-second series adds up to what the run counted.
+func checkSeries(t *testing.T, res *Result) {
+	t.Helper()
+	for _, s := range res.Strategies {
+		if len(s.Series) < 2 {
+			t.Fatalf("%s: series %+v: want a sample a second", s.Strategy, s.Series)
+		}
+		var landed, achieved, prev float64
+		for _, smp := range s.Series {
+			dt := smp.T - prev
+			landed += smp.LandedRate * dt
+			achieved += smp.AchievedRate * dt
+			prev = smp.T
+		}
+		want := float64(s.Producer.Acked)
+		if landed < want-2 || landed > want+2 || achieved < want-2 || achieved > want+2 {
+			t.Errorf("%s: series sums landed %.1f achieved %.1f, the run acked %.0f", s.Strategy, landed, achieved, want)
+		}
+		first, last := s.Series[0], s.Series[len(s.Series)-1]
+		if first.TargetRate != res.Workload.Rate || last.Lag != 0 {
+			t.Errorf("%s: first sample %+v (want target %g), last %+v (want lag 0)", s.Strategy, first, res.Workload.Rate, last)
+		}
+		var p99 int64
+		for _, smp := range s.Series {
+			p99 = max(p99, smp.E2EP99)
+		}
+		if p99 == 0 || p99 > s.EndToEnd.Max+s.EndToEnd.Max/100 {
+			t.Errorf("%s: highest interval e2e p99 %d µs, whole-run max %d µs", s.Strategy, p99, s.EndToEnd.Max)
+		}
+	}
+}
+
+// checkHlog reads the interval logs back with HdrHistogram's reader: their
+// intervals add up to the whole-run histogram.
+func checkHlog(t *testing.T, paths []string, res *Result) {
+	t.Helper()
+	for _, s := range res.Strategies {
+		for _, h := range []struct {
+			name  string
+			count int64
+		}{{"e2e", s.EndToEnd.Count}, {"upload", s.Upload.Count}, {"publish", s.Producer.Publish.Count}} {
+			suffix := "-" + s.Strategy + "-" + h.name + ".hlog"
+			i := slices.IndexFunc(paths, func(p string) bool { return strings.HasSuffix(p, suffix) })
+			if i < 0 {
+				t.Fatalf("no %s in %v", suffix, paths)
+			}
+			f, err := os.Open(paths[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := hdrhistogram.NewHistogramLogReader(f)
+			var total int64
+			n := 0
+			for {
+				iv, err := r.NextIntervalHistogram()
+				if err != nil {
+					t.Fatalf("%s: %v", paths[i], err)
+				}
+				if iv == nil {
+					break
+				}
+				total += iv.TotalCount()
+				n++
+			}
+			f.Close()
+			if total != h.count || n != len(s.Series) {
+				t.Errorf("%s: %d intervals holding %d values; want %d intervals (one per sample) holding %d", paths[i], n, total, len(s.Series), h.count)
+			}
+		}
+	}
+}
+
+// TestUnitsHaveDirection: compare must know which way every written unit
+// improves.
+func TestUnitsHaveDirection(t *testing.T) {
+	r := &Result{Strategies: []StrategyResult{{Strategy: "jsonl", Lake: &LakeReport{Queries: []LakeQuery{{}}}}}}
+	var b strings.Builder
+	w := bufio.NewWriter(&b)
+	if err := r.WriteBenchmarkLines(w); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	if !strings.Contains(b.String(), " usd/query ") {
+		t.Fatalf("no lake units in %s", b.String())
+	}
+	for _, l := range strings.Split(b.String(), "\n") {
+		if f := strings.Fields(l); len(f) > 2 && strings.HasPrefix(l, "Benchmark") {
+			for i := 3; i < len(f); i += 2 {
+				if _, ok := Better[f[i]]; !ok {
+					t.Errorf("unit %q has no direction in Better", f[i])
+				}
+			}
+		}
+	}
 }

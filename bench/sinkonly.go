@@ -32,6 +32,8 @@ type SinkConfig struct {
 	UntilCaughtUp bool
 	Timeout       time.Duration // bound for UntilCaughtUp; default 5 m
 	Progress      io.Writer
+	// Live, if set, follows the sink for live metrics (--metrics-addr).
+	Live *Live
 }
 
 // RunSink consumes until ctx ends (or, with UntilCaughtUp, until caught
@@ -62,6 +64,8 @@ func RunSink(ctx context.Context, cfg SinkConfig) (sink.Stats, error) {
 		return sink.Stats{}, err
 	}
 	g := newSinkGroup(sc, sink.S3Store{Client: st.S3, Bucket: st.Bucket, SSE: st.SSE, SSEKMSKeyID: st.SSEKMSKeyID})
+	cfg.Live.setPhase(0, nil, nil, map[string]*sinkGroup{cfg.Strategy: g})
+	cfg.Live.setRetries(st.S3Retries)
 	if !cfg.UntilCaughtUp {
 		m, err := g.join(ctx)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tickbench/tickbench/bench"
+	"github.com/tickbench/tickbench/report"
 	"github.com/tickbench/tickbench/stack/s3lite"
 )
 
@@ -42,11 +43,15 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	fs.Var(durationValue{&cfg.JoinAt, "0..duration"}, "join-at", "one more sink member joins the group this long after the start (0: none)")
 	fs.Var(durationValue{&cfg.LeaveAt, "0, or after join-at"}, "leave-at", "the member of --join-at leaves the group this long after the start (0: stays)")
 	fs.Var(durationValue{&cfg.DrainTimeout, "1s..24h"}, "drain-timeout", "how long to wait for the sink to land everything after the generator stops, 1s..24h")
+	fs.IntVar(&cfg.LakeLocalMax, "lake-local-max", cfg.LakeLocalMax, "run the local SQL check of a strategy only if it landed at most this many objects (0: never)")
 	fs.StringVar(&cfg.Name, "name", cfg.Name, "name in the result file: <out>/<UTC time>-<name>.json")
 	fs.StringVar(&cfg.Out, "out", cfg.Out, "results folder")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	memProfile := fs.String("memprofile", "", "write a heap profile at the end of the generator's run to this file")
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
+	metricsAddr := metricsFlag(fs)
+	count := 1
+	fs.Var(intValue{&count}, "count", "repeat the workload this many times, 1..1000: a result each, and one .bench.txt with every run's lines (benchstat and compare see N samples)")
 	stackName, brokers := stackFlags(fs, &cfg.Stack, env)
 	faults := fs.String("s3-faults", "", "faults the embedded S3 server injects, e.g. 503=0.05,500=0.01,reset=0.01,reset-after=0.01,latency=50ms,jitter=5ms,stall-every=10s,stall-for=1s,puts-per-second=3500,seed=1")
 	fs.StringVar(&cfg.Stack.DataDir, "data-dir", cfg.Stack.DataDir, "where the embedded S3 server keeps objects")
@@ -71,27 +76,80 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
 	}
+	if count < 1 || count > 1000 {
+		return usageError{fmt.Errorf("count %d: allowed 1..1000", count)}
+	}
 
+	live, stopMetrics, err := serveMetrics(*metricsAddr, env)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	cfg.Live = live
 	stopProfiles, err := startProfiles(*cpuProfile, *memProfile, &cfg)
 	if err != nil {
 		return err
 	}
-	res, err := bench.Run(ctx, cfg)
-	if perr := stopProfiles(); perr != nil && err == nil {
-		err = perr
+	var set []string // every run's .bench.txt, gathered into the first
+	var failed []string
+	for i := range count {
+		if count > 1 && cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, "== run %d of %d\n", i+1, count)
+		}
+		paths, verified, err := benchOnce(ctx, cfg, env)
+		if err != nil {
+			stopProfiles()
+			return err
+		}
+		set = append(set, paths[1])
+		if !verified {
+			failed = append(failed, paths[0])
+		}
+		if stopped(cfg.Stop) {
+			break
+		}
 	}
-	if err != nil {
+	if err := stopProfiles(); err != nil {
 		return err
+	}
+	if len(set) > 1 {
+		if err := bench.GatherBenchmarkLines(set[0], set[1:]...); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "\nset        %s holds the benchmark lines of all %d runs\n", set[0], len(set))
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("verification failed: what landed is not what was produced (see %s)", strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// benchOnce runs the workload once, prints the summary and writes the
+// result files; it returns their paths (JSON, then .bench.txt) and whether
+// everything verified.
+func benchOnce(ctx context.Context, cfg bench.Config, env environment) ([]string, bool, error) {
+	res, err := bench.Run(ctx, cfg)
+	if err != nil {
+		return nil, false, err
 	}
 	res.PrintSummary(env.stdout)
 	paths, err := res.WriteFiles(cfg.Out)
 	if err != nil {
-		return err
+		return nil, false, err
 	}
-	path := paths[0]
-	fmt.Fprintf(env.stdout, "\nresults    %s (and .bench.txt for benchstat, .hgrm per histogram)\n", path)
-	if !res.Verified {
-		return fmt.Errorf("verification failed: what landed is not what was produced (see %s)", path)
+	html := strings.TrimSuffix(paths[0], ".json") + ".html"
+	if err := writeReport(html, []*bench.Result{res}, report.HTML); err != nil {
+		return nil, false, err
 	}
-	return nil
+	fmt.Fprintf(env.stdout, "\nresults    %s (and .bench.txt for benchstat, .hgrm and .hlog per histogram)\nreport     %s\n", paths[0], html)
+	return paths, res.Verified, nil
+}
+
+func stopped(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
 }

@@ -70,6 +70,10 @@ var commands = []struct {
 	{"inject", "write valid ticks mixed with bad records (--bad-ratio) to a topic, to try the sink's errors/", runInject},
 	{"sink", "sink only: land a topic in S3 as one member of a consumer group", runSink},
 	{"ticks", "print the tick model's ticks as JSON lines", runTicks},
+	{"catalog", "print the Athena DDL of a landed strategy, or create it in Glue", runCatalog},
+	{"query", "run SQL over a landed strategy: locally (DuckDB) or on Athena", runQuery},
+	{"report", "render result files as one self-contained HTML page (and a Markdown summary)", runReport},
+	{"compare", "compare two sets of runs per metric (Mann-Whitney U); non-zero exit on a regression", runCompare},
 }
 
 func run(ctx context.Context, args []string, env environment) error {

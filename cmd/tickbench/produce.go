@@ -26,6 +26,7 @@ func runProduce(ctx context.Context, args []string, env environment) error {
 	clientFlags(fs, &cfg.Client)
 	var sec stack.Security
 	securityFlags(fs, &sec, env)
+	metricsAddr := metricsFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -51,6 +52,12 @@ func runProduce(ctx context.Context, args []string, env environment) error {
 			return usageError{err}
 		}
 	}
+	live, stopMetrics, err := serveMetrics(*metricsAddr, env)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	cfg.Live = live
 	res, err := bench.Produce(ctx, cfg)
 	if err != nil {
 		return err

@@ -21,6 +21,7 @@ func runSink(ctx context.Context, args []string, env environment) error {
 	fs.BoolVar(&cfg.UntilCaughtUp, "until-caught-up", false, "exit once the group has landed everything the topic held at start")
 	fs.Var(durationValue{&cfg.Timeout, ""}, "timeout", "bound for --until-caught-up (default 5m)")
 	stackName, brokers := stackFlags(fs, &cfg.Stack, env)
+	metricsAddr := metricsFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -30,6 +31,12 @@ func runSink(ctx context.Context, args []string, env environment) error {
 	if err := resolveStack(*stackName, *brokers, &cfg.Stack, true); err != nil {
 		return err
 	}
+	live, stopMetrics, err := serveMetrics(*metricsAddr, env)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	cfg.Live = live
 	stats, err := bench.RunSink(ctx, cfg)
 	fmt.Fprintf(env.stdout, "consumed %d  objects %d  bytes %d  existing %d  invalid %d  commit errors %d  bad records %d in %d errors/ objects\n",
 		stats.Consumed, stats.Objects, stats.Bytes, stats.Existed, stats.Invalid, stats.CommitErrors, stats.Rejected, stats.ErrorObjects)

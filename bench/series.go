@@ -1,0 +1,120 @@
+package bench
+
+import (
+	"context"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Sample is one interval (about a second) of a strategy's run: what the
+// generator achieved against its target, what landed, how far the sink was
+// behind, and the end-to-end and upload p99 of what landed in the interval.
+type Sample struct {
+	T            float64 `json:"t_s"`           // end of the interval, seconds since the generator started
+	TargetRate   float64 `json:"target_rate"`   // ticks/s asked for; 0 once the generator has stopped
+	AchievedRate float64 `json:"achieved_rate"` // ticks acknowledged by Kafka in the interval, per second
+	LandedRate   float64 `json:"landed_rate"`   // ticks whose S3 PUT was acknowledged in the interval, per second
+	Lag          int64   `json:"lag"`           // ticks acknowledged by Kafka and not yet landed, at T
+	E2EP99       int64   `json:"e2e_p99_us"`    // of ticks landed in the interval; 0 if none
+	UploadP99    int64   `json:"upload_p99_us"` // of objects uploaded in the interval; 0 if none
+}
+
+// Interval histograms are kept for the .hlog files, one per second.
+type intervals struct {
+	e2e, upload, publish []*hdrhistogram.Histogram
+}
+
+// sampler cuts a phase into one-second intervals: the per-second series of
+// every strategy and the interval histograms behind them.
+type sampler struct {
+	start    time.Time
+	duration time.Duration
+	target   float64
+	acked    func() uint64
+	pub      *hist
+	groups   []*sinkGroup
+
+	last       time.Time
+	lastAcked  uint64
+	lastLanded []int64
+	live       *Live // told the achieved rate of each full second
+	series     [][]Sample
+	ivs        []intervals // publish is filled in by result
+	pubIvs     []*hdrhistogram.Histogram
+}
+
+// result returns strategy i's series and interval histograms.
+func (s *sampler) result(i int) ([]Sample, intervals) {
+	iv := s.ivs[i]
+	iv.publish = s.pubIvs
+	return s.series[i], iv
+}
+
+func newSampler(start time.Time, duration time.Duration, target float64, acked func() uint64, pub *hist, groups []*sinkGroup) *sampler {
+	return &sampler{start: start, duration: duration, target: target, acked: acked, pub: pub, groups: groups,
+		last: start, lastLanded: make([]int64, len(groups)), series: make([][]Sample, len(groups)), ivs: make([]intervals, len(groups))}
+}
+
+// run samples once a second until ctx ends; the caller then takes the last
+// (partial) interval with sample.
+func (s *sampler) run(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			s.sample(now)
+		}
+	}
+}
+
+// sample closes the interval ending at now.
+func (s *sampler) sample(now time.Time) {
+	dt := now.Sub(s.last).Seconds()
+	if dt <= 0 {
+		return
+	}
+	stamp := func(h *hdrhistogram.Histogram) *hdrhistogram.Histogram {
+		h.SetStartTimeMs(s.last.UnixMilli())
+		h.SetEndTimeMs(now.UnixMilli())
+		return h
+	}
+	acked := s.acked()
+	// The producer histogram is shared by the phase's strategies.
+	target := s.target
+	if s.last.Sub(s.start) >= s.duration {
+		target = 0 // the interval started after the generator's end: draining
+	}
+	pub := stamp(s.pub.takeInterval())
+	s.pubIvs = append(s.pubIvs, pub)
+	for i, g := range s.groups {
+		landed := g.landed.Load()
+		e2e, up := g.takeIntervals()
+		stamp(e2e)
+		stamp(up)
+		smp := Sample{
+			T:            now.Sub(s.start).Seconds(),
+			TargetRate:   target,
+			AchievedRate: float64(acked-s.lastAcked) / dt,
+			LandedRate:   float64(landed-s.lastLanded[i]) / dt,
+			Lag:          max(int64(acked)-landed, 0),
+		}
+		if e2e.TotalCount() > 0 {
+			smp.E2EP99 = e2e.ValueAtQuantile(99)
+		}
+		if up.TotalCount() > 0 {
+			smp.UploadP99 = up.ValueAtQuantile(99)
+		}
+		s.series[i] = append(s.series[i], smp)
+		s.ivs[i].e2e = append(s.ivs[i].e2e, e2e)
+		s.ivs[i].upload = append(s.ivs[i].upload, up)
+		s.lastLanded[i] = landed
+	}
+	if dt >= 0.5 {
+		s.live.setAchieved(float64(acked-s.lastAcked) / dt)
+	}
+	s.last, s.lastAcked = now, acked
+}

@@ -1,0 +1,345 @@
+// Package compare decides whether one set of tickbench runs is worse than
+// another: per benchmark and unit, the Mann–Whitney U test
+// (golang.org/x/perf/benchmath) at a significance level, and a threshold on
+// the change of the medians, in the direction the unit says is better.
+package compare
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/perf/benchfmt"
+	"golang.org/x/perf/benchmath"
+
+	"github.com/tickbench/tickbench/bench"
+)
+
+// Samples are the measurements of a set of runs: benchmark name -> unit ->
+// one value per run.
+type Samples map[string]map[string][]float64
+
+func (s Samples) add(name, unit string, v float64) {
+	if s[name] == nil {
+		s[name] = map[string][]float64{}
+	}
+	s[name][unit] = append(s[name][unit], v)
+}
+
+// Load reads benchmark lines from files and folders. A .json file is a
+// result (its lines are derived from it); any other file is read as Go
+// benchmark format. A folder contributes its *.bench.txt files or, if it has
+// none, its *.json results (a run writes both; reading both would count it
+// twice).
+func Load(paths ...string) (Samples, error) {
+	s := Samples{}
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("read runs: %w", err)
+		}
+		files := []string{p}
+		if fi.IsDir() {
+			if files, err = filepath.Glob(filepath.Join(p, "*.bench.txt")); err == nil && len(files) == 0 {
+				files, err = filepath.Glob(filepath.Join(p, "*.json"))
+			}
+			if err != nil {
+				return nil, err
+			}
+			if len(files) == 0 {
+				return nil, fmt.Errorf("read runs: %s has no .bench.txt or .json files", p)
+			}
+		}
+		for _, f := range files {
+			if err := s.loadFile(f); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s, nil
+}
+
+func (s Samples) loadFile(path string) error {
+	var in io.Reader
+	if strings.HasSuffix(path, ".json") {
+		r, err := bench.ReadResult(path)
+		if err != nil {
+			return fmt.Errorf("read runs: %w", err)
+		}
+		var buf bytes.Buffer
+		w := bufio.NewWriter(&buf)
+		if err := r.WriteBenchmarkLines(w); err != nil {
+			return err
+		}
+		w.Flush()
+		in = &buf
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("read runs: %w", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	rd := benchfmt.NewReader(in, path)
+	n := 0
+	for rd.Scan() {
+		switch rec := rd.Result().(type) {
+		case *benchfmt.SyntaxError:
+			return fmt.Errorf("read runs: %w", rec)
+		case *benchfmt.Result:
+			name := rec.Name.String()
+			for _, v := range rec.Values {
+				unit, val := v.Unit, v.Value
+				if v.OrigUnit != "" {
+					unit, val = v.OrigUnit, v.OrigValue
+				}
+				s.add(name, unit, val)
+			}
+			n++
+		}
+	}
+	if err := rd.Err(); err != nil {
+		return fmt.Errorf("read runs %s: %w", path, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("read runs: %s holds no benchmark lines", path)
+	}
+	return nil
+}
+
+// Options of a comparison.
+type Options struct {
+	// Threshold is the relative change of the median, in the worse
+	// direction, past which a significant difference is a regression.
+	// Default 0.10.
+	Threshold float64
+	// Alpha is the significance level of the U test. Default 0.05.
+	Alpha float64
+	// Units, if set, are the only units compared (the CI gate compares
+	// machine-independent ones).
+	Units []string
+}
+
+// DefaultOptions returns a 10% threshold at alpha 0.05.
+func DefaultOptions() Options { return Options{Threshold: 0.10, Alpha: 0.05} }
+
+// Validate names a bad option and its allowed range.
+func (o Options) Validate() error {
+	if !(o.Threshold >= 0 && o.Threshold <= 10) {
+		return fmt.Errorf("threshold %g: allowed 0..10 (a fraction: 0.1 = 10%%)", o.Threshold)
+	}
+	if !(o.Alpha > 0 && o.Alpha < 1) {
+		return fmt.Errorf("alpha %g: allowed between 0 and 1 exclusive", o.Alpha)
+	}
+	for _, u := range o.Units {
+		if _, ok := bench.Better[u]; !ok {
+			return fmt.Errorf("unit %q: allowed %s", u, strings.Join(slices.Sorted(maps.Keys(bench.Better)), ", "))
+		}
+	}
+	return nil
+}
+
+// Verdicts of a metric.
+const (
+	Regressed   = "REGRESSED"
+	Improved    = "improved"
+	Same        = "no significant change"
+	WithinThr   = "within threshold"
+	TooFew      = "too few samples"
+	NoBase      = "only in new"
+	NoNew       = "only in base"
+	NoDirection = "direction unknown"
+)
+
+// Metric is one benchmark's unit compared.
+type Metric struct {
+	Benchmark, Unit string
+	Base, New       []float64
+	// BaseMedian, NewMedian and Change ((new-base)/base) summarize them;
+	// P is the U test's p-value.
+	BaseMedian, NewMedian, Change, P float64
+	Verdict                          string
+	// Note explains a verdict that is not a decision (too few samples).
+	Note string
+}
+
+// Report is every metric compared, sorted by benchmark and unit.
+type Report struct {
+	Options Options
+	Metrics []Metric
+}
+
+// Regressions are the metrics that got significantly worse beyond the
+// threshold.
+func (r Report) Regressions() []Metric {
+	var out []Metric
+	for _, m := range r.Metrics {
+		if m.Verdict == Regressed {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Compare compares every benchmark and unit present in base or new.
+func Compare(base, new Samples, o Options) Report {
+	rep := Report{Options: o}
+	thr := benchmath.DefaultThresholds
+	thr.CompareAlpha = o.Alpha
+	names := slices.Sorted(maps.Keys(mergeKeys(base, new)))
+	for _, name := range names {
+		units := map[string]bool{}
+		for u := range base[name] {
+			units[u] = true
+		}
+		for u := range new[name] {
+			units[u] = true
+		}
+		for _, unit := range slices.Sorted(maps.Keys(units)) {
+			if len(o.Units) > 0 && !slices.Contains(o.Units, unit) {
+				continue
+			}
+			rep.Metrics = append(rep.Metrics, compareOne(name, unit, base[name][unit], new[name][unit], o, &thr))
+		}
+	}
+	return rep
+}
+
+func compareOne(name, unit string, b, n []float64, o Options, thr *benchmath.Thresholds) Metric {
+	m := Metric{Benchmark: name, Unit: unit, Base: b, New: n, P: math.NaN(), Change: math.NaN()}
+	switch {
+	case len(b) == 0:
+		m.Verdict = NoBase
+		return m
+	case len(n) == 0:
+		m.Verdict = NoNew
+		return m
+	}
+	sb, sn := benchmath.NewSample(b, thr), benchmath.NewSample(n, thr)
+	m.BaseMedian = benchmath.AssumeNothing.Summary(sb, 0.95).Center
+	m.NewMedian = benchmath.AssumeNothing.Summary(sn, 0.95).Center
+	switch {
+	case m.BaseMedian != 0:
+		m.Change = (m.NewMedian - m.BaseMedian) / math.Abs(m.BaseMedian)
+	case m.NewMedian == 0:
+		m.Change = 0
+	default:
+		m.Change = math.Inf(int(math.Copysign(1, m.NewMedian)))
+	}
+	c := benchmath.AssumeNothing.Compare(sb, sn)
+	m.P = c.P
+	dir, known := bench.Better[unit]
+	switch {
+	case allEqual(b, n):
+		// Identical values (deterministic metrics such as objects): no
+		// test is needed to see that nothing changed.
+		m.Verdict, m.P = Same, 1
+	case c.P >= c.Alpha:
+		m.Verdict = Same
+		for _, w := range c.Warnings {
+			if strings.HasPrefix(w.Error(), "need ") {
+				// benchmath's minimum: with fewer samples even two
+				// sets that do not overlap at all cannot be told apart.
+				m.Verdict, m.Note = TooFew, w.Error()
+			}
+		}
+	case !known:
+		m.Verdict = NoDirection
+	case float64(dir)*m.Change < 0 && math.Abs(m.Change) > o.Threshold:
+		m.Verdict = Regressed
+	case float64(dir)*m.Change < 0:
+		m.Verdict = WithinThr
+	default:
+		m.Verdict = Improved
+	}
+	return m
+}
+
+func allEqual(a, b []float64) bool {
+	for _, v := range a {
+		if v != a[0] {
+			return false
+		}
+	}
+	for _, v := range b {
+		if v != a[0] {
+			return false
+		}
+	}
+	return true
+}
+
+// Print writes one line per metric: medians, change, p-value, sample
+// counts and verdict; then the regressions, if any.
+func (r Report) Print(w io.Writer) {
+	fmt.Fprintf(w, "%-45s %-16s %14s %14s %9s %7s %5s  %s\n", "benchmark", "unit", "base median", "new median", "change", "p", "n", "verdict")
+	for _, m := range r.Metrics {
+		change, p := "", ""
+		if !math.IsNaN(m.Change) {
+			change = fmt.Sprintf("%+.1f%%", m.Change*100)
+		}
+		if !math.IsNaN(m.P) {
+			p = fmt.Sprintf("%.3f", m.P)
+		}
+		verdict := m.Verdict
+		if m.Note != "" {
+			verdict += " (" + m.Note + ")"
+		}
+		fmt.Fprintf(w, "%-45s %-16s %14s %14s %9s %7s %2d+%-2d  %s\n", strings.TrimPrefix(m.Benchmark, "Tickbench/"), m.Unit,
+			g(m.BaseMedian, len(m.Base)), g(m.NewMedian, len(m.New)), change, p, len(m.Base), len(m.New), verdict)
+	}
+	regs := r.Regressions()
+	if len(regs) == 0 {
+		fmt.Fprintf(w, "no regression beyond %.0f%% at alpha %g\n", r.Options.Threshold*100, r.Options.Alpha)
+		return
+	}
+	fmt.Fprintf(w, "%d regression(s) beyond %.0f%% at alpha %g:", len(regs), r.Options.Threshold*100, r.Options.Alpha)
+	for _, m := range regs {
+		fmt.Fprintf(w, " %s %s %+.1f%% (p=%.3f);", strings.TrimPrefix(m.Benchmark, "Tickbench/"), m.Unit, m.Change*100, m.P)
+	}
+	fmt.Fprintln(w)
+}
+
+// ErrRegression is returned by Check when a metric regressed.
+var ErrRegression = errors.New("regression")
+
+// Err returns an error wrapping ErrRegression naming the regressed
+// metrics, or nil.
+func (r Report) Err() error {
+	regs := r.Regressions()
+	if len(regs) == 0 {
+		return nil
+	}
+	var names []string
+	for _, m := range regs {
+		names = append(names, fmt.Sprintf("%s %s %+.1f%%", strings.TrimPrefix(m.Benchmark, "Tickbench/"), m.Unit, m.Change*100))
+	}
+	return fmt.Errorf("%w: %s", ErrRegression, strings.Join(names, "; "))
+}
+
+func g(v float64, n int) string {
+	if n == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.6g", v)
+}
+
+func mergeKeys(a, b Samples) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
+}

@@ -1,0 +1,336 @@
+// Package report renders tickbench results for people: one self-contained
+// HTML page (inline SVG charts, no script, nothing fetched) and a Markdown
+// summary for pull-request comments.
+package report
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/tickbench/tickbench/bench"
+)
+
+// entry is one strategy of one run.
+type entry struct {
+	label string
+	run   *bench.Result
+	s     bench.StrategyResult
+}
+
+func entries(results []*bench.Result) ([]entry, error) {
+	if len(results) == 0 {
+		return nil, errors.New("report: no results given")
+	}
+	var out []entry
+	for _, r := range results {
+		for _, s := range r.Strategies {
+			label := s.Strategy
+			if len(results) > 1 {
+				label = r.RunID + " " + s.Strategy
+			}
+			out = append(out, entry{label, r, s})
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("report: the results hold no strategies")
+	}
+	return out, nil
+}
+
+// percentileTicks are the x axis of latency curves: HdrHistogram's
+// 1/(1-p), on a log scale (x = log10 of it).
+var percentileTicks = []tick{{0, "0%"}, {1, "90%"}, {2, "99%"}, {3, "99.9%"}, {4, "99.99%"}, {5, "99.999%"}}
+
+// percentileCurve samples a latency histogram at 1/(1-p) = 10^(k/10),
+// as far as its count resolves, then its maximum; y in ms.
+func percentileCurve(name string, l bench.Latency) (line, error) {
+	h, err := l.DecodeHistogram()
+	if err != nil {
+		return line{}, fmt.Errorf("decode histogram of %s: %w", name, err)
+	}
+	ln := line{name: name}
+	n := float64(h.TotalCount())
+	if n == 0 {
+		return ln, nil
+	}
+	for k := 0; k <= 50; k++ {
+		x := float64(k) / 10
+		if math.Pow(10, x) > n {
+			break
+		}
+		q := 1 - math.Pow(10, -x)
+		ln.xs = append(ln.xs, x)
+		ln.ys = append(ln.ys, float64(h.ValueAtQuantile(q*100))/1000)
+	}
+	ln.xs = append(ln.xs, min(5, math.Log10(n)))
+	ln.ys = append(ln.ys, float64(h.Max())/1000)
+	return ln, nil
+}
+
+type page struct {
+	Title    string
+	Runs     []*bench.Result
+	Charts   []template.HTML
+	Notes    []string
+	Columns  []string
+	Rows     [][]string
+	Prices   string
+	Markdown string
+}
+
+// HTML writes one self-contained page: latency percentile curves
+// (end-to-end and per upload), achieved vs target rate and lag over time,
+// bytes per tick and S3/Athena cost bars per strategy, and the side-by-side
+// table.
+func HTML(w io.Writer, results []*bench.Result) error {
+	es, err := entries(results)
+	if err != nil {
+		return err
+	}
+	p := page{Title: "tickbench report", Runs: results}
+	p.Columns, p.Rows = table(es)
+
+	for _, lat := range []struct {
+		id, title string
+		get       func(bench.StrategyResult) bench.Latency
+	}{
+		{"latency-e2e", "End-to-end latency (intended time -> S3 PUT acknowledged)", func(s bench.StrategyResult) bench.Latency { return s.EndToEnd }},
+		{"latency-upload", "Upload latency per object (PUT start -> acknowledged)", func(s bench.StrategyResult) bench.Latency { return s.Upload }},
+	} {
+		var lines []line
+		for _, e := range es {
+			ln, err := percentileCurve(e.label, lat.get(e.s))
+			if err != nil {
+				return fmt.Errorf("%s: %w", e.run.RunID, err)
+			}
+			lines = append(lines, ln)
+		}
+		p.Charts = append(p.Charts, template.HTML(lineChart(lat.id, lat.title, "percentile (log scale of 1/(1-p))", "ms", lines, percentileTicks, fmtNum)))
+	}
+
+	var rates, lags []line
+	tmax := 0.0
+	for i, e := range es {
+		if len(e.s.Series) == 0 {
+			p.Notes = append(p.Notes, e.label+": no per-second series in this result (schema v1)")
+			continue
+		}
+		var ts, achieved, target, lag []float64
+		for _, smp := range e.s.Series {
+			ts, achieved, target, lag = append(ts, smp.T), append(achieved, smp.AchievedRate), append(target, smp.TargetRate), append(lag, float64(smp.Lag))
+			tmax = max(tmax, smp.T)
+		}
+		rates = append(rates, line{name: e.label + " achieved", xs: ts, ys: achieved, color: color(i)},
+			line{name: e.label + " target", xs: ts, ys: target, dashed: true, color: color(i)})
+		lags = append(lags, line{name: e.label, xs: ts, ys: lag, color: color(i)})
+	}
+	if len(rates) > 0 {
+		_, xt := niceTicks(tmax, 6, func(v float64) string { return fmtNum(v) + "s" })
+		p.Charts = append(p.Charts,
+			template.HTML(lineChart("rate", "Achieved vs target rate (ticks acknowledged by Kafka per second)", "seconds since the generator started", "ticks/s", rates, xt, fmtNum)),
+			template.HTML(lineChart("lag", "Lag (ticks acknowledged by Kafka, not yet landed in S3)", "seconds since the generator started", "ticks", lags, xt, fmtNum)))
+	}
+
+	var bpt, put, storage, athena []bar
+	for _, e := range es {
+		c := costs(e)
+		bpt = append(bpt, bar{e.label, e.s.BytesPerTick, fmt.Sprintf("%.1f", e.s.BytesPerTick)})
+		put = append(put, bar{e.label, e.s.PutCostPerDayUSD, usd(e.s.PutCostPerDayUSD)})
+		storage = append(storage, bar{e.label, c.storageMonth, usd(c.storageMonth)})
+		athena = append(athena, bar{e.label, c.athenaScan, usd(c.athenaScan)})
+	}
+	p.Charts = append(p.Charts,
+		template.HTML(barChart("bytes-per-tick", "Bytes per tick in S3", "bytes", bpt, fmtNum)),
+		template.HTML(barChart("cost-put", "S3 PUT cost per day at the run's rate", "USD", put, usd)),
+		template.HTML(barChart("cost-storage", "S3 storage cost per month of one day's data", "USD", storage, usd)),
+		template.HTML(barChart("cost-athena", "Athena cost of one query scanning one day's data in full", "USD", athena, usd)))
+	var scans []bar
+	var queries []string
+	for _, e := range es {
+		if l := e.s.Lake; l != nil && l.Problem == "" && len(l.Queries) > 0 {
+			_, scan := lakeMeans(e.s)
+			scans = append(scans, bar{e.label, scan, fmtBytes(scan)})
+			if queries == nil {
+				for _, q := range l.Queries {
+					queries = append(queries, q.Query)
+				}
+			}
+		}
+	}
+	if len(scans) > 0 {
+		p.Charts = append(p.Charts, template.HTML(barChart("athena-scan",
+			"Athena bytes scanned per standard query, modelled mean of "+strings.Join(queries, ", "), "bytes", scans, fmtNum)))
+	}
+	pr := results[0].Prices
+	p.Prices = fmt.Sprintf("Prices: %s, %s (as of %s): S3 PUT $%g per 1,000, storage $%g per GB-month, Athena $%g per TB scanned (at least %d MB per query). Costs of a day assume the run's rate for 24 h; the Athena bar is a full scan (a column-pruned Parquet query scans less).",
+		pr.Region, pr.Source, pr.AsOf, pr.S3PutPer1000, pr.S3StoragePerGBMonth, pr.AthenaPerTB, pr.AthenaMinBytes>>20)
+	return pageTemplate.Execute(w, p)
+}
+
+// lakeMeans are the mean modelled Athena bill and scan of the strategy's
+// standard queries; NaN when they were not modelled.
+func lakeMeans(s bench.StrategyResult) (usd, scan float64) {
+	if s.Lake == nil || s.Lake.Problem != "" || len(s.Lake.Queries) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	for _, q := range s.Lake.Queries {
+		usd += q.USD
+		scan += float64(q.Bytes)
+	}
+	n := float64(len(s.Lake.Queries))
+	return usd / n, scan / n
+}
+
+func fmtBytes(b float64) string {
+	switch {
+	case b >= 1<<30:
+		return fmt.Sprintf("%.2f GiB", b/(1<<30))
+	case b >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", b/(1<<20))
+	case b >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", b/(1<<10))
+	}
+	return fmt.Sprintf("%.0f B", b)
+}
+
+type cost struct{ storageMonth, athenaScan float64 }
+
+// costs models a day of data at the run's rate: its S3 storage for a month
+// and one Athena query scanning all of it.
+func costs(e entry) cost {
+	day := e.s.BytesPerTick * e.run.Workload.Rate * 86400
+	pr := e.run.Prices
+	_, scan := pr.AthenaBill(int64(day))
+	return cost{storageMonth: day / 1e9 * pr.S3StoragePerGBMonth, athenaScan: scan}
+}
+
+// table is the side-by-side comparison, one row per strategy.
+func table(es []entry) ([]string, [][]string) {
+	cols := []string{"strategy", "rate held", "e2e p50 ms", "p99 ms", "p99.9 ms", "max ms", "objects", "bytes/tick", "PUTs", "PUT $/day", "Athena $/day scan", "Athena $/query", "CPU s/M ticks", "peak RSS MiB", "verified"}
+	var rows [][]string
+	for _, e := range es {
+		s := e.s
+		verified := "yes"
+		if !s.Verify.OK {
+			verified = "NO: " + s.Verify.Problem
+		}
+		held := fmt.Sprintf("%s of %s/s", fmtNum(s.Producer.AchievedRate), fmtNum(s.Producer.TargetRate))
+		rows = append(rows, []string{e.label, held, ms(s.EndToEnd.P50), ms(s.EndToEnd.P99), ms(s.EndToEnd.P999), ms(s.EndToEnd.Max),
+			fmtNum(float64(s.Objects)), fmt.Sprintf("%.1f", s.BytesPerTick), fmtNum(float64(s.PutRequests)), usd(s.PutCostPerDayUSD),
+			usd(costs(e).athenaScan), perQuery(e.s), fmt.Sprintf("%.2f", s.CPUSecondsPerMillion), fmt.Sprintf("%.1f", float64(s.PeakRSSBytes)/(1<<20)), verified})
+	}
+	return cols, rows
+}
+
+// Markdown writes the summary for a pull-request comment: the runs and the
+// side-by-side table.
+func Markdown(w io.Writer, results []*bench.Result) error {
+	es, err := entries(results)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("### tickbench\n\n")
+	for _, r := range results {
+		fmt.Fprintf(&b, "- `%s` (%s): %s ticks/s for %gs, %d symbols, seed %d, stack %s, mode %s, %s/%s %d CPUs\n",
+			r.RunID, r.Name, fmtNum(r.Workload.Rate), r.Workload.DurationS, r.Workload.Symbols, r.Workload.Seed, r.Stack.Name, r.Mode,
+			r.Machine.GOOS, r.Machine.GOARCH, r.Machine.CPUs)
+	}
+	cols, rows := table(es)
+	b.WriteString("\n| " + strings.Join(cols, " | ") + " |\n|")
+	for i := range cols {
+		if i == 0 {
+			b.WriteString(" --- |")
+		} else {
+			b.WriteString(" ---: |")
+		}
+	}
+	b.WriteString("\n")
+	for _, r := range rows {
+		for i := range r {
+			r[i] = strings.ReplaceAll(r[i], "|", `\|`)
+		}
+		b.WriteString("| " + strings.Join(r, " | ") + " |\n")
+	}
+	b.WriteString("\n(e2e = intended time -> S3 PUT acknowledged; costs at " + results[0].Prices.Region + " prices)\n")
+	_, err = io.WriteString(w, b.String())
+	return err
+}
+
+// perQuery is the mean modelled bill of the standard queries, or "-".
+func perQuery(s bench.StrategyResult) string {
+	u, _ := lakeMeans(s)
+	if math.IsNaN(u) {
+		return "-"
+	}
+	return fmt.Sprintf("$%.6f", u)
+}
+
+func ms(us int64) string { return fmt.Sprintf("%.1f", float64(us)/1000) }
+
+func usd(v float64) string {
+	switch {
+	case v == 0:
+		return "$0"
+	case v >= 100:
+		return "$" + fmtNum(math.Round(v))
+	case v >= 0.01:
+		return fmt.Sprintf("$%.2f", v)
+	}
+	return fmt.Sprintf("$%.2g", v)
+}
+
+// fmtNum prints v briefly, with thousands separators.
+func fmtNum(v float64) string {
+	if v != math.Trunc(v) && math.Abs(v) < 1000 {
+		return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", v), "0"), ".")
+	}
+	s := fmt.Sprintf("%.0f", math.Abs(v))
+	var out []byte
+	for i, c := range []byte(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, c)
+	}
+	if v < 0 {
+		return "-" + string(out)
+	}
+	return string(out)
+}
+
+var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
+<html xmlns="http://www.w3.org/1999/xhtml" lang="en">
+<head>
+<meta charset="utf-8"/>
+<title>{{.Title}}</title>
+<style>
+body { font-family: sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; font-size: 13px; }
+th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+svg.chart { display: block; margin: 1.5em 0; }
+.note { color: #a60; }
+</style>
+</head>
+<body>
+<h1>{{.Title}}</h1>
+<ul class="runs">
+{{range .Runs}}<li><b>{{.RunID}}</b> ({{.Name}}): {{.Workload.Rate}} ticks/s for {{.Workload.DurationS}} s, {{.Workload.Symbols}} symbols, seed {{.Workload.Seed}}, stack {{.Stack.Name}} (kafka={{.Stack.Kafka}} s3={{.Stack.S3}}), mode {{.Mode}}, {{.Machine.GOOS}}/{{.Machine.GOARCH}} {{.Machine.CPUs}} CPUs {{.Machine.GoVersion}}, verified {{.Verified}}</li>
+{{end}}</ul>
+<table id="summary">
+<thead><tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table>
+{{range .Notes}}<p class="note">{{.}}</p>
+{{end}}{{range .Charts}}{{.}}{{end}}
+<p class="prices">{{.Prices}}</p>
+</body>
+</html>
+`))
