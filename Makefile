@@ -38,9 +38,11 @@ fmt-check:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 ## fuzz: each decoder of outside input for FUZZTIME (seed corpora in
-## testdata/fuzz/), one target at a time: go test -fuzz takes one
+## testdata/fuzz/), one target at a time: go test -fuzz takes one. New
+## inputs are minimized for at most 5 s (default 60 s, counted in FUZZTIME
+## with no executions)
 FUZZTIME ?= 60s
-FUZZFLAGS ?=
+FUZZFLAGS ?= -fuzzminimizetime=5s
 FUZZ_TARGETS := ./tick:FuzzDecodeJSON ./bench:FuzzReadWorkload ./bench:FuzzParseResult ./sink:FuzzReadTicks ./stack/s3lite:FuzzChunkReader
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
