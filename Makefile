@@ -7,7 +7,7 @@ DURATION ?= 30s
 ARGS     ?=
 BIN      := bin/tickbench
 
-.PHONY: all build bench bench-matrix test vet fmt-check bench-go up down status clean compare-producer query ddl regress baseline
+.PHONY: all build bench bench-matrix test vet fmt-check bench-go up down status clean compare-producer query ddl regress baseline fuzz
 
 all: build
 
@@ -36,6 +36,19 @@ vet:
 
 fmt-check:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+## fuzz: each decoder of outside input for FUZZTIME (seed corpora in
+## testdata/fuzz/), one target at a time: go test -fuzz takes one. New
+## inputs are minimized for at most 5 s (default 60 s, counted in FUZZTIME
+## with no executions)
+FUZZTIME ?= 60s
+FUZZFLAGS ?= -fuzzminimizetime=5s
+FUZZ_TARGETS := ./tick:FuzzDecodeJSON ./bench:FuzzReadWorkload ./bench:FuzzParseResult ./sink:FuzzReadTicks ./stack/s3lite:FuzzChunkReader
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; echo "== $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$pkg; \
+	done
 
 ## bench-go: the Go micro-benchmarks (generator, codec)
 bench-go:

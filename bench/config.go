@@ -155,6 +155,11 @@ func (c Config) Validate() error {
 		return fmt.Errorf("leave-at %v: allowed 0 (stays) or after join-at %v", c.LeaveAt, c.JoinAt)
 	case c.Out == "":
 		return errors.New("out: empty")
+	case strings.HasPrefix(c.Prefix, "/") || strings.Contains(c.Prefix, "//") || len(c.Prefix) > 512:
+		return fmt.Errorf("prefix %q: allowed up to 512 bytes, not starting with / or containing //", c.Prefix)
+	}
+	if err := c.Stack.Validate(); err != nil {
+		return err
 	}
 	sc := sink.DefaultConfig()
 	sc.Brokers, sc.Topic, sc.Group, sc.Policy, sc.Layout, sc.MaxBuffered = []string{"-"}, c.Topic, "-", c.Policy, c.Layout, c.MaxBuffered

@@ -120,6 +120,8 @@ func (g *sinkGroup) totals() (s sink.Stats, perMember []int64, e2e, upload *hist
 		s.Overwritten += ms.Overwritten
 		s.AgedFlushes += ms.AgedFlushes
 		s.CappedFlushes += ms.CappedFlushes
+		s.Rejected += ms.Rejected
+		s.ErrorObjects += ms.ErrorObjects
 		e2es, ups = append(e2es, m.e2e), append(ups, m.upload)
 	}
 	return s, perMember, mergeHists(e2es...), mergeHists(ups...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -26,6 +27,8 @@ type ProduceConfig struct {
 	Duration time.Duration
 	Model    gen.ModelConfig
 	Client   gen.ClientConfig
+	// KafkaOpts are extra client options: TLS and SASL (stack.Security).
+	KafkaOpts []kgo.Opt
 	// Live, if set, follows the run for live metrics (--metrics-addr).
 	Live *Live
 }
@@ -61,7 +64,7 @@ func Produce(ctx context.Context, cfg ProduceConfig) (*ProduceResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	admCl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...))
+	admCl, err := kgo.NewClient(append(slices.Clip(cfg.KafkaOpts), kgo.SeedBrokers(cfg.Brokers...))...)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +72,7 @@ func Produce(ctx context.Context, cfg ProduceConfig) (*ProduceResult, error) {
 	if _, err := ensureTopic(ctx, kadm.NewClient(admCl), cfg.Topic, cfg.Partitions); err != nil {
 		return nil, err
 	}
-	cl, err := kgo.NewClient(append(opts, kgo.SeedBrokers(cfg.Brokers...))...)
+	cl, err := kgo.NewClient(append(append(opts, cfg.KafkaOpts...), kgo.SeedBrokers(cfg.Brokers...))...)
 	if err != nil {
 		return nil, err
 	}

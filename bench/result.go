@@ -96,7 +96,11 @@ type StrategyResult struct {
 	// (replays after a rebalance count again).
 	MembersConsumed []int64 `json:"members_consumed"`
 	Invalid         int64   `json:"invalid"`
-	CommitErrors    int64   `json:"commit_errors"`
+	// BadRecords are the records that were not ticks, landed with their
+	// reason and bytes in ErrorObjects under the prefix's errors/.
+	BadRecords   int64 `json:"bad_records"`
+	ErrorObjects int64 `json:"error_objects"`
+	CommitErrors int64 `json:"commit_errors"`
 	// ExistingObjects were already in S3 when uploaded (If-None-Match: 412):
 	// rewrites of batches whose commit was lost.
 	ExistingObjects int64 `json:"existing_objects"`
@@ -182,12 +186,21 @@ func ReadResult(path string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	var r Result
-	if err := json.Unmarshal(b, &r); err != nil {
+	r, err := ParseResult(b)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	return r, nil
+}
+
+// ParseResult decodes a result file's bytes, refusing other schemas.
+func ParseResult(b []byte) (*Result, error) {
+	var r Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, err
+	}
 	if !slices.Contains(readableSchemas, r.Schema) {
-		return nil, fmt.Errorf("%s: schema %q, this tickbench reads %s", path, r.Schema, strings.Join(readableSchemas, ", "))
+		return nil, fmt.Errorf("schema %q, this tickbench reads %s", r.Schema, strings.Join(readableSchemas, ", "))
 	}
 	return &r, nil
 }
@@ -247,6 +260,10 @@ func (r *Result) PrintSummary(w io.Writer) {
 		if f := s.S3Faults; f != (S3Faults{}) || s.S3Retries > 0 {
 			fmt.Fprintf(w, "s3 faults during %s: %d retries by the client; injected %d x 503, %d x 500, %d resets, %d throttled, %d stalled, %d delayed\n",
 				s.Strategy, s.S3Retries, f.Errors503, f.Errors500, f.Resets, f.Throttled, f.Stalled, f.Delayed)
+		}
+		if s.BadRecords > 0 {
+			fmt.Fprintf(w, "bad records during %s: %d not ticks, set aside with their reason in %d objects under %serrors/\n",
+				s.Strategy, s.BadRecords, s.ErrorObjects, s.Prefix)
 		}
 		if s.Semantics != "exactly-once" {
 			fmt.Fprintf(w, "note: %s is %s\n", s.Strategy, s.Semantics)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,7 +65,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res.Stack = st.Kind
 	cfg.Live.setRetries(st.S3Retries)
 
-	admCl, err := kgo.NewClient(kgo.SeedBrokers(st.Brokers...))
+	admCl, err := kgo.NewClient(append(slices.Clip(st.KafkaOpts), kgo.SeedBrokers(st.Brokers...))...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka admin client: %w", err)
 	}
@@ -147,6 +148,7 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 		sc := sink.DefaultConfig()
 		sc.Brokers, sc.Topic, sc.Policy, sc.Layout, sc.MaxBuffered = r.st.Brokers, cfg.Topic, s.Policy, s.Layout, cfg.MaxBuffered
 		sc.Group = "tickbench-" + r.runID + "-" + s.Name
+		sc.ClientOpts = r.st.KafkaOpts
 		if sc.Format, err = sink.FormatByName(s.Format); err != nil {
 			return nil, err
 		}
@@ -160,7 +162,7 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 		if err := commitStart(ctx, r.adm, sc.Group, cfg.Topic, startOffsets); err != nil {
 			return nil, err
 		}
-		g := newSinkGroup(sc, sink.S3Store{Client: r.st.S3, Bucket: r.st.Bucket})
+		g := newSinkGroup(sc, sink.S3Store{Client: r.st.S3, Bucket: r.st.Bucket, SSE: r.st.SSE, SSEKMSKeyID: r.st.SSEKMSKeyID})
 		defer g.stopAll()
 		for range cfg.Sinks {
 			if _, err := g.join(sinkCtx); err != nil {
@@ -187,7 +189,7 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 	if err != nil {
 		return nil, err
 	}
-	prodCl, err := kgo.NewClient(append(copts, kgo.SeedBrokers(r.st.Brokers...))...)
+	prodCl, err := kgo.NewClient(append(append(copts, r.st.KafkaOpts...), kgo.SeedBrokers(r.st.Brokers...))...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka producer: %w", err)
 	}
@@ -286,6 +288,7 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 			MembersConsumed: perMember, Invalid: stats.Invalid, CommitErrors: stats.CommitErrors, ExistingObjects: stats.Existed,
 			OverwrittenObjects: stats.Overwritten, AgedFlushes: stats.AgedFlushes, CappedFlushes: stats.CappedFlushes, DrainS: drains[i].Seconds(),
 			PutRequests: stats.Requests, S3Retries: retries, S3Faults: faults,
+			BadRecords: stats.Rejected, ErrorObjects: stats.ErrorObjects,
 		}
 		if pres.Acked > 0 {
 			sr.BytesPerTick = float64(stats.Bytes) / float64(pres.Acked)

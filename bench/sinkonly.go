@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -49,6 +50,7 @@ func RunSink(ctx context.Context, cfg SinkConfig) (sink.Stats, error) {
 	defer st.Close()
 	sc := sink.DefaultConfig()
 	sc.Brokers, sc.Topic, sc.Group, sc.Prefix, sc.Policy, sc.Layout = st.Brokers, cfg.Topic, cfg.Group, cfg.Prefix, s.Policy, s.Layout
+	sc.ClientOpts = st.KafkaOpts
 	if sc.Format, err = sink.FormatByName(s.Format); err != nil {
 		return sink.Stats{}, err
 	}
@@ -61,7 +63,7 @@ func RunSink(ctx context.Context, cfg SinkConfig) (sink.Stats, error) {
 	if err := sc.Validate(); err != nil {
 		return sink.Stats{}, err
 	}
-	g := newSinkGroup(sc, sink.S3Store{Client: st.S3, Bucket: st.Bucket})
+	g := newSinkGroup(sc, sink.S3Store{Client: st.S3, Bucket: st.Bucket, SSE: st.SSE, SSEKMSKeyID: st.SSEKMSKeyID})
 	cfg.Live.setPhase(0, nil, nil, map[string]*sinkGroup{cfg.Strategy: g})
 	cfg.Live.setRetries(st.S3Retries)
 	if !cfg.UntilCaughtUp {
@@ -74,7 +76,7 @@ func RunSink(ctx context.Context, cfg SinkConfig) (sink.Stats, error) {
 		return stats, g.firstErr()
 	}
 
-	admCl, err := kgo.NewClient(kgo.SeedBrokers(st.Brokers...))
+	admCl, err := kgo.NewClient(append(slices.Clip(st.KafkaOpts), kgo.SeedBrokers(st.Brokers...))...)
 	if err != nil {
 		return sink.Stats{}, err
 	}

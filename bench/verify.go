@@ -1,9 +1,12 @@
 package bench
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -24,13 +27,17 @@ type Verify struct {
 	Missing    int64  `json:"missing"` // produced but not landed
 	Foreign    int64  `json:"foreign"` // seq outside this run
 	BadObjects int64  `json:"bad_objects"`
+	// Rejects are the records found in errors/ objects (not ticks), each
+	// with its reason and original bytes; RejectObjects the objects.
+	Rejects       int64 `json:"rejects,omitempty"`
+	RejectObjects int64 `json:"reject_objects,omitempty"`
 }
 
 // verify reads every object under prefix back in format f and checks that
 // the ticks with seq 0..produced-1 each appear exactly once. seq is unique in
 // a run, so it alone identifies a (symbol, seq) pair.
 func verify(ctx context.Context, cl *s3.Client, bucket, prefix string, f sink.Format, produced uint64) (Verify, error) {
-	var keys []string
+	var keys, errKeys []string
 	pages := s3.NewListObjectsV2Paginator(cl, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
@@ -38,13 +45,32 @@ func verify(ctx context.Context, cl *s3.Client, bucket, prefix string, f sink.Fo
 			return Verify{}, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
 		}
 		for _, o := range page.Contents {
+			if strings.HasPrefix(*o.Key, prefix+sink.ErrorsDir) {
+				errKeys = append(errKeys, *o.Key)
+				continue
+			}
 			keys = append(keys, *o.Key)
 		}
+	}
+	rejects, err := readRejects(ctx, cl, bucket, errKeys)
+	if err != nil {
+		return Verify{}, err
 	}
 
 	seen := make([]uint64, (produced+63)/64)
 	var mu sync.Mutex
-	v := Verify{Objects: int64(len(keys))}
+	v := Verify{Objects: int64(len(keys)), RejectObjects: int64(len(errKeys))}
+	rejectDups := 0
+	seenRejects := map[[2]int64]bool{}
+	for _, r := range rejects {
+		k := [2]int64{int64(r.Partition), r.Offset}
+		if seenRejects[k] {
+			rejectDups++
+			continue
+		}
+		seenRejects[k] = true
+		v.Rejects++
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
 	for _, key := range keys {
@@ -99,9 +125,36 @@ func verify(ctx context.Context, cl *s3.Client, bucket, prefix string, f sink.Fo
 		v.Problem = fmt.Sprintf("%d duplicate ticks", v.Duplicates)
 	case v.Foreign > 0:
 		v.Problem = fmt.Sprintf("%d ticks from outside this run", v.Foreign)
+	case rejectDups > 0:
+		v.Problem = fmt.Sprintf("%d records in errors/ twice", rejectDups)
 	case v.BadObjects > 0:
 		v.Problem = fmt.Sprintf("%d objects do not decode as %s", v.BadObjects, f.Name())
 	}
 	v.OK = v.Problem == ""
 	return v, nil
+}
+
+// readRejects reads the errors/ objects: every line must be a sink.Reject
+// with a reason.
+func readRejects(ctx context.Context, cl *s3.Client, bucket string, keys []string) ([]sink.Reject, error) {
+	var out []sink.Reject
+	for _, key := range keys {
+		o, err := cl.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+		if err != nil {
+			return nil, fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
+		}
+		body, err := io.ReadAll(o.Body)
+		o.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read s3://%s/%s: %w", bucket, key, err)
+		}
+		for line := range bytes.Lines(body) {
+			var r sink.Reject
+			if err := json.Unmarshal(line, &r); err != nil || r.Reason == "" {
+				return nil, fmt.Errorf("s3://%s/%s: line %.80q is not a reject with a reason (%v)", bucket, key, line, err)
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }

@@ -3,7 +3,7 @@
 # 127.0.0.1 for integration tests and benchmarks. No Docker and no tarball: the
 # broker jars come from Maven Central through mvn (scripts/kafka/pom.xml).
 #
-# Usage: scripts/kafka.sh up|down|status|logs
+# Usage: scripts/kafka.sh up|down|restart|status|logs
 #        scripts/kafka.sh perf-producer ARGS...   (org.apache.kafka.tools.ProducerPerformance)
 #        scripts/kafka.sh tool MAIN_CLASS ARGS... (any class from the kafka-tools jars)
 #
@@ -11,6 +11,11 @@
 #   KAFKA_BROKERS=127.0.0.1:PORT   bootstrap address (PLAINTEXT)
 #   KAFKA_PID=...                  broker JVM pid
 #   KAFKA_VERSION=...              Kafka version of the jars
+#   KAFKA_SASL_BROKERS=127.0.0.1:PORT  SASL_PLAINTEXT listener, SCRAM-SHA-512
+#   KAFKA_SASL_USER=tickbench      its user, created at format time with
+#   KAFKA_SASL_PASSWORD=...        a password generated at each `up`
+# `restart` stops the broker (SIGTERM) and starts it again on the same ports
+# and data dir, as a broker restart in production would: nothing is lost.
 #
 # Env overrides: TICKBENCH_KAFKA_VERSION (default 4.1.2; all jars share it),
 #   TICKBENCH_KAFKA_HEAP (default "-Xmx512m -Xms256m"),
@@ -99,18 +104,22 @@ running_pid() {
 }
 
 write_config() {
-  local port="$1" cport="$2"
+  local port="$1" cport="$2" sport="$3"
   cat >"$CONFIG" <<EOF
 # Written by scripts/kafka.sh at each start; edits are lost.
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_PLAINTEXT://127.0.0.1:$sport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_PLAINTEXT://127.0.0.1:$sport
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
 log.dirs=$DATA
+# Clients may authenticate with SCRAM-SHA-512 on the SASL_PLAINTEXT listener
+# (its user is created at format time); brokers talk PLAINTEXT among themselves.
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 
 # Single node: every internal topic must live with one replica.
 offsets.topic.replication.factor=1
@@ -152,10 +161,12 @@ cmd_up() {
   [[ "${java_major:-0}" -ge 17 ]] || die "Kafka $KAFKA_VERSION needs Java 17+, $JAVA is ${java_major:-unknown}"
 
   mkdir -p "$RUN"
-  local port cport
-  read -r port cport < <(free_ports 2)
-  write_config "$port" "$cport"
-  if [[ -f "$BROKER_LOG" ]]; then mv -f "$BROKER_LOG" "$BROKER_LOG.prev"; fi
+  local port cport sport
+  read -r port cport sport < <(free_ports 3)
+  write_config "$port" "$cport" "$sport"
+  # A SCRAM user for the SASL listener, with a password of this start only.
+  local sasl_user=tickbench sasl_password
+  sasl_password="$(random_alnum 24)"
 
   # --standalone formats a dynamic quorum whose only voter is this node.
   # StorageTool lives in kafka_2.13, so it runs from the broker jars.
@@ -163,9 +174,27 @@ cmd_up() {
     -cp "$LIBS/*" kafka.tools.StorageTool)
   local cluster_id
   cluster_id="$("${storage_tool[@]}" random-uuid)" || die "StorageTool random-uuid failed"
-  "${storage_tool[@]}" format -c "$CONFIG" -t "$cluster_id" --standalone >"$RUN/format.log" 2>&1 ||
+  "${storage_tool[@]}" format -c "$CONFIG" -t "$cluster_id" --standalone \
+    --add-scram "SCRAM-SHA-512=[name=\"$sasl_user\",password=\"$sasl_password\"]" >"$RUN/format.log" 2>&1 ||
     { cat "$RUN/format.log" >&2; die "formatting the log dir failed"; }
 
+  {
+    echo "KAFKA_BROKERS=127.0.0.1:$port"
+    echo "KAFKA_SASL_BROKERS=127.0.0.1:$sport"
+    echo "KAFKA_SASL_USER=$sasl_user"
+    echo "KAFKA_SASL_PASSWORD=$sasl_password"
+    echo "KAFKA_VERSION=$KAFKA_VERSION"
+  } >"$STATE.tmp"
+  start_broker "$port" || { rm -f "$STATE.tmp"; rm -rf "$DATA"; die "Kafka failed to start"; }
+  mv "$STATE.tmp" "$STATE"
+  log "Kafka $KAFKA_VERSION up: 127.0.0.1:$port, SASL/SCRAM-SHA-512 on 127.0.0.1:$sport (pid $(read_state "$STATE" KAFKA_PID))"
+}
+
+# start_broker PORT: start the JVM on $CONFIG, append KAFKA_PID to
+# $STATE.tmp and wait until it serves PORT; on failure it is stopped.
+start_broker() {
+  local port="$1" pid
+  if [[ -f "$BROKER_LOG" ]]; then mv -f "$BROKER_LOG" "$BROKER_LOG.prev"; fi
   # setsid: the broker must outlive this script and not get the caller's signals.
   # The config path in its command line lets us tell our JVM from any other.
   # shellcheck disable=SC2086
@@ -176,11 +205,7 @@ cmd_up() {
     -cp "$LIBS/*" kafka.Kafka "$CONFIG" \
     </dev/null >"$RUN/stdout.log" 2>&1 &
   pid=$!
-  {
-    echo "KAFKA_BROKERS=127.0.0.1:$port"
-    echo "KAFKA_PID=$pid"
-    echo "KAFKA_VERSION=$KAFKA_VERSION"
-  } >"$STATE.tmp"
+  echo "KAFKA_PID=$pid" >>"$STATE.tmp"
 
   # Ready = port accepts connections AND the broker says it finished starting
   # (it logs that line only after it is unfenced by its controller).
@@ -189,22 +214,32 @@ cmd_up() {
     if ! kill -0 "$pid" 2>/dev/null; then
       log "broker exited during startup"
       show_failure
-      rm -f "$STATE.tmp"
-      rm -rf "$DATA"
-      die "Kafka failed to start"
+      return 1
     fi
     if ((SECONDS >= deadline)); then
       log "broker not ready after ${START_TIMEOUT}s"
       show_failure
       stop_pid "$pid" "$CONFIG" 15
-      rm -f "$STATE.tmp"
-      rm -rf "$DATA"
-      die "Kafka start timed out"
+      return 1
     fi
     sleep 0.3
   done
+}
+
+# cmd_restart stops the running broker and starts it again with the same
+# config (ports) and data dir: a rolling restart of a one-node cluster.
+cmd_restart() {
+  local pid port
+  pid="$(running_pid)"
+  [[ -n "$pid" ]] || die "not running: nothing to restart (use up)"
+  log "stopping pid $pid for a restart"
+  stop_pid "$pid" "$CONFIG" 30
+  port="$(read_state "$STATE" KAFKA_BROKERS)"
+  port="${port##*:}"
+  grep -v '^KAFKA_PID=' "$STATE" >"$STATE.tmp"
+  start_broker "$port" || { rm -f "$STATE.tmp"; die "Kafka failed to restart (data kept in ${DATA#"$TB_ROOT"/})"; }
   mv "$STATE.tmp" "$STATE"
-  log "Kafka $KAFKA_VERSION up: 127.0.0.1:$port (pid $pid)"
+  log "Kafka restarted: 127.0.0.1:$port (pid $(read_state "$STATE" KAFKA_PID))"
 }
 
 cmd_down() {
@@ -263,12 +298,13 @@ cmd_tool() {
 case "${1:-}" in
 up) cmd_up ;;
 down) cmd_down ;;
+restart) cmd_restart ;;
 status) cmd_status ;;
 logs) cmd_logs ;;
 perf-producer) shift; cmd_perf_producer "$@" ;;
 tool) shift; cmd_tool "$@" ;;
 *)
-  echo "usage: $0 up|down|status|logs|perf-producer ARGS...|tool MAIN_CLASS ARGS..." >&2
+  echo "usage: $0 up|down|restart|status|logs|perf-producer ARGS...|tool MAIN_CLASS ARGS..." >&2
   exit 2
   ;;
 esac

@@ -3,6 +3,8 @@ package sink
 import (
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/tickbench/tickbench/tick"
 )
 
@@ -30,6 +32,7 @@ type batch struct {
 	first     int64 // event time of the first tick, ns
 	count     int
 	invalid   int
+	rejects   []byte             // JSON lines of the records that are not ticks (Reject)
 	objects   map[string]*object // by layout folder
 	order     []string           // folders in order of first appearance
 	size      int                // encoded bytes of all objects
@@ -91,11 +94,13 @@ func (b *batch) add(newEnc func() Encoder, l Layout, t *tick.Tick, offset int64,
 }
 
 // skip accounts for a record that is not a tick: it is covered by the
-// batch's offsets (so committed with it) but not encoded.
-func (b *batch) skip(offset int64, epoch int32) {
+// batch's offsets (so committed with it) but not encoded; it goes to the
+// batch's errors object with the reason.
+func (b *batch) skip(r *kgo.Record, reason error) {
 	b.invalid++
-	b.next = offset + 1
-	b.epoch = epoch
+	b.rejects = appendReject(b.rejects, r, reason)
+	b.next = r.Offset + 1
+	b.epoch = r.LeaderEpoch
 }
 
 func (b *batch) full(p Policy) bool {

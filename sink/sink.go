@@ -138,6 +138,7 @@ type Sink struct {
 	existed, overwritten, requests    atomic.Int64
 	agedFlushes, cappedFlushes        atomic.Int64
 	commitErrors                      atomic.Int64
+	rejected, errorObjects            atomic.Int64
 }
 
 // New validates cfg.
@@ -164,13 +165,17 @@ type Stats struct {
 	// AgedFlushes and CappedFlushes count batches cut early by MaxAge and
 	// by MaxBuffered: any makes the run at-least-once.
 	AgedFlushes, CappedFlushes int64
+	// Rejected counts the records that are not ticks (Invalid) that landed
+	// in ErrorObjects under the prefix's errors/ (replays count again).
+	Rejected, ErrorObjects int64
 }
 
 // Stats returns the counters so far.
 func (s *Sink) Stats() Stats {
 	return Stats{Consumed: s.consumed.Load(), Invalid: s.invalid.Load(), Objects: s.objects.Load(),
 		Bytes: s.bytes.Load(), Requests: s.requests.Load(), CommitErrors: s.commitErrors.Load(), Existed: s.existed.Load(),
-		Overwritten: s.overwritten.Load(), AgedFlushes: s.agedFlushes.Load(), CappedFlushes: s.cappedFlushes.Load()}
+		Overwritten: s.overwritten.Load(), AgedFlushes: s.agedFlushes.Load(), CappedFlushes: s.cappedFlushes.Load(),
+		Rejected: s.rejected.Load(), ErrorObjects: s.errorObjects.Load()}
 }
 
 // Drain tells the sink where the input ends: once a partition's position
@@ -262,7 +267,7 @@ func (s *Sink) addRecord(r *kgo.Record, ready []*batch) []*batch {
 	var t tick.Tick
 	if err := tick.DecodeJSON(r.Value, &t); err != nil {
 		s.invalid.Add(1)
-		b.skip(r.Offset, r.LeaderEpoch)
+		b.skip(r, err)
 		return ready
 	}
 	if !b.fits(s.cfg.Policy, s.cfg.Layout, &t) {
@@ -274,7 +279,7 @@ func (s *Sink) addRecord(r *kgo.Record, ready []*batch) []*batch {
 		// Encoders fail only on ticks they cannot represent; count it like
 		// an invalid record rather than stop the pipeline.
 		s.invalid.Add(1)
-		b.skip(r.Offset, r.LeaderEpoch)
+		b.skip(r, fmt.Errorf("encode as %s: %w", s.cfg.Format.Name(), err))
 		return ready
 	}
 	if b.full(s.cfg.Policy) {
@@ -375,7 +380,7 @@ func (s *Sink) flush(ctx context.Context, cl *kgo.Client, ready []*batch) error 
 	}
 	type job struct {
 		b   *batch
-		o   *object
+		o   *object // nil: the batch's errors object
 		res Landed
 		err error
 	}
@@ -384,7 +389,15 @@ func (s *Sink) flush(ctx context.Context, cl *kgo.Client, ready []*batch) error 
 		for _, dir := range b.order {
 			jobs = append(jobs, &job{b: b, o: b.objects[dir]})
 		}
+		if len(b.rejects) > 0 {
+			jobs = append(jobs, &job{b: b})
+		}
 	}
+	// Rebalances wait for this flush (BlockRebalanceOnPoll): retrying an
+	// upload past the session timeout would hold the whole group, so the
+	// flush gives up then and its batches stay uncommitted for a replay.
+	upCtx, cancel := context.WithTimeout(ctx, s.cfg.SessionTimeout)
+	defer cancel()
 	sem := make(chan struct{}, s.cfg.Uploaders)
 	var wg sync.WaitGroup
 	for _, j := range jobs {
@@ -392,7 +405,14 @@ func (s *Sink) flush(ctx context.Context, cl *kgo.Client, ready []*batch) error 
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			j.res, j.err = s.upload(ctx, j.b, j.o)
+			if j.o != nil {
+				j.res, j.err = s.upload(upCtx, j.b, j.o)
+			} else {
+				j.res, j.err = s.uploadRejects(upCtx, j.b)
+			}
+			if j.err != nil && ctx.Err() == nil && upCtx.Err() != nil {
+				j.err = fmt.Errorf("gave up after the session timeout (%v): %w", s.cfg.SessionTimeout, j.err)
+			}
 		}()
 	}
 	wg.Wait()
@@ -405,25 +425,31 @@ func (s *Sink) flush(ctx context.Context, cl *kgo.Client, ready []*batch) error 
 	}
 	commit := map[int32]kgo.EpochOffset{}
 	blocked := map[int32]bool{}
+	landed := map[*batch]bool{}
 	var firstErr error
-	next := 0
 	for _, b := range ready {
 		if err := failed[b]; err != nil || blocked[b.partition] {
 			blocked[b.partition] = true
 			firstErr = cmpErr(firstErr, err)
-			next += len(b.order)
 			continue
 		}
-		for range b.order {
-			j := jobs[next]
-			next++
-			j.res.Intended = j.o.intended
-			s.observer(j.res)
-			s.objects.Add(1)
-			s.bytes.Add(int64(j.res.Bytes))
-			s.requests.Add(int64(j.res.Requests))
-		}
+		landed[b] = true
 		commit[b.partition] = kgo.EpochOffset{Epoch: b.epoch, Offset: b.next}
+	}
+	for _, j := range jobs {
+		if !landed[j.b] {
+			continue
+		}
+		s.requests.Add(int64(j.res.Requests))
+		if j.o == nil {
+			s.rejected.Add(int64(j.b.invalid))
+			s.errorObjects.Add(1)
+			continue
+		}
+		j.res.Intended = j.o.intended
+		s.observer(j.res)
+		s.objects.Add(1)
+		s.bytes.Add(int64(j.res.Bytes))
 	}
 	if len(commit) > 0 {
 		cl.CommitOffsetsSync(ctx, map[string]map[int32]kgo.EpochOffset{s.cfg.Topic: commit},
@@ -466,28 +492,8 @@ func (s *Sink) upload(ctx context.Context, b *batch, o *object) (Landed, error) 
 	}
 	key := ObjectKey(s.cfg.Prefix, o.dir, s.cfg.Topic, b.partition, o.start, s.cfg.Format.Ext())
 	began := time.Now()
-	// Deterministic boundaries mean an existing key normally holds exactly
-	// these bytes, written by an attempt that crashed before its commit:
-	// keep it. Only an early (wall-clock or memory) cut before a crash
-	// leaves other bytes there; those are replaced.
-	requests, err := s.store.Put(ctx, key, body, s.cfg.Format.ContentType(), true)
-	switch {
-	case errors.Is(err, ErrExists):
-		same, err := s.store.Same(ctx, key, body)
-		if err != nil {
-			return Landed{}, err
-		}
-		if same {
-			s.existed.Add(1)
-			break
-		}
-		n, err := s.store.Put(ctx, key, body, s.cfg.Format.ContentType(), false)
-		requests += n
-		if err != nil {
-			return Landed{}, err
-		}
-		s.overwritten.Add(1)
-	case err != nil:
+	requests, err := s.put(ctx, key, body, s.cfg.Format.ContentType())
+	if err != nil {
 		return Landed{}, err
 	}
 	acked := time.Now()
@@ -495,4 +501,44 @@ func (s *Sink) upload(ctx context.Context, b *batch, o *object) (Landed, error) 
 		Key: key, Partition: b.partition, StartOffset: o.start, Ticks: o.count,
 		Bytes: len(body), Requests: requests, Acked: acked, Upload: acked.Sub(began),
 	}, nil
+}
+
+// uploadRejects lands the batch's records that are not ticks under
+// errors/, keyed by the batch's first offset like a data object, so a
+// replay rewrites the same key with the same bytes.
+func (s *Sink) uploadRejects(ctx context.Context, b *batch) (Landed, error) {
+	key := ErrorKey(s.cfg.Prefix, s.cfg.Topic, b.partition, b.start)
+	requests, err := s.put(ctx, key, b.rejects, "application/x-ndjson")
+	if err != nil {
+		return Landed{}, err
+	}
+	return Landed{Key: key, Partition: b.partition, StartOffset: b.start, Bytes: len(b.rejects), Requests: requests}, nil
+}
+
+// put writes body under key once. Deterministic boundaries mean an
+// existing key normally holds exactly these bytes, written by an attempt
+// that crashed before its commit: keep it. Only an early (wall-clock or
+// memory) cut before a crash leaves other bytes there; those are replaced.
+func (s *Sink) put(ctx context.Context, key string, body []byte, contentType string) (int, error) {
+	requests, err := s.store.Put(ctx, key, body, contentType, true)
+	switch {
+	case errors.Is(err, ErrExists):
+		same, err := s.store.Same(ctx, key, body)
+		if err != nil {
+			return requests, err
+		}
+		if same {
+			s.existed.Add(1)
+			return requests, nil
+		}
+		n, err := s.store.Put(ctx, key, body, contentType, false)
+		requests += n
+		if err != nil {
+			return requests, err
+		}
+		s.overwritten.Add(1)
+	case err != nil:
+		return requests, err
+	}
+	return requests, nil
 }

@@ -265,6 +265,14 @@ func TestConfigValidate(t *testing.T) {
 		{"zero interval", func(c *Config) { c.Policy.Interval = 0 }, "flush-interval 0s: allowed 1ms..1h"},
 		{"no brokers", func(c *Config) { c.Brokers = nil }, "brokers: none given"},
 		{"no uploaders", func(c *Config) { c.Uploaders = 0 }, "uploaders 0: allowed 1..256"},
+		{"no topic", func(c *Config) { c.Topic = "" }, "topic: empty"},
+		{"no group", func(c *Config) { c.Group = "" }, "group: empty"},
+		{"no format", func(c *Config) { c.Format = nil }, "format: none given"},
+		{"layout", func(c *Config) { c.Layout = "daily" }, `layout "daily": allowed none, dt-hour, dt-symbol`},
+		{"max-age", func(c *Config) { c.Policy.MaxAge = 2 * time.Hour }, "max-age 2h0m0s: allowed 0 (off)..1h"},
+		{"max-buffered", func(c *Config) { c.MaxBuffered = 1 }, "max-buffered 1: allowed >= 1048576 bytes"},
+		{"session-timeout", func(c *Config) { c.SessionTimeout = time.Millisecond }, "session-timeout 1ms: allowed 1s..1h"},
+		{"fetch-max-bytes", func(c *Config) { c.FetchMaxBytes = 1 }, "fetch-max-bytes 1: allowed 65536..268435456"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -39,6 +39,19 @@ type S3Store struct {
 	// MultipartAbove sends objects larger than this as multipart uploads
 	// of PartSize parts, up to Parallel at once. Defaults: 32 MiB, 8 MiB, 4.
 	MultipartAbove, PartSize, Parallel int
+	// SSE is the server-side encryption asked for on every write:
+	// "AES256" (SSE-S3), "aws:kms" (SSE-KMS, with SSEKMSKeyID or the
+	// account's aws/s3 key) or "" for the bucket's default.
+	SSE, SSEKMSKeyID string
+}
+
+// sse returns the encryption parameters of a write.
+func (s S3Store) sse() (types.ServerSideEncryption, *string) {
+	var key *string
+	if s.SSEKMSKeyID != "" {
+		key = aws.String(s.SSEKMSKeyID)
+	}
+	return types.ServerSideEncryption(s.SSE), key
 }
 
 func (s S3Store) multipart() (above, part, parallel int) {
@@ -68,9 +81,11 @@ func (s S3Store) Put(ctx context.Context, key string, body []byte, contentType s
 	if above, part, parallel := s.multipart(); len(body) > above {
 		requests, err = s.putMultipart(ctx, key, body, contentType, ifNoneMatch, part, parallel)
 	} else {
+		sse, kmsKey := s.sse()
 		_, err = s.Client.PutObject(ctx, &s3.PutObjectInput{
 			Bucket: &s.Bucket, Key: &key, Body: bytes.NewReader(body),
 			ContentLength: aws.Int64(int64(len(body))), ContentType: &contentType, IfNoneMatch: ifNoneMatch,
+			ServerSideEncryption: sse, SSEKMSKeyId: kmsKey,
 		})
 	}
 	if err != nil {
@@ -86,7 +101,9 @@ func (s S3Store) Put(ctx context.Context, key string, body []byte, contentType s
 // putMultipart uploads body in parts, parallel, and completes it under the
 // condition; a failed upload is aborted so no parts are left billed.
 func (s S3Store) putMultipart(ctx context.Context, key string, body []byte, contentType string, ifNoneMatch *string, partSize, parallel int) (int, error) {
-	up, err := s.Client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &s.Bucket, Key: &key, ContentType: &contentType})
+	sse, kmsKey := s.sse()
+	up, err := s.Client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &s.Bucket, Key: &key, ContentType: &contentType,
+		ServerSideEncryption: sse, SSEKMSKeyId: kmsKey})
 	if err != nil {
 		return 1, err
 	}

@@ -65,3 +65,17 @@ func readState(path string) (map[string]string, error) {
 	}
 	return out, sc.Err()
 }
+
+// LocalSCRAM returns the local broker's SASL_PLAINTEXT listener and the
+// SCRAM-SHA-512 user that scripts/kafka.sh created for this start.
+func LocalSCRAM(dir string) (brokers []string, sec Security, err error) {
+	kafka, err := readState(filepath.Join(dir, "kafka", "state.env"))
+	if err != nil {
+		return nil, Security{}, fmt.Errorf("local stack: %w (start it with `make up`)", err)
+	}
+	b, user, pass := kafka["KAFKA_SASL_BROKERS"], kafka["KAFKA_SASL_USER"], kafka["KAFKA_SASL_PASSWORD"]
+	if b == "" || user == "" || pass == "" {
+		return nil, Security{}, fmt.Errorf("local stack: no SASL listener in %s (restart it with `make down up`)", dir)
+	}
+	return strings.Split(b, ","), Security{SASLMechanism: "scram-sha-512", SASLUser: user, SASLPassword: pass}, nil
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tickbench/tickbench/stack/s3lite"
 )
@@ -54,6 +55,10 @@ type Config struct {
 	ConnectTimeout time.Duration
 	// Faults are injected by the embedded S3 server (an error elsewhere).
 	Faults s3lite.Faults
+	// Security is TLS and SASL for external brokers.
+	Security Security
+	// SSE asks S3 to encrypt the objects it stores; see sink.S3Store.
+	SSE, SSEKMSKeyID string
 }
 
 // embeddedSegmentBytes is the embedded broker's segment size.
@@ -83,6 +88,10 @@ type Stack struct {
 	// S3Server is the embedded S3 server (nil otherwise), for fault
 	// injection.
 	S3Server *s3lite.Server
+	// KafkaOpts carry Config.Security: every client of the brokers uses them.
+	KafkaOpts []kgo.Opt
+	// SSE and SSEKMSKeyID are Config's, for the writers of objects.
+	SSE, SSEKMSKeyID string
 
 	closers []func() error
 	retries atomic.Int64
@@ -108,13 +117,19 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = Default().ConnectTimeout
 	}
-	st := &Stack{Bucket: cfg.Bucket, Kind: Kind{Name: cfg.Name}}
+	if err := ValidateSSE(cfg.SSE, cfg.SSEKMSKeyID); err != nil {
+		return nil, err
+	}
+	st := &Stack{Bucket: cfg.Bucket, Kind: Kind{Name: cfg.Name}, SSE: cfg.SSE, SSEKMSKeyID: cfg.SSEKMSKeyID}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, st.Close())
 		}
 	}()
 
+	if len(cfg.Brokers) == 0 && cfg.Security != (Security{}) {
+		return nil, fmt.Errorf("kafka security (%v): only for external brokers (--brokers or --stack local), not the embedded one", cfg.Security)
+	}
 	if len(cfg.Brokers) == 0 {
 		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(int(cfg.Partitions)),
 			// kfake keeps segments in memory and frees only whole segments
@@ -131,7 +146,10 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	} else {
 		st.Brokers = cfg.Brokers
 		st.Kind.Kafka = "external"
-		if err := ping(ctx, cfg.Brokers, cfg.ConnectTimeout); err != nil {
+		if st.KafkaOpts, err = cfg.Security.Options(); err != nil {
+			return nil, err
+		}
+		if err := ping(ctx, cfg.Brokers, cfg.ConnectTimeout, st.KafkaOpts, cfg.Security); err != nil {
 			return nil, err
 		}
 	}
@@ -165,18 +183,20 @@ func (st *Stack) startEmbeddedS3(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	endpoint, stop, srv, err := s3lite.Start(s3lite.Config{Dir: dir, Region: cfg.Region, Faults: cfg.Faults})
+	// Per-run keys: the server accepts only this run's access key, so no
+	// real secret is ever needed or shown, and nothing else on the machine
+	// can write into the run's bucket by accident.
+	accessKey, secretKey := randomKey(), randomKey()
+	endpoint, stop, srv, err := s3lite.Start(s3lite.Config{Dir: dir, Region: cfg.Region, Faults: cfg.Faults, AccessKey: accessKey, SecretKey: secretKey})
 	if err != nil {
 		return fmt.Errorf("embedded s3 in %s: %w", dir, err)
 	}
 	st.closers = append(st.closers, stop)
 	st.S3Endpoint, st.DataDir, st.S3Server = endpoint, dir, srv
 	st.Kind.S3 = "embedded-s3lite"
-	// The embedded server does not check signatures, but per-run keys mean
-	// no real secret is ever needed or shown.
 	st.S3 = st.newClient(aws.Config{
 		Region:      cfg.Region,
-		Credentials: credentials.NewStaticCredentialsProvider(randomKey(), randomKey(), ""),
+		Credentials: credentials.NewStaticCredentialsProvider(accessKey, secretKey, ""),
 	}, st.S3Endpoint)
 	if _, err := st.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &cfg.Bucket}); err != nil {
 		if _, err := st.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &cfg.Bucket}); err != nil {

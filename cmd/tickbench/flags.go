@@ -176,7 +176,27 @@ func stackFlags(fs *flag.FlagSet, sc *stack.Config, env environment) (stackName,
 	}
 	fs.StringVar(&sc.Region, "region", sc.Region, "AWS region (env AWS_REGION)")
 	fs.Var(durationValue{&sc.ConnectTimeout, ""}, "connect-timeout", "give up on an unreachable external broker or S3 endpoint after this long")
+	fs.StringVar(&sc.SSE, "s3-sse", "", "S3 server-side encryption of the objects written: AES256 (SSE-S3) or aws:kms (SSE-KMS); empty: the bucket's default")
+	fs.StringVar(&sc.SSEKMSKeyID, "s3-sse-kms-key-id", "", "KMS key id or ARN for --s3-sse aws:kms (empty: the account's aws/s3 key)")
+	securityFlags(fs, &sc.Security, env)
 	return stackName, brokers
+}
+
+// securityFlags registers Kafka TLS and SASL. The password is best given
+// in the environment, so it is not in the process list or shell history.
+func securityFlags(fs *flag.FlagSet, s *stack.Security, env environment) {
+	fs.BoolVar(&s.TLS, "tls", false, "connect to the brokers with TLS")
+	fs.StringVar(&s.TLSCA, "tls-ca", "", "PEM file of the CAs to trust for --tls (default: the system's)")
+	fs.StringVar(&s.TLSCert, "tls-cert", "", "client certificate PEM file for mutual TLS (with --tls-key)")
+	fs.StringVar(&s.TLSKey, "tls-key", "", "client private key PEM file for mutual TLS (with --tls-cert)")
+	fs.BoolVar(&s.TLSInsecureSkipVerify, "tls-insecure-skip-verify", false, "trust any broker certificate (tests only)")
+	fs.StringVar(&s.SASLMechanism, "sasl-mechanism", "", "SASL: plain, scram-sha-256, scram-sha-512 or aws-msk-iam (AWS credential chain); empty: none")
+	fs.StringVar(&s.SASLUser, "sasl-user", "", "SASL user name")
+	s.SASLPassword = env.getenv("TICKBENCH_SASL_PASSWORD")
+	fs.Func("sasl-password", "SASL password (better: env TICKBENCH_SASL_PASSWORD)", func(v string) error {
+		s.SASLPassword = v
+		return nil
+	})
 }
 
 // resolveStack turns --stack and --brokers into sc. needBroker rejects the
@@ -197,9 +217,41 @@ func resolveStack(name, brokers string, sc *stack.Config, needBroker bool) error
 			return err
 		}
 		local.Partitions, local.DataDir, local.ConnectTimeout = sc.Partitions, sc.DataDir, sc.ConnectTimeout
+		local.SSE, local.SSEKMSKeyID = sc.SSE, sc.SSEKMSKeyID
+		local.Security = sc.Security
+		if err := localSCRAM(&local.Brokers, &local.Security); err != nil {
+			return err
+		}
 		*sc = local
 	default:
 		return usageError{fmt.Errorf("--stack %q: allowed embedded, local, external", name)}
+	}
+	if err := sc.Security.Validate(); err != nil {
+		return usageError{err}
+	}
+	if len(sc.Brokers) == 0 && sc.Security != (stack.Security{}) {
+		return usageError{fmt.Errorf("--tls/--sasl-*: only for external brokers (--brokers or --stack local), not the embedded one")}
+	}
+	if err := stack.ValidateSSE(sc.SSE, sc.SSEKMSKeyID); err != nil {
+		return usageError{err}
+	}
+	return nil
+}
+
+// localSCRAM switches a local-stack command given --sasl-mechanism
+// scram-sha-512 to the local broker's SCRAM listener, with the user and
+// password of this start unless given.
+func localSCRAM(brokers *[]string, sec *stack.Security) error {
+	if sec.SASLMechanism != "scram-sha-512" {
+		return nil
+	}
+	b, local, err := stack.LocalSCRAM(stack.LocalStateDir)
+	if err != nil {
+		return err
+	}
+	*brokers = b
+	if sec.SASLUser == "" {
+		sec.SASLUser, sec.SASLPassword = local.SASLUser, local.SASLPassword
 	}
 	return nil
 }

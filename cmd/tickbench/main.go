@@ -67,6 +67,7 @@ var commands = []struct {
 }{
 	{"bench", "produce ticks, land them in S3, verify, report latency and counts", runBench},
 	{"produce", "producer only: send ticks to a broker and report records/s and latency", runProduce},
+	{"inject", "write valid ticks mixed with bad records (--bad-ratio) to a topic, to try the sink's errors/", runInject},
 	{"sink", "sink only: land a topic in S3 as one member of a consumer group", runSink},
 	{"ticks", "print the tick model's ticks as JSON lines", runTicks},
 	{"catalog", "print the Athena DDL of a landed strategy, or create it in Glue", runCatalog},

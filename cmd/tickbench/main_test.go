@@ -41,6 +41,14 @@ func TestBenchRejectsBadInput(t *testing.T) {
 		{[]string{"--workload", "../../bench/testdata/matrix.json", "--rate", "0"}, "rate 0: allowed"},
 		{[]string{"--workload=/nonexistent.json"}, "open /nonexistent.json: no such file or directory"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"--s3-sse", "aes"}, `s3-sse "aes": allowed AES256, aws:kms`},
+		{[]string{"--s3-sse", "AES256", "--s3-sse-kms-key-id", "k"}, `s3-sse-kms-key-id "k": needs --s3-sse aws:kms`},
+		{[]string{"--sasl-mechanism", "gssapi"}, `sasl-mechanism "gssapi": allowed plain, scram-sha-256, scram-sha-512, aws-msk-iam`},
+		{[]string{"--sasl-mechanism", "scram-sha-512", "--sasl-user", "u"}, "needs --sasl-user and a password"},
+		{[]string{"--sasl-password", "pw-9f3a"}, "sasl-user and sasl-password need --sasl-mechanism"},
+		{[]string{"--tls-ca", "ca.pem"}, "need --tls"},
+		{[]string{"--tls", "--tls-cert", "c.pem"}, `tls-cert "c.pem" and tls-key "": give both or neither`},
+		{[]string{"--tls"}, "only for external brokers"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -51,6 +59,9 @@ func TestBenchRejectsBadInput(t *testing.T) {
 			var u usageError
 			if err == nil || !errors.As(err, &u) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("run(%v) = %v, want a usage error containing %q", tt.args, err, tt.want)
+			}
+			if strings.Contains(err.Error(), "pw-9f3a") {
+				t.Fatalf("the error shows the password: %v", err)
 			}
 			for _, sub := range []string{"s3", "results"} {
 				if _, err := os.Stat(filepath.Join(dir, sub)); !os.IsNotExist(err) {

@@ -24,22 +24,18 @@ func runProduce(ctx context.Context, args []string, env environment) error {
 	brokers := fs.String("brokers", env.getenv("TICKBENCH_BROKERS"), "Kafka bootstrap servers, comma-separated (env TICKBENCH_BROKERS)")
 	modelFlags(fs, &cfg.Model)
 	clientFlags(fs, &cfg.Client)
+	var sec stack.Security
+	securityFlags(fs, &sec, env)
 	metricsAddr := metricsFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg.Brokers = splitList(*brokers)
-	if *stackName == "local" {
-		local, err := stack.Local(stack.LocalStateDir)
-		if err != nil {
-			return err
-		}
-		cfg.Brokers = local.Brokers
-	} else if *stackName != "" {
-		return usageError{fmt.Errorf("--stack %q: allowed local (or give --brokers)", *stackName)}
+	var err error
+	if cfg.Brokers, err = realBrokers("produce", *stackName, *brokers, &sec); err != nil {
+		return err
 	}
-	if len(cfg.Brokers) == 0 {
-		return usageError{fmt.Errorf("--brokers: none given (produce needs a real broker; or --stack local)")}
+	if cfg.KafkaOpts, err = sec.Options(); err != nil {
+		return usageError{err}
 	}
 	if partitions < 1 || partitions > 10_000 {
 		return usageError{fmt.Errorf("--partitions %d: allowed 1..10000", partitions)}
@@ -68,6 +64,29 @@ func runProduce(ctx context.Context, args []string, env environment) error {
 	}
 	res.Print(env.stdout)
 	return nil
+}
+
+// realBrokers resolves --stack local or --brokers for a command that
+// needs a real broker (an embedded one would vanish with the process).
+func realBrokers(cmd, stackName, brokers string, sec *stack.Security) ([]string, error) {
+	switch stackName {
+	case "local":
+		local, err := stack.Local(stack.LocalStateDir)
+		if err != nil {
+			return nil, err
+		}
+		if err := localSCRAM(&local.Brokers, sec); err != nil {
+			return nil, err
+		}
+		return local.Brokers, nil
+	case "":
+	default:
+		return nil, usageError{fmt.Errorf("--stack %q: allowed local (or give --brokers)", stackName)}
+	}
+	if list := splitList(brokers); len(list) > 0 {
+		return list, nil
+	}
+	return nil, usageError{fmt.Errorf("--brokers: none given (%s needs a real broker; or --stack local)", cmd)}
 }
 
 // runTicks prints the model's ticks as JSON lines, e.g. a payload file for

@@ -38,7 +38,7 @@ func runSink(ctx context.Context, args []string, env environment) error {
 	defer stopMetrics()
 	cfg.Live = live
 	stats, err := bench.RunSink(ctx, cfg)
-	fmt.Fprintf(env.stdout, "consumed %d  objects %d  bytes %d  existing %d  invalid %d  commit errors %d\n",
-		stats.Consumed, stats.Objects, stats.Bytes, stats.Existed, stats.Invalid, stats.CommitErrors)
+	fmt.Fprintf(env.stdout, "consumed %d  objects %d  bytes %d  existing %d  invalid %d  commit errors %d  bad records %d in %d errors/ objects\n",
+		stats.Consumed, stats.Objects, stats.Bytes, stats.Existed, stats.Invalid, stats.CommitErrors, stats.Rejected, stats.ErrorObjects)
 	return err
 }

@@ -75,8 +75,13 @@ type Faults struct {
 	// landed, and a retry with If-None-Match: * gets 412. Range 0 to 1.
 	ResetAfterRate float64
 
-	// Latency is added to every request, plus a uniformly random extra in
-	// [0, Jitter). Both at least 0. Default 0.
+	// Latency is the time every request takes from its arrival (headers
+	// read) to its answer, plus a uniformly random extra in [0, Jitter): the
+	// server does the work and then waits out the rest, so that a client
+	// sees Latency plus its own and the network's share, not Latency plus
+	// s3lite's file I/O. Work that takes longer is not cut short. Injected
+	// errors and resets come after the whole delay. Both at least 0.
+	// Default 0.
 	Latency, Jitter time.Duration
 
 	// StallEvery and StallFor make periodic stalls: in every period of

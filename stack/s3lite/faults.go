@@ -2,10 +2,12 @@ package s3lite
 
 import (
 	"context"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -100,13 +102,17 @@ func (s *Server) Stats() Stats {
 	return st
 }
 
-// verdict is what inject decided for a request.
-type verdict uint8
+// verdict is what inject decided for a request; a request that proceeds
+// is answered no earlier than its deadline.
+type verdict struct {
+	kind     uint8
+	deadline time.Time // zero: answer at once
+}
 
 const (
-	proceed    verdict = iota
-	answered           // the fault answered (or dropped) the request
-	resetAfter         // handle the request, then reset the connection
+	proceed    uint8 = iota
+	answered         // the fault answered (or dropped) the request
+	resetAfter       // handle the request, then reset the connection
 )
 
 func (s *Server) inject(w http.ResponseWriter, r *http.Request, req request) verdict {
@@ -116,7 +122,7 @@ func (s *Server) inject(w http.ResponseWriter, r *http.Request, req request) ver
 	}
 	fs := s.faults.Load()
 	if !fs.active {
-		return proceed
+		return verdict{}
 	}
 	f := &fs.f
 	if f.StallEvery > 0 {
@@ -134,36 +140,101 @@ func (s *Server) inject(w http.ResponseWriter, r *http.Request, req request) ver
 	}
 	u := fs.rng.Float64()
 	fs.mu.Unlock()
+	var deadline time.Time
 	if delay > 0 {
 		s.injected.delayed.Add(1)
-		s.sleep(ctx, delay)
+		deadline = time.Now().Add(delay)
+	}
+	// An answer the fault gives itself needs no work: wait it all out.
+	fail := func() {
+		if delay > 0 {
+			s.sleepUntil(ctx, deadline)
+		}
 	}
 
 	switch {
 	case u < f.ErrorRate503:
 		s.injected.e503.Add(1)
+		fail()
 		writeError(w, r, errSlowDown())
-		return answered
+		return verdict{kind: answered}
 	case u < f.ErrorRate503+f.ErrorRate500:
 		s.injected.e500.Add(1)
+		fail()
 		writeError(w, r, newError(http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again. (injected)"))
-		return answered
+		return verdict{kind: answered}
 	case u < f.ErrorRate503+f.ErrorRate500+f.ResetRate:
 		s.injected.resets.Add(1)
+		fail()
 		resetConn(w)
-		return answered
+		return verdict{kind: answered}
 	}
 	if f.PutsPerSecond > 0 && req.op.isWrite() && !fs.take(throttleKey(req.bucket, req.key), time.Now()) {
 		s.injected.throttled.Add(1)
+		fail()
 		writeError(w, r, errSlowDown())
-		return answered
+		return verdict{kind: answered}
 	}
 	if u < f.ErrorRate503+f.ErrorRate500+f.ResetRate+f.ResetAfterRate {
 		s.injected.resetsAfter.Add(1)
-		return resetAfter
+		return verdict{kind: resetAfter, deadline: deadline}
 	}
-	return proceed
+	return verdict{kind: proceed, deadline: deadline}
 }
+
+// sleepUntil waits for t, or less when the request is gone or the server
+// closed. Go's timers wake up to 1 ms late on Linux (the runtime's
+// epoll_wait counts whole milliseconds), which would add about 0.5 ms to
+// every injected latency: it sleeps to 1 ms before t and yields the rest.
+func (s *Server) sleepUntil(ctx context.Context, t time.Time) {
+	if t.IsZero() {
+		return // no latency injected; time.Until would saturate
+	}
+	if d := time.Until(t) - time.Millisecond; d > 0 && s.sleep(ctx, d) {
+		return
+	}
+	for time.Now().Before(t) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.closed:
+			return
+		default:
+			runtime.Gosched()
+		}
+	}
+}
+
+// delayedWriter holds a response back until its deadline: the first
+// WriteHeader or Write waits, so the request's work is done inside the
+// injected latency rather than added to it.
+type delayedWriter struct {
+	http.ResponseWriter
+	s        *Server
+	ctx      context.Context
+	deadline time.Time
+	waited   bool
+}
+
+func (d *delayedWriter) wait() {
+	if !d.waited {
+		d.waited = true
+		d.s.sleepUntil(d.ctx, d.deadline)
+	}
+}
+
+func (d *delayedWriter) WriteHeader(code int) { d.wait(); d.ResponseWriter.WriteHeader(code) }
+
+func (d *delayedWriter) Write(p []byte) (int, error) { d.wait(); return d.ResponseWriter.Write(p) }
+
+// ReadFrom keeps the underlying writer's sendfile path for GET bodies.
+func (d *delayedWriter) ReadFrom(r io.Reader) (int64, error) {
+	d.wait()
+	return io.Copy(d.ResponseWriter, r)
+}
+
+// Unwrap lets http.ResponseController reach the connection (resets).
+func (d *delayedWriter) Unwrap() http.ResponseWriter { return d.ResponseWriter }
 
 // waitStall waits out the window Stall opened, which may grow meanwhile.
 func (s *Server) waitStall(ctx context.Context) (waited bool) {

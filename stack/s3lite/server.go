@@ -250,13 +250,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set(hdrRequestID, fmt.Sprintf("%016X", s.reqSeq.Add(1)))
 	h.Set("X-Amz-Id-2", hostID)
 	h.Set("Server", "s3lite")
-	switch s.inject(w, r, req) {
+	v := s.inject(w, r, req)
+	switch v.kind {
 	case answered:
 		return
 	case resetAfter:
 		s.serve(discardWriter{h: h.Clone()}, r, req)
+		s.sleepUntil(r.Context(), v.deadline)
 		resetConn(w)
 		return
+	}
+	if !v.deadline.IsZero() {
+		w = &delayedWriter{ResponseWriter: w, s: s, ctx: r.Context(), deadline: v.deadline}
 	}
 	s.serve(w, r, req)
 }

@@ -1,0 +1,101 @@
+package bench
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tickbench/tickbench/stack/s3lite"
+)
+
+// TestValidateCoversEveryField: every field of Config, its nested configs
+// included, has a bad value that Validate rejects with the value, the
+// field and what is allowed (or is listed as one no value of can be bad).
+// A new field without a case fails this test.
+func TestValidateCoversEveryField(t *testing.T) {
+	type badCase struct {
+		mut  func(*Config)
+		want string
+	}
+	cases := map[string][]badCase{
+		"Name":                        {{func(c *Config) { c.Name = "a/b" }, `name "a/b": allowed 1..64`}},
+		"Rate":                        {{func(c *Config) { c.Rate = 0 }, "rate 0: allowed 1..10000000 ticks/s"}},
+		"Duration":                    {{func(c *Config) { c.Duration = 0 }, "duration 0s: allowed 1s..168h"}},
+		"Model.Symbols":               {{func(c *Config) { c.Model.Symbols = 0 }, "symbols 0: allowed 1..456976"}},
+		"Model.Volatility":            {{func(c *Config) { c.Model.Volatility = -1 }, "volatility -1: allowed 0..10"}},
+		"Model.TicksPerSymbolPerYear": {{func(c *Config) { c.Model.TicksPerSymbolPerYear = 0 }, "ticks per symbol per year 0: allowed >= 1"}},
+		"Source":                      {{func(c *Config) { c.Source = "x" }, `source "x": allowed model or csv:FILE`}},
+		"Replay":                      {{func(c *Config) { c.Replay = "x" }, `replay "x": allowed order, sample`}},
+		"Client.Acks":                 {{func(c *Config) { c.Client.Acks = "2" }, `acks "2": allowed all, leader, none`}},
+		"Client.Compression":          {{func(c *Config) { c.Client.Compression = "brotli" }, `compression "brotli": allowed`}},
+		"Client.Linger":               {{func(c *Config) { c.Client.Linger = time.Hour }, "linger 1h0m0s: allowed 0..1m"}},
+		"Client.BatchMaxBytes":        {{func(c *Config) { c.Client.BatchMaxBytes = 1 }, "batch-max-bytes 1: allowed 1024..67108864"}},
+		"Client.MaxBuffered":          {{func(c *Config) { c.Client.MaxBuffered = 0 }, "max-buffered 0: allowed 1..10000000"}},
+		"Topic":                       {{func(c *Config) { c.Topic = "" }, `topic "": allowed 1..249`}},
+		"Partitions":                  {{func(c *Config) { c.Partitions = 10_001 }, "partitions 10001: allowed 1..10000"}},
+		"Stack.Name":                  nil,
+		"Stack.Brokers":               nil,
+		"Stack.S3Endpoint":            {{func(c *Config) { c.Stack.S3Endpoint = "minio:9000" }, `s3-endpoint "minio:9000": allowed an http:// or https:// URL`}},
+		"Stack.AWS":                   nil,
+		"Stack.Bucket":                {{func(c *Config) { c.Stack.Bucket = "B" }, `bucket "B": allowed 3..63`}},
+		"Stack.Region":                nil,
+		"Stack.AccessKey":             {{func(c *Config) { c.Stack.AccessKey = "k" }, "access key and secret key: give both or neither"}},
+		"Stack.SecretKey":             {{func(c *Config) { c.Stack.SecretKey = "s" }, "access key and secret key: give both or neither"}},
+		"Stack.DataDir":               nil,
+		"Stack.Partitions":            {{func(c *Config) { c.Stack.Partitions = -1 }, "partitions -1: allowed 1..10000"}},
+		"Stack.ConnectTimeout":        {{func(c *Config) { c.Stack.ConnectTimeout = -time.Second }, "connect-timeout -1s: allowed"}},
+		"Stack.Faults":                {{func(c *Config) { c.Stack.Faults = s3lite.Faults{ErrorRate503: 2} }, "s3-faults: "}},
+		"Stack.Security":              {{func(c *Config) { c.Stack.Security.SASLMechanism = "x" }, `sasl-mechanism "x": allowed`}},
+		"Stack.SSE":                   {{func(c *Config) { c.Stack.SSE = "des" }, `s3-sse "des": allowed AES256, aws:kms`}},
+		"Stack.SSEKMSKeyID":           {{func(c *Config) { c.Stack.SSEKMSKeyID = "k" }, `s3-sse-kms-key-id "k": needs --s3-sse aws:kms`}},
+		"Strategies":                  {{func(c *Config) { c.Strategies = []string{"csv"} }, `strategy "csv": allowed`}, {func(c *Config) { c.Strategies = nil }, "strategies: none given"}},
+		"Mode":                        {{func(c *Config) { c.Mode = "x" }, `mode "x": allowed sequential, parallel`}},
+		"MaxBuffered":                 {{func(c *Config) { c.MaxBuffered = 1 }, "max-buffered 1: allowed >= 1048576 bytes"}},
+		"Layout":                      {{func(c *Config) { c.Layout = "daily" }, `layout "daily": allowed none, dt-hour, dt-symbol`}},
+		"Prefix":                      {{func(c *Config) { c.Prefix = "/abs/" }, `prefix "/abs/": allowed up to 512 bytes`}},
+		"Policy.Records":              {{func(c *Config) { c.Policy.Records = 0 }, "flush-records 0: allowed 1..10000000"}},
+		"Policy.Bytes":                {{func(c *Config) { c.Policy.Bytes = 1 }, "flush-bytes 1: allowed 1024..5368709120"}},
+		"Policy.Interval":             {{func(c *Config) { c.Policy.Interval = 2 * time.Hour }, "flush-interval 2h0m0s: allowed 1ms..1h"}},
+		"Policy.MaxAge":               {{func(c *Config) { c.Policy.MaxAge = -1 }, "max-age -1ns: allowed 0 (off)..1h"}},
+		"Sinks":                       {{func(c *Config) { c.Sinks = 65 }, "sinks 65: allowed 1..64"}},
+		"JoinAt":                      {{func(c *Config) { c.JoinAt = time.Hour }, "join-at 1h0m0s: allowed 0 (none)..duration 30s"}},
+		"LeaveAt":                     {{func(c *Config) { c.LeaveAt = time.Second }, "leave-at 1s: allowed 0 (stays) or after join-at 0s"}},
+		"DrainTimeout":                {{func(c *Config) { c.DrainTimeout = 0 }, "drain-timeout 0s: allowed 1s..24h"}},
+		"Out":                         {{func(c *Config) { c.Out = "" }, "out: empty"}},
+		"LakeLocalMax":                {{func(c *Config) { c.LakeLocalMax = -1 }, "lake-local-max -1: allowed >= 0"}},
+		// Any value is fine: a seed, free-form labels, hooks of the caller.
+		"Model.Seed": nil, "Progress": nil, "ProgressLive": nil, "AfterProduce": nil, "Stop": nil, "Live": nil,
+	}
+	seen := map[string]bool{}
+	var walk func(prefix string, typ reflect.Type)
+	walk = func(prefix string, typ reflect.Type) {
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			name := prefix + f.Name
+			// Nested configs are covered field by field, unless listed whole.
+			if _, listed := cases[name]; !listed && f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeOf(time.Duration(0)) {
+				walk(name+".", f.Type)
+				continue
+			}
+			seen[name] = true
+			if _, ok := cases[name]; !ok {
+				t.Errorf("Config.%s has no bad-value case in this table (nil if no value of it can be bad)", name)
+			}
+		}
+	}
+	walk("", reflect.TypeOf(Config{}))
+	for name, cs := range cases {
+		if !seen[name] {
+			t.Errorf("table lists %s, which Config does not have", name)
+		}
+		for _, tc := range cs {
+			c := Default()
+			tc.mut(&c)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s: Validate() = %v, want %q", name, err, tc.want)
+			}
+		}
+	}
+}

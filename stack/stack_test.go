@@ -1,0 +1,62 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// TestEmbeddedIsLocalAndPerRun: the embedded broker and S3 server listen on
+// 127.0.0.1 only, each run has S3 keys of its own, and the server refuses
+// any other key.
+func TestEmbeddedIsLocalAndPerRun(t *testing.T) {
+	ctx := t.Context()
+	start := func() *Stack {
+		cfg := Default()
+		cfg.DataDir = t.TempDir()
+		st, err := Start(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		for _, b := range st.Brokers {
+			if !strings.HasPrefix(b, "127.0.0.1:") {
+				t.Fatalf("embedded broker listens on %s, want 127.0.0.1 only", b)
+			}
+		}
+		if !strings.HasPrefix(st.S3Endpoint, "http://127.0.0.1:") {
+			t.Fatalf("embedded S3 at %s, want 127.0.0.1 only", st.S3Endpoint)
+		}
+		return st
+	}
+	a, b := start(), start()
+	ka, err := a.S3.Options().Credentials.Retrieve(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := b.S3.Options().Credentials.Retrieve(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ka.AccessKeyID == kb.AccessKeyID || ka.SecretAccessKey == kb.SecretAccessKey || len(ka.SecretAccessKey) < 32 {
+		t.Fatalf("two runs share S3 keys or they are short: %q / %q", ka.AccessKeyID, kb.AccessKeyID)
+	}
+	// Run b's keys at run a's server.
+	other := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(a.S3Endpoint), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(kb.AccessKeyID, kb.SecretAccessKey, "")})
+	_, err = other.HeadBucket(context.Background(), &s3.HeadBucketInput{Bucket: aws.String(a.Bucket)})
+	var re *awshttp.ResponseError
+	if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusForbidden {
+		t.Fatalf("another run's key got %v, want 403", err)
+	}
+	if _, err := a.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(a.Bucket)}); err != nil {
+		t.Fatalf("the run's own key: %v", err)
+	}
+}
