@@ -318,10 +318,14 @@ func TestLatencyTellsTheTruth(t *testing.T) {
 	})
 	// s3lite answers each request 50 ms after it arrived, its own work
 	// included, so what remains on top is the client's share: the SDK and
-	// loopback, well under 1 ms (about 1.3 ms under -race on a loaded box).
+	// loopback, about 0.5-0.8 ms (1.2-1.7 ms under -race, too close to the
+	// 2 ms bound on a loaded box, so scripts/test.sh runs this without it).
 	// One partition at a modest rate keeps uploads one at a time, so no
 	// queueing for the CPU is measured either.
 	t.Run("50 ms per PUT", func(t *testing.T) {
+		if raceOn {
+			t.Skip("timing check: scripts/test.sh runs it without -race")
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		cfg := testConfig(t)

@@ -9,6 +9,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 echo "== unit tests (race detector on; integration tests skip here)"
 go test -race -count=1 ./...
 
+echo "== timing checks without the race detector (it slows every request's client side)"
+go test -count=1 -run 'TestLatencyTellsTheTruth/50_ms' -v ./bench 2>&1 | grep -E -- '--- (PASS|FAIL|SKIP)|^ok|^FAIL|run_test'
+
 already_up=0
 # Capture first: grep -q closing the pipe early would fail the pipeline.
 status="$(bash scripts/stack.sh status 2>/dev/null || true)"
