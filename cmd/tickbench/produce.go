@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tickbench/tickbench/bench"
 	"github.com/tickbench/tickbench/gen"
@@ -17,30 +20,15 @@ func runProduce(ctx context.Context, args []string, env environment) error {
 	rate := fs.String("rate", "max", `ticks per second (with --duration), or "max": --count ticks as fast as back-pressure allows`)
 	fs.Var(durationValue{&cfg.Duration, "1s..168h"}, "duration", "how long a paced run lasts, 1s..168h")
 	count := fs.Uint64("count", 1_000_000, "ticks to send when --rate is max")
-	fs.StringVar(&cfg.Topic, "topic", cfg.Topic, "Kafka topic (created if missing)")
-	partitions := 6
-	fs.Var(intValue{&partitions}, "partitions", "partitions of the topic when it is created, 1..10000")
-	stackName := fs.String("stack", "", "local: the broker of make up (instead of --brokers)")
-	brokers := fs.String("brokers", env.getenv("TICKBENCH_BROKERS"), "Kafka bootstrap servers, comma-separated (env TICKBENCH_BROKERS)")
-	modelFlags(fs, &cfg.Model)
-	clientFlags(fs, &cfg.Client)
-	var sec stack.Security
-	securityFlags(fs, &sec, env)
+	kf := topicFlags(fs, env, &cfg.Topic, &cfg.Model, &cfg.Client)
 	metricsAddr := metricsFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	var err error
-	if cfg.Brokers, err = realBrokers("produce", *stackName, *brokers, &sec); err != nil {
+	if cfg.Brokers, cfg.KafkaOpts, cfg.Partitions, err = kf.resolve("produce"); err != nil {
 		return err
 	}
-	if cfg.KafkaOpts, err = sec.Options(); err != nil {
-		return usageError{err}
-	}
-	if partitions < 1 || partitions > 10_000 {
-		return usageError{fmt.Errorf("--partitions %d: allowed 1..10000", partitions)}
-	}
-	cfg.Partitions = int32(partitions)
 	cfg.Count = *count
 	if *rate != "max" {
 		r, err := strconv.ParseFloat(*rate, 64)
@@ -64,6 +52,44 @@ func runProduce(ctx context.Context, args []string, env environment) error {
 	}
 	res.Print(env.stdout)
 	return nil
+}
+
+// kafkaFlags are the flags of a command that writes to a topic of a real
+// broker: where (--stack local or --brokers, TLS/SASL) and which topic.
+type kafkaFlags struct {
+	partitions         int
+	stackName, brokers *string
+	sec                stack.Security
+}
+
+// topicFlags registers the topic, broker, security, model and client flags.
+func topicFlags(fs *flag.FlagSet, env environment, topic *string, model *gen.ModelConfig, client *gen.ClientConfig) *kafkaFlags {
+	k := &kafkaFlags{partitions: 6}
+	fs.StringVar(topic, "topic", *topic, "Kafka topic (created if missing)")
+	fs.Var(intValue{&k.partitions}, "partitions", "partitions of the topic when it is created, 1..10000")
+	k.stackName = fs.String("stack", "", "local: the broker of make up (instead of --brokers)")
+	k.brokers = fs.String("brokers", env.getenv("TICKBENCH_BROKERS"), "Kafka bootstrap servers, comma-separated (env TICKBENCH_BROKERS)")
+	modelFlags(fs, model)
+	clientFlags(fs, client)
+	securityFlags(fs, &k.sec, env)
+	return k
+}
+
+// resolve checks the parsed flags and gives the brokers, the client's
+// security options and the partition count.
+func (k *kafkaFlags) resolve(cmd string) ([]string, []kgo.Opt, int32, error) {
+	brokers, err := realBrokers(cmd, *k.stackName, *k.brokers, &k.sec)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	opts, err := k.sec.Options()
+	if err != nil {
+		return nil, nil, 0, usageError{err}
+	}
+	if k.partitions < 1 || k.partitions > 10_000 {
+		return nil, nil, 0, usageError{fmt.Errorf("--partitions %d: allowed 1..10000", k.partitions)}
+	}
+	return brokers, opts, int32(k.partitions), nil
 }
 
 // realBrokers resolves --stack local or --brokers for a command that
