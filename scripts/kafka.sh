@@ -252,14 +252,15 @@ cmd_status() {
   local pid
   pid="$(running_pid)"
   if [[ -n "$pid" ]]; then
-    cat "$STATE"
+    # The password stays in the file; status is often pasted into CI logs.
+    sed 's/^KAFKA_SASL_PASSWORD=.*/KAFKA_SASL_PASSWORD=(see state.env)/' "$STATE"
   else
     echo "not running"
   fi
 }
 
 cmd_logs() {
-  if [[ -f "$BROKER_LOG" ]]; then tail -n 50 "$BROKER_LOG"; else echo "no broker log at $BROKER_LOG"; fi
+  tb_logs "$BROKER_LOG" broker
 }
 
 # ProducerPerformance flags (Kafka 4.1.2; `perf-producer --help` prints them),
@@ -295,16 +296,4 @@ cmd_tool() {
   run_tool "$@"
 }
 
-case "${1:-}" in
-up) cmd_up ;;
-down) cmd_down ;;
-restart) cmd_restart ;;
-status) cmd_status ;;
-logs) cmd_logs ;;
-perf-producer) shift; cmd_perf_producer "$@" ;;
-tool) shift; cmd_tool "$@" ;;
-*)
-  echo "usage: $0 up|down|restart|status|logs|perf-producer ARGS...|tool MAIN_CLASS ARGS..." >&2
-  exit 2
-  ;;
-esac
+tb_dispatch "up|down|restart|status|logs|perf-producer ARGS...|tool MAIN_CLASS ARGS..." "$@"

@@ -99,3 +99,24 @@ tb_down() {
   fi
   rm -rf "$DATA" "$STATE" "$STATE.tmp"
 }
+
+# tb_logs FILE WHAT: the last 50 lines of a server's log, or say there is none.
+tb_logs() {
+  if [[ -f "$1" ]]; then tail -n 50 "$1"; else echo "no $2 log at $1"; fi
+}
+
+# tb_dispatch USAGE ARGS...: run cmd_<first arg> (dashes as underscores) with
+# the other args, or print the usage and exit 2.
+tb_dispatch() {
+  local usage="$1"
+  shift
+  local first="${1:-}"
+  local fn="cmd_${first//-/_}"
+  if [[ $# -ge 1 ]] && declare -F "$fn" >/dev/null; then
+    shift
+    "$fn" "$@"
+  else
+    echo "usage: $0 $usage" >&2
+    exit 2
+  fi
+}

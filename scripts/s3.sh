@@ -168,16 +168,7 @@ cmd_status() {
 }
 
 cmd_logs() {
-  if [[ -f "$SERVER_LOG" ]]; then tail -n 50 "$SERVER_LOG"; else echo "no server log at $SERVER_LOG"; fi
+  tb_logs "$SERVER_LOG" server
 }
 
-case "${1:-}" in
-up) cmd_up ;;
-down) cmd_down ;;
-status) cmd_status ;;
-logs) cmd_logs ;;
-*)
-  echo "usage: $0 up|down|status|logs" >&2
-  exit 2
-  ;;
-esac
+tb_dispatch "up|down|status|logs" "$@"
