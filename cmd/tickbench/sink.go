@@ -18,6 +18,7 @@ func runSink(ctx context.Context, args []string, env environment) error {
 	fs.StringVar(&cfg.Strategy, "strategy", cfg.Strategy, "how to land: one of the bench strategies")
 	policyFlags(fs, &cfg.Policy, &cfg.Layout)
 	fs.Var(durationValue{&cfg.SessionTimeout, "1s..1h"}, "session-timeout", "how long the group waits for a crashed member before reassigning its partitions (default 45s)")
+	fs.Var(intValue{&cfg.MaxBuffered}, "max-buffered", "cap on the bytes the sink's batches hold (default 1 GiB); past it the largest open batch is flushed early (at-least-once)")
 	fs.BoolVar(&cfg.UntilCaughtUp, "until-caught-up", false, "exit once the group has landed everything the topic held at start")
 	fs.Var(durationValue{&cfg.Timeout, ""}, "timeout", "bound for --until-caught-up (default 5m)")
 	stackName, brokers := stackFlags(fs, &cfg.Stack, env)
