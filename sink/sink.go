@@ -511,10 +511,12 @@ func (s *Sink) flush(ctx context.Context, cl *kgo.Client, ready []*batch) error 
 			s.errorObjects.Add(1)
 			continue
 		}
-		j.res.Intended = j.o.intended
-		s.observer(j.res)
+		// Counted before the observer hears of it, so that a reader of
+		// Stats never sees ticks landed in an object not yet counted.
 		s.objects.Add(1)
 		s.bytes.Add(int64(j.res.Bytes))
+		j.res.Intended = j.o.intended
+		s.observer(j.res)
 	}
 	if len(commit) > 0 {
 		cl.CommitOffsetsSync(ctx, map[string]map[int32]kgo.EpochOffset{s.cfg.Topic: commit},
