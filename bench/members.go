@@ -122,6 +122,8 @@ func (g *sinkGroup) totals() (s sink.Stats, perMember []int64, e2e, upload *hist
 		s.CappedFlushes += ms.CappedFlushes
 		s.Rejected += ms.Rejected
 		s.ErrorObjects += ms.ErrorObjects
+		// Members hold their batches apart: the peak is the largest one's.
+		s.PeakBuffered = max(s.PeakBuffered, ms.PeakBuffered)
 		e2es, ups = append(e2es, m.e2e), append(ups, m.upload)
 	}
 	return s, perMember, mergeHists(e2es...), mergeHists(ups...)

@@ -26,6 +26,9 @@ type SinkConfig struct {
 	Layout   sink.Layout
 	// SessionTimeout of the group member; 0 keeps the sink's default.
 	SessionTimeout time.Duration
+	// MaxBuffered caps the memory of the sink's batches
+	// (sink.Config.MaxBuffered); 0 keeps the sink's default.
+	MaxBuffered int
 	// UntilCaughtUp makes the sink exit once the group's commits reach the
 	// topic's end offsets as they were when it started, flushing what it
 	// holds when it gets there; otherwise it runs until ctx ends.
@@ -59,6 +62,9 @@ func RunSink(ctx context.Context, cfg SinkConfig) (sink.Stats, error) {
 	}
 	if cfg.SessionTimeout > 0 {
 		sc.SessionTimeout = cfg.SessionTimeout
+	}
+	if cfg.MaxBuffered != 0 {
+		sc.MaxBuffered = cfg.MaxBuffered
 	}
 	if err := sc.Validate(); err != nil {
 		return sink.Stats{}, err

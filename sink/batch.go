@@ -36,6 +36,7 @@ type batch struct {
 	objects   map[string]*object // by layout folder
 	order     []string           // folders in order of first appearance
 	size      int                // encoded bytes of all objects
+	mem       int                // memory held: encoders' Footprint, intended times, rejects
 	opened    time.Time          // wall clock when the first record arrived
 }
 
@@ -72,12 +73,14 @@ func (b *batch) add(newEnc func() Encoder, l Layout, t *tick.Tick, offset int64,
 		o = &object{dir: dir, start: offset, enc: newEnc()}
 		b.objects[dir] = o
 		b.order = append(b.order, dir)
+		b.mem += o.mem()
 	}
-	before := o.enc.Len()
+	before, mem := o.enc.Len(), o.mem()
 	if err := o.enc.Append(t); err != nil {
 		if o.count == 0 {
 			delete(b.objects, dir)
 			b.order = b.order[:len(b.order)-1]
+			b.mem -= mem
 		}
 		return err
 	}
@@ -87,6 +90,7 @@ func (b *batch) add(newEnc func() Encoder, l Layout, t *tick.Tick, offset int64,
 	b.size += o.enc.Len() - before
 	o.count++
 	o.intended = append(o.intended, t.Intended)
+	b.mem += o.mem() - mem
 	b.count++
 	b.next = offset + 1
 	b.epoch = epoch
@@ -98,10 +102,18 @@ func (b *batch) add(newEnc func() Encoder, l Layout, t *tick.Tick, offset int64,
 // batch's errors object with the reason.
 func (b *batch) skip(r *kgo.Record, reason error) {
 	b.invalid++
+	before := cap(b.rejects)
 	b.rejects = appendReject(b.rejects, r, reason)
+	b.mem += cap(b.rejects) - before
 	b.next = r.Offset + 1
 	b.epoch = r.LeaderEpoch
 }
+
+// objectOverhead is an object's own struct and map entry.
+const objectOverhead = 256
+
+// mem is the memory the object holds.
+func (o *object) mem() int { return o.enc.Footprint() + 8*cap(o.intended) + objectOverhead }
 
 func (b *batch) full(p Policy) bool {
 	return (p.Records > 0 && b.count >= p.Records) || (p.Bytes > 0 && b.size >= p.Bytes)

@@ -25,6 +25,10 @@ type Encoder interface {
 	Append(t *tick.Tick) error
 	// Len is the encoded size so far (an estimate for columnar formats).
 	Len() int
+	// Footprint is the memory the encoder holds now: the capacity of its
+	// buffers, not just what they hold, plus rows and pages not yet
+	// encoded and compressor state. The sink's MaxBuffered counts it.
+	Footprint() int
 	// Finish returns the object's bytes; the encoder is then Reset.
 	Finish() ([]byte, error)
 	Reset()
@@ -39,6 +43,7 @@ func (JSONL) Ext() string              { return "jsonl" }
 func (JSONL) ContentType() string      { return "application/x-ndjson" }
 func (JSONL) NewEncoder() Encoder      { return &jsonlEncoder{} }
 func (e *jsonlEncoder) Len() int       { return len(e.buf) }
+func (e *jsonlEncoder) Footprint() int { return cap(e.buf) }
 func (e *jsonlEncoder) Reset()         { e.buf = e.buf[:0] }
 func (e *jsonlEncoder) String() string { return fmt.Sprintf("jsonl(%d bytes)", len(e.buf)) }
 
@@ -49,12 +54,13 @@ func (e *jsonlEncoder) Append(t *tick.Tick) error {
 	return nil
 }
 
-// Finish hands over the buffer without copying and starts the next object
-// in a new one of the same capacity, since the uploader still holds this
-// one. The sink reuses encoders, so that capacity is used.
+// Finish hands over the buffer without copying; the next object starts in
+// a new one, grown as it fills. (Sized like the last one up front, a spare
+// encoder would hold a whole batch's memory for a partition that may
+// send a few ticks, outside what MaxBuffered can see.)
 func (e *jsonlEncoder) Finish() ([]byte, error) {
 	out := e.buf
-	e.buf = make([]byte, 0, cap(out))
+	e.buf = nil
 	return out, nil
 }
 

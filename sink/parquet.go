@@ -2,6 +2,7 @@ package sink
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
@@ -150,6 +151,7 @@ type parquetEncoder struct {
 	inGroup     int          // rows handed to w since the last row group
 	doneRows    int          // rows in finished row groups
 	doneBytes   int          // file bytes of finished row groups (and header)
+	buffered    int          // the writer's open row group, as of the last write
 	err         error        // sticky: a failed write spoils the object
 }
 
@@ -188,7 +190,25 @@ func (e *parquetEncoder) write() error {
 		e.doneRows = e.n
 		e.doneBytes = int(e.w.Size()) // right after a flush: the bytes written
 	}
+	// Size counts the open row group's values uncompressed, its pages and
+	// dictionaries, on top of what was written out.
+	e.buffered = max(0, int(e.w.Size())-len(e.out.b))
 	return nil
+}
+
+// parquetWriterBytes is what a writer holds beyond its open row group's
+// data (column buffers' spare capacity, page buffers, metadata), measured
+// as heap growth per encoder (TestFootprintMatchesHeap).
+const parquetWriterBytes = 1_950_000
+
+// Footprint is the file's bytes so far, the rows waiting for the writer and
+// the writer's open row group (uncompressed values, pages, dictionaries).
+func (e *parquetEncoder) Footprint() int {
+	n := cap(e.out.b) + cap(e.rows)*int(unsafe.Sizeof(parquetRow{}))
+	if e.w != nil {
+		n += e.buffered + parquetWriterBytes
+	}
+	return n
 }
 
 // Len is the finished row groups' bytes plus the open one's rows at the
@@ -226,5 +246,5 @@ func (e *parquetEncoder) Reset() {
 	e.out.b = e.out.b[:0]
 	e.w = nil
 	e.rows = e.rows[:0]
-	e.n, e.inGroup, e.doneRows, e.doneBytes, e.err = 0, 0, 0, 0, nil
+	e.n, e.inGroup, e.doneRows, e.doneBytes, e.buffered, e.err = 0, 0, 0, 0, 0, nil
 }

@@ -32,10 +32,16 @@ type Config struct {
 	Policy Policy
 	// Uploaders is how many objects may be in flight at once. Default 8.
 	Uploaders int
-	// MaxBuffered caps the encoded bytes held by all open batches; past it
-	// the largest batch is flushed early, so many partitions cannot
-	// exhaust memory. An early flush makes the run at-least-once (it is
-	// counted). Default 1 GiB.
+	// MaxBuffered caps the memory held by batches: the open ones and those
+	// cut but not yet uploaded, each counted as its encoders' buffers at
+	// their capacity (Encoder.Footprint), rows not yet encoded, and the
+	// intended times kept for latency. Once a record takes the total past
+	// it, the sink takes no further record until it has uploaded the batches
+	// already cut and, early, the largest open ones, until those left open
+	// hold at most 7/8 of the cap. An early flush makes the run
+	// at-least-once (it is counted). Not counted: the fetched records of one
+	// poll (about FetchMaxBytes per broker, decoded), the spare encoders'
+	// compressor state and Go's garbage. Default 1 GiB.
 	MaxBuffered int
 	// FetchMaxBytes bounds one fetch response, and so the consumer's
 	// memory. Default 4 MiB.
@@ -133,6 +139,10 @@ type Sink struct {
 	spareMu sync.Mutex
 	spare   []Encoder
 	drain   map[int32]int64 // set by Drain: flush a partition once it reaches its target
+	// open is the memory of the batches in batches; inflight that of the
+	// batches taken from it and not yet uploaded (see MaxBuffered).
+	open, inflight int
+	peak           atomic.Int64
 
 	consumed, invalid, objects, bytes atomic.Int64
 	existed, overwritten, requests    atomic.Int64
@@ -168,6 +178,9 @@ type Stats struct {
 	// Rejected counts the records that are not ticks (Invalid) that landed
 	// in ErrorObjects under the prefix's errors/ (replays count again).
 	Rejected, ErrorObjects int64
+	// PeakBuffered is the most memory the batches held at once, as
+	// MaxBuffered counts it.
+	PeakBuffered int64
 }
 
 // Stats returns the counters so far.
@@ -175,7 +188,7 @@ func (s *Sink) Stats() Stats {
 	return Stats{Consumed: s.consumed.Load(), Invalid: s.invalid.Load(), Objects: s.objects.Load(),
 		Bytes: s.bytes.Load(), Requests: s.requests.Load(), CommitErrors: s.commitErrors.Load(), Existed: s.existed.Load(),
 		Overwritten: s.overwritten.Load(), AgedFlushes: s.agedFlushes.Load(), CappedFlushes: s.cappedFlushes.Load(),
-		Rejected: s.rejected.Load(), ErrorObjects: s.errorObjects.Load()}
+		Rejected: s.rejected.Load(), ErrorObjects: s.errorObjects.Load(), PeakBuffered: s.peak.Load()}
 }
 
 // Drain tells the sink where the input ends: once a partition's position
@@ -230,10 +243,12 @@ func (s *Sink) Run(ctx context.Context) error {
 		if fetchErr != nil && errors.Is(fetchErr, kgo.ErrClientClosed) {
 			return fetchErr
 		}
-		ready := s.add(fetches)
-		ready = append(ready, s.drained()...)
-		ready = append(ready, s.early(time.Now())...)
-		err := s.flush(ctx, cl, ready)
+		ready, err := s.land(ctx, cl, fetches)
+		if err == nil {
+			ready = append(ready, s.drained()...)
+			ready = append(ready, s.early(time.Now())...)
+			err = s.flush(ctx, cl, ready)
+		}
 		cl.AllowRebalance()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -244,15 +259,60 @@ func (s *Sink) Run(ctx context.Context) error {
 	}
 }
 
-// add batches every fetched record and returns the batches that are full.
-func (s *Sink) add(fetches kgo.Fetches) []*batch {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// land batches every fetched record and returns the batches that are full.
+// Whenever a record takes the batches' memory past MaxBuffered, it uploads
+// what is ready (and, early, the largest open batches) before it takes the
+// next record: back-pressure rather than growth.
+func (s *Sink) land(ctx context.Context, cl *kgo.Client, fetches kgo.Fetches) ([]*batch, error) {
 	var ready []*batch
-	fetches.EachRecord(func(r *kgo.Record) {
+	for it := fetches.RecordIter(); !it.Done(); {
+		r := it.Next()
+		s.mu.Lock()
 		ready = s.addRecord(r, ready)
-	})
-	return ready
+		over := s.open+s.inflight > s.cfg.MaxBuffered
+		if over {
+			ready = append(ready, s.relieve()...)
+		}
+		s.mu.Unlock()
+		if over {
+			if err := s.flush(ctx, cl, ready); err != nil {
+				return nil, err
+			}
+			ready = nil
+		}
+	}
+	return ready, nil
+}
+
+// relieve cuts the largest open batches (ties: the lowest partition) until
+// the open ones hold at most 7/8 of MaxBuffered, so that the next records
+// do not cut again at once. Call it with s.mu held.
+func (s *Sink) relieve() []*batch {
+	var cut []*batch
+	for s.open > s.cfg.MaxBuffered-s.cfg.MaxBuffered/8 {
+		var largest *batch
+		for _, b := range s.batches {
+			if largest == nil || b.mem > largest.mem || (b.mem == largest.mem && b.partition < largest.partition) {
+				largest = b
+			}
+		}
+		if largest == nil || largest.mem == 0 {
+			break
+		}
+		cut = append(cut, s.take(largest.partition))
+		s.cappedFlushes.Add(1)
+	}
+	return cut
+}
+
+// take removes a partition's open batch for upload; its memory counts as
+// in flight until flush is done with it. Call it with s.mu held.
+func (s *Sink) take(p int32) *batch {
+	b := s.batches[p]
+	delete(s.batches, p)
+	s.open -= b.mem
+	s.inflight += b.mem
+	return b
 }
 
 // addRecord puts one record into its partition's batch, appending to ready
@@ -267,26 +327,38 @@ func (s *Sink) addRecord(r *kgo.Record, ready []*batch) []*batch {
 	var t tick.Tick
 	if err := tick.DecodeJSON(r.Value, &t); err != nil {
 		s.invalid.Add(1)
-		b.skip(r, err)
+		s.grow(b, func() { b.skip(r, err) })
 		return ready
 	}
 	if !b.fits(s.cfg.Policy, s.cfg.Layout, &t) {
-		ready = append(ready, b)
+		ready = append(ready, s.take(r.Partition))
 		b = newBatch(r.Partition, r.Offset)
 		s.batches[r.Partition] = b
 	}
-	if err := b.add(s.encoder, s.cfg.Layout, &t, r.Offset, r.LeaderEpoch); err != nil {
+	var err error
+	s.grow(b, func() { err = b.add(s.encoder, s.cfg.Layout, &t, r.Offset, r.LeaderEpoch) })
+	if err != nil {
 		// Encoders fail only on ticks they cannot represent; count it like
 		// an invalid record rather than stop the pipeline.
 		s.invalid.Add(1)
-		b.skip(r, fmt.Errorf("encode as %s: %w", s.cfg.Format.Name(), err))
+		s.grow(b, func() { b.skip(r, fmt.Errorf("encode as %s: %w", s.cfg.Format.Name(), err)) })
 		return ready
 	}
 	if b.full(s.cfg.Policy) {
-		ready = append(ready, b)
-		delete(s.batches, r.Partition)
+		ready = append(ready, s.take(r.Partition))
 	}
 	return ready
+}
+
+// grow runs a change to the open batch b and counts what it adds to the
+// batches' memory. Call it with s.mu held.
+func (s *Sink) grow(b *batch, change func()) {
+	before := b.mem
+	change()
+	s.open += b.mem - before
+	if held := int64(s.open + s.inflight); held > s.peak.Load() {
+		s.peak.Store(held)
+	}
 }
 
 // encoder returns a spare encoder or a new one.
@@ -319,44 +391,26 @@ func (s *Sink) drained() []*batch {
 	var ready []*batch
 	for p, b := range s.batches {
 		if target, ok := s.drain[p]; ok && !b.empty() && b.next >= target {
-			ready = append(ready, b)
-			delete(s.batches, p)
+			ready = append(ready, s.take(p))
 		}
 	}
 	return ready
 }
 
-// early returns the batches to flush before their policy says so: those
-// older than MaxAge, and the largest ones while the open batches hold more
-// than MaxBuffered.
+// early returns the batches older than MaxAge: flushed before their policy
+// says so (MaxBuffered's early flushes are land's).
 func (s *Sink) early(now time.Time) []*batch {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var ready []*batch
-	total := 0
-	for p, b := range s.batches {
-		if b.empty() {
-			continue
-		}
-		if s.cfg.Policy.MaxAge > 0 && now.Sub(b.opened) >= s.cfg.Policy.MaxAge {
-			ready = append(ready, b)
-			delete(s.batches, p)
-			s.agedFlushes.Add(1)
-			continue
-		}
-		total += b.size
+	if s.cfg.Policy.MaxAge <= 0 {
+		return nil
 	}
-	for total > s.cfg.MaxBuffered {
-		var largest *batch
-		for _, b := range s.batches {
-			if largest == nil || b.size > largest.size {
-				largest = b
-			}
+	for p, b := range s.batches {
+		if !b.empty() && now.Sub(b.opened) >= s.cfg.Policy.MaxAge {
+			ready = append(ready, s.take(p))
+			s.agedFlushes.Add(1)
 		}
-		ready = append(ready, largest)
-		delete(s.batches, largest.partition)
-		total -= largest.size
-		s.cappedFlushes.Add(1)
 	}
 	return ready
 }
@@ -367,7 +421,10 @@ func (s *Sink) forget(_ context.Context, _ *kgo.Client, lost map[string][]int32)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, p := range lost[s.cfg.Topic] {
-		delete(s.batches, p)
+		if b := s.batches[p]; b != nil {
+			s.open -= b.mem
+			delete(s.batches, p)
+		}
 	}
 }
 
@@ -378,6 +435,14 @@ func (s *Sink) flush(ctx context.Context, cl *kgo.Client, ready []*batch) error 
 	if len(ready) == 0 {
 		return nil
 	}
+	// Whatever happens to them, these batches hold no memory once done.
+	defer func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, b := range ready {
+			s.inflight -= b.mem
+		}
+	}()
 	type job struct {
 		b   *batch
 		o   *object // nil: the batch's errors object
@@ -446,10 +511,12 @@ func (s *Sink) flush(ctx context.Context, cl *kgo.Client, ready []*batch) error 
 			s.errorObjects.Add(1)
 			continue
 		}
-		j.res.Intended = j.o.intended
-		s.observer(j.res)
+		// Counted before the observer hears of it, so that a reader of
+		// Stats never sees ticks landed in an object not yet counted.
 		s.objects.Add(1)
 		s.bytes.Add(int64(j.res.Bytes))
+		j.res.Intended = j.o.intended
+		s.observer(j.res)
 	}
 	if len(commit) > 0 {
 		cl.CommitOffsetsSync(ctx, map[string]map[int32]kgo.EpochOffset{s.cfg.Topic: commit},

@@ -286,26 +286,36 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-// TestEarlyFlushes: a batch past MaxAge is flushed, and past the memory cap
-// the largest batches go first until the rest fit.
+// TestEarlyFlushes: past the memory cap the largest batches go first until
+// the rest hold at most 7/8 of it; a batch past MaxAge is flushed.
 func TestEarlyFlushes(t *testing.T) {
 	s := newTestSink(t, Policy{Records: 1000, Bytes: 1 << 20, Interval: time.Hour})
-	for p, n := range map[int32]int{0: 30, 1: 10, 2: 20} {
+	for p, n := range map[int32]int{0: 300, 1: 100, 2: 200} {
 		for i := range n {
+			s.mu.Lock()
 			s.addRecord(record(p, int64(i), base-int64(time.Hour)), nil)
+			s.mu.Unlock()
 		}
 	}
-	per := s.batches[1].size / 10
-	s.cfg.MaxBuffered = per * 25 // 60 ticks held: dropping 30 leaves 30 > 25, dropping 20 more fits
-	ready := s.early(time.Now())
+	m0, m1, m2 := s.batches[0].mem, s.batches[1].mem, s.batches[2].mem
+	if s.open != m0+m1+m2 || !(m0 > m2 && m2 > m1) {
+		t.Fatalf("open %d, batches %d %d %d: want their sum, largest first 0 then 2", s.open, m0, m1, m2)
+	}
+	// Cutting 0 leaves m1+m2 > 7/8 of the cap; cutting 2 too leaves m1.
+	s.cfg.MaxBuffered = m1 + m2
+	s.mu.Lock()
+	ready := s.relieve()
+	s.mu.Unlock()
 	if got := partitions(ready); len(got) != 2 || got[0] != 0 || got[1] != 2 {
 		t.Fatalf("memory cap flushed partitions %v, want [0 2] (largest first)", got)
 	}
 	if got := s.Stats().CappedFlushes; got != 2 {
 		t.Fatalf("capped flushes %d, want 2", got)
 	}
+	if s.open != m1 || s.inflight != m0+m2 {
+		t.Fatalf("open %d in flight %d, want %d and %d", s.open, s.inflight, m1, m0+m2)
+	}
 
-	s.cfg.MaxBuffered = 1 << 30
 	s.cfg.Policy.MaxAge = time.Minute
 	if ready := s.early(time.Now()); len(ready) != 0 {
 		t.Fatalf("fresh batches flushed by age: %v", partitions(ready))

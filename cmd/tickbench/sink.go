@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 
 	"github.com/tickbench/tickbench/bench"
 	"github.com/tickbench/tickbench/sink"
@@ -18,6 +19,7 @@ func runSink(ctx context.Context, args []string, env environment) error {
 	fs.StringVar(&cfg.Strategy, "strategy", cfg.Strategy, "how to land: one of the bench strategies")
 	policyFlags(fs, &cfg.Policy, &cfg.Layout)
 	fs.Var(durationValue{&cfg.SessionTimeout, "1s..1h"}, "session-timeout", "how long the group waits for a crashed member before reassigning its partitions (default 45s)")
+	fs.Var(intValue{&cfg.MaxBuffered}, "max-buffered", "cap on the memory the sink's batches hold, open and uploading, buffers counted at capacity (default 1073741824, 1 GiB); past it the sink uploads before taking more and flushes the largest open batches early (at-least-once). Also sets Go's soft memory limit to 1.5 x this + 128 MiB (unless GOMEMLIMIT is set), so garbage is collected before the process grows past that")
 	fs.BoolVar(&cfg.UntilCaughtUp, "until-caught-up", false, "exit once the group has landed everything the topic held at start")
 	fs.Var(durationValue{&cfg.Timeout, ""}, "timeout", "bound for --until-caught-up (default 5m)")
 	stackName, brokers := stackFlags(fs, &cfg.Stack, env)
@@ -37,8 +39,22 @@ func runSink(ctx context.Context, args []string, env environment) error {
 	}
 	defer stopMetrics()
 	cfg.Live = live
+	if env.getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(sinkMemoryLimit(cfg.MaxBuffered)))
+	}
 	stats, err := bench.RunSink(ctx, cfg)
-	fmt.Fprintf(env.stdout, "consumed %d  objects %d  bytes %d  existing %d  invalid %d  commit errors %d  bad records %d in %d errors/ objects\n",
-		stats.Consumed, stats.Objects, stats.Bytes, stats.Existed, stats.Invalid, stats.CommitErrors, stats.Rejected, stats.ErrorObjects)
+	fmt.Fprintf(env.stdout, "consumed %d  objects %d  bytes %d  existing %d  invalid %d  commit errors %d  bad records %d in %d errors/ objects  capped flushes %d  peak buffered %d\n",
+		stats.Consumed, stats.Objects, stats.Bytes, stats.Existed, stats.Invalid, stats.CommitErrors, stats.Rejected, stats.ErrorObjects, stats.CappedFlushes, stats.PeakBuffered)
 	return err
+}
+
+// sinkMemoryLimit is the Go soft memory limit of a sink process whose
+// batches hold at most maxBuffered bytes (0: the default): the heap would
+// otherwise grow to twice what is live before a collection. The allowance
+// is for fetched records, clients and the runtime.
+func sinkMemoryLimit(maxBuffered int) int64 {
+	if maxBuffered <= 0 {
+		maxBuffered = sink.DefaultConfig().MaxBuffered
+	}
+	return int64(maxBuffered)*3/2 + 128<<20
 }

@@ -1,0 +1,135 @@
+package sink
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tickbench/tickbench/tick"
+)
+
+// heapAlloc is the live heap after a full collection.
+func heapAlloc() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
+}
+
+// TestFootprintMatchesHeap: what encoders report as their footprint is
+// what they keep alive on the heap, within a quarter, for every format, at
+// a few batch sizes: MaxBuffered counts Footprint, so the cap is only as
+// true as this.
+func TestFootprintMatchesHeap(t *testing.T) {
+	ts := modelTicks(t, 150_000)
+	for _, name := range formatNames() {
+		for _, n := range []int{2_000, 150_000} {
+			const encoders = 8
+			f := Formats[name]
+			before := heapAlloc()
+			encs := make([]Encoder, encoders)
+			for i := range encs {
+				encs[i] = f.NewEncoder()
+				for j := range n {
+					if err := encs[i].Append(&ts[j]); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			held := heapAlloc() - before
+			accounted := 0
+			for _, e := range encs {
+				accounted += e.Footprint()
+			}
+			t.Logf("%-12s %7d ticks x %d: heap %10d  footprint %10d  (%.2f)", name, n, encoders, held, accounted, float64(accounted)/float64(held))
+			runtime.KeepAlive(encs)
+			if r := float64(accounted) / float64(held); r < 0.8 || r > 1.25 {
+				t.Errorf("%s with %d ticks: footprint %d bytes, heap %d: off by more than a quarter", name, n, accounted, held)
+			}
+		}
+	}
+}
+
+// TestMemoryCapHolds: 40 partitions whose batches would hold 2.5 MiB under a
+// 1 MiB cap. The memory held by open and in-flight batches never exceeds
+// the cap by more than one record's growth (a buffer's append step), the
+// cap acts (capped flushes), and every tick lands exactly once.
+func TestMemoryCapHolds(t *testing.T) {
+	const partitions, n = 40, 30_000
+	brokers := testCluster(t, partitions)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic("ticks"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := make([]*kgo.Record, n)
+	for i := range recs {
+		// Seq i, spread round-robin, an hour before base: one dt= folder.
+		r := record(int32(i%partitions), int64(i), base-int64(time.Hour)+int64(i)*int64(time.Microsecond))
+		recs[i] = &kgo.Record{Partition: r.Partition, Value: r.Value}
+	}
+	if err := cl.ProduceSync(t.Context(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
+
+	cfg := DefaultConfig()
+	cfg.Brokers, cfg.Topic, cfg.Group, cfg.Prefix = brokers, "ticks", "g", "runs/r/jsonl/"
+	cfg.Policy = Policy{Records: MaxFlushRecords, Bytes: 64 << 10, Interval: time.Hour}
+	cfg.MaxBuffered = 1 << 20
+	store := &memStore{objects: map[string][]byte{}}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	var landed int
+	s, err := New(cfg, store, func(l Landed) {
+		if landed += l.Ticks; landed >= n {
+			cancel()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Drain: the open batches of the last records land without waiting.
+	targets := map[int32]int64{}
+	for p := range int32(partitions) {
+		targets[p] = n / partitions
+	}
+	s.Drain(targets)
+	if err := s.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := s.Stats()
+	t.Logf("landed %d ticks in %d objects; capped flushes %d; peak buffered %d of %d", landed, st.Objects, st.CappedFlushes, st.PeakBuffered, cfg.MaxBuffered)
+	if st.CappedFlushes == 0 {
+		t.Fatalf("the cap never acted: %+v", st)
+	}
+	// One record adds a line (~150 bytes), an intended time, and at most
+	// one append step of a buffer under 64 KiB (a quarter, rounded up).
+	if limit := int64(cfg.MaxBuffered + 24<<10); st.PeakBuffered > limit {
+		t.Fatalf("batches held %d bytes at the peak, cap %d: more than one record over", st.PeakBuffered, cfg.MaxBuffered)
+	}
+	seen := make([]int, n)
+	for key, body := range store.objects {
+		if err := ReadTicks(JSONL{}, body, func(tk *tick.Tick) error {
+			if tk.Seq >= n {
+				return fmt.Errorf("seq %d out of range", tk.Seq)
+			}
+			seen[tk.Seq]++
+			return nil
+		}); err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+	}
+	for seq, c := range seen {
+		if c != 1 {
+			t.Fatalf("tick %d landed %d times", seq, c)
+		}
+	}
+	if s.open != 0 || s.inflight != 0 {
+		t.Fatalf("after the run: open %d, in flight %d bytes still counted", s.open, s.inflight)
+	}
+}
