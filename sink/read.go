@@ -9,7 +9,10 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/tickbench/tickbench/internal/pqguard"
 	"github.com/tickbench/tickbench/tick"
 )
 
@@ -63,17 +66,30 @@ func readParquet(body []byte, fn func(*tick.Tick) error) error {
 	var file *parquet.File
 	var r *parquet.GenericReader[parquetRow]
 	err := noPanic(func() (err error) {
-		if file, err = parquet.OpenFile(bytes.NewReader(body), int64(len(body))); err != nil {
+		// parquet-go trusts Thrift container counts: check every Thrift
+		// structure it will decode first (see pqguard).
+		footer, err := pqguard.Footer(body)
+		if err != nil {
 			return err
+		}
+		var md format.FileMetaData
+		if err := thrift.Unmarshal(&thrift.CompactProtocol{}, footer, &md); err != nil {
+			return fmt.Errorf("decode footer: %w", err)
 		}
 		// Only codecs Parquet writes: parquet-go v0.32.0's LZ4 decoder
 		// grows its buffer without bound on corrupt input.
-		for _, rg := range file.Metadata().RowGroups {
+		for _, rg := range md.RowGroups {
 			for _, cc := range rg.Columns {
 				if c := cc.MetaData.Codec; c != format.Snappy && c != format.Zstd && c != format.Uncompressed {
 					return fmt.Errorf("column %v: codec %v, want SNAPPY or ZSTD", cc.MetaData.PathInSchema, c)
 				}
 			}
+		}
+		if err := pqguard.Chunks(body, &md); err != nil {
+			return err
+		}
+		if file, err = parquet.OpenFile(bytes.NewReader(body), int64(len(body))); err != nil {
+			return err
 		}
 		r = parquet.NewGenericReader[parquetRow](file)
 		return nil
