@@ -1,8 +1,9 @@
 // Package pqguard checks the Thrift structures of a Parquet object (footer,
 // page headers, page index, bloom filter headers) before parquet-go decodes
-// them. parquet-go v0.32.0 trusts a container's element count: a corrupt
-// count of two billion makes it allocate a slice of that length, or loop
-// that many times, before it notices the bytes ran out. In the compact
+// them. parquet-go v0.32.0 trusts a container's element count: it makes a
+// slice of that length before it notices the bytes ran out, so a footer
+// whose schema claims 2^31-1 elements asks for 192 GiB and the Go runtime
+// dies of "out of memory", which no recover catches. In the compact
 // protocol every container element takes at least one byte, so a count
 // larger than the bytes left is corrupt, and a walk that refuses it costs
 // O(len) time and no allocation.
