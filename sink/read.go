@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/parquet-go/parquet-go"
@@ -78,10 +79,19 @@ func readParquet(body []byte, fn func(*tick.Tick) error) error {
 		}
 		// Only codecs Parquet writes: parquet-go v0.32.0's LZ4 decoder
 		// grows its buffer without bound on corrupt input.
-		for _, rg := range md.RowGroups {
+		// Every column is required and flat: as many values as rows, and
+		// no more rows than Parquet writes, which bounds the values a page
+		// can claim (parquet-go allocates for them before decoding).
+		for g, rg := range md.RowGroups {
+			if rg.NumRows < 0 || rg.NumRows > MaxRowGroupRows {
+				return fmt.Errorf("row group %d: %d rows, allowed 0..%d", g, rg.NumRows, MaxRowGroupRows)
+			}
 			for _, cc := range rg.Columns {
 				if c := cc.MetaData.Codec; c != format.Snappy && c != format.Zstd && c != format.Uncompressed {
 					return fmt.Errorf("column %v: codec %v, want SNAPPY or ZSTD", cc.MetaData.PathInSchema, c)
+				}
+				if cc.MetaData.NumValues != rg.NumRows {
+					return fmt.Errorf("row group %d column %s: %d values in %d rows", g, strings.Join(cc.MetaData.PathInSchema, "."), cc.MetaData.NumValues, rg.NumRows)
 				}
 			}
 		}

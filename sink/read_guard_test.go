@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,7 +43,7 @@ func decodeFooter(t testing.TB, body []byte) *format.FileMetaData {
 	return &md
 }
 
-var updateSeeds = flag.Bool("update-seeds", false, "rewrite FuzzReadTicks' thrift-* seeds")
+var updateSeeds = flag.Bool("update-seeds", false, "rewrite FuzzReadTicks' corrupt-* seeds")
 
 // withFooter replaces body's footer with footer.
 func withFooter(body, footer []byte) []byte {
@@ -59,30 +60,35 @@ func assemble(data, footer []byte) []byte {
 	return append(out, "PAR1"...)
 }
 
-// insertAt inserts ins at byte pos of a Parquet object below its footer,
-// and rewrites the footer to match: offsets at or after pos move, and the
-// column chunk or page index holding pos grows.
-func insertAt(t testing.TB, body []byte, pos int, ins []byte) []byte {
+// spliceAt replaces del bytes at byte pos of a Parquet object, below its
+// footer, with ins, and rewrites the footer to match: offsets after pos
+// move, and the column chunk or page index holding pos changes size. edits
+// change the footer first.
+func spliceAt(t testing.TB, body []byte, pos, del int, ins []byte, edits ...func(*format.FileMetaData)) []byte {
 	t.Helper()
 	md := decodeFooter(t, body)
-	k := int64(len(ins))
-	shift := func(p *int64) {
-		if *p >= int64(pos) {
-			*p += k
+	for _, edit := range edits {
+		edit(md)
+	}
+	k := int64(len(ins) - del)
+	p := int64(pos)
+	shift := func(off *int64) {
+		if *off > p {
+			*off += k
 		}
 	}
 	for g := range md.RowGroups {
 		for c := range md.RowGroups[g].Columns {
 			cc := &md.RowGroups[g].Columns[c]
 			m := &cc.MetaData
-			if start := chunkStart(m); int64(pos) > start && int64(pos) < start+m.TotalCompressedSize {
+			if start := chunkStart(m); p >= start && p < start+m.TotalCompressedSize {
 				m.TotalCompressedSize += k
 			}
 			for _, ix := range []struct {
 				off *int64
 				n   *int32
 			}{{&cc.ColumnIndexOffset, &cc.ColumnIndexLength}, {&cc.OffsetIndexOffset, &cc.OffsetIndexLength}} {
-				if int64(pos) > *ix.off && int64(pos) < *ix.off+int64(*ix.n) {
+				if p >= *ix.off && p < *ix.off+int64(*ix.n) {
 					*ix.n += int32(k)
 				}
 			}
@@ -99,7 +105,7 @@ func insertAt(t testing.TB, body []byte, pos int, ins []byte) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return assemble(slices.Concat(body[:pos], ins, body[pos:len(body)-8-footerLen(body)]), footer)
+	return assemble(slices.Concat(body[:pos], ins, body[pos+del:len(body)-8-footerLen(body)]), footer)
 }
 
 func chunkStart(m *format.ColumnMetaData) int64 {
@@ -120,9 +126,35 @@ func beforeStop(t testing.TB, body []byte, off int64) int {
 	return int(off) + n - 1
 }
 
-// corruptThrift are Parquet objects with one Thrift container count made
-// huge, in each kind of Thrift structure parquet-go decodes.
-func corruptThrift(t testing.TB) []struct {
+// hugeValues rewrites the first data page header of body's first column
+// to claim 2^31-1 values; edits change the footer too.
+func hugeValues(t testing.TB, body []byte, md *format.FileMetaData, edits ...func(*format.FileMetaData)) []byte {
+	t.Helper()
+	start := md.RowGroups[0].Columns[0].MetaData.DataPageOffset
+	n, err := pqguard.Struct(body[start:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h format.PageHeader
+	if err := thrift.Unmarshal(&thrift.CompactProtocol{}, body[start:start+int64(n)], &h); err != nil {
+		t.Fatal(err)
+	}
+	if !h.DataPageHeader.Valid {
+		t.Fatalf("page at byte %d is %v, want a data page", start, h.Type)
+	}
+	h.DataPageHeader.V.NumValues = math.MaxInt32
+	hb, err := thrift.Marshal(&thrift.CompactProtocol{}, &h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spliceAt(t, body, int(start), n, hb, edits...)
+}
+
+// corruptParquet are Parquet objects with one Thrift container count made
+// huge, in each kind of Thrift structure parquet-go decodes, and with a
+// data page claiming 2^31-1 values (parquet-go v0.32.0 then allocates and
+// clears 16 GiB), alone or with the footer agreeing.
+func corruptParquet(t testing.TB) []struct {
 	name, wantErr string
 	body          []byte
 } {
@@ -156,17 +188,32 @@ func corruptThrift(t testing.TB) []struct {
 			withFooter(body, slices.Concat(footer[:schema+1], []byte{0xFC, 0xFF, 0xFF, 0xFF, 0xFF, 0x07}, footer[schema+2:]))},
 		{"page header unknown list<bool>",
 			"parquet: row group 0 column exchange: page header at byte ",
-			insertAt(t, body, beforeStop(t, body, chunkStart(&last.MetaData)), hugeBoolList)},
+			spliceAt(t, body, beforeStop(t, body, chunkStart(&last.MetaData)), 0, hugeBoolList)},
 		{"column index unknown list<bool>",
 			"parquet: row group 0 column exchange: column index: list of 2147483647 elements in 1 bytes",
-			insertAt(t, body, beforeStop(t, body, last.ColumnIndexOffset), hugeBoolList)},
+			spliceAt(t, body, beforeStop(t, body, last.ColumnIndexOffset), 0, hugeBoolList)},
+		{"data page values",
+			"parquet: row group 0 column symbol: data pages hold 2147483647 values, the column metadata says 3",
+			hugeValues(t, body, md)},
+		{"data page and column values",
+			"parquet: row group 0 column symbol: 2147483647 values in 3 rows",
+			hugeValues(t, body, md, func(md *format.FileMetaData) { md.RowGroups[0].Columns[0].MetaData.NumValues = math.MaxInt32 })},
+		{"data page, column and row group values",
+			"parquet: row group 0: 2147483647 rows, allowed 0..10000000",
+			hugeValues(t, body, md, func(md *format.FileMetaData) {
+				md.NumRows, md.RowGroups[0].NumRows = math.MaxInt32, math.MaxInt32
+				for c := range md.RowGroups[0].Columns {
+					md.RowGroups[0].Columns[c].MetaData.NumValues = math.MaxInt32
+				}
+			})},
 	}
 }
 
-// TestReadTicksCorruptThrift: a huge container count anywhere parquet-go
-// decodes Thrift is an error, returned at once.
-func TestReadTicksCorruptThrift(t *testing.T) {
-	for _, tt := range corruptThrift(t) {
+// TestReadTicksCorruptParquet: a huge container count anywhere parquet-go
+// decodes Thrift, or a huge value count in a page, is an error, returned at
+// once.
+func TestReadTicksCorruptParquet(t *testing.T) {
+	for _, tt := range corruptParquet(t) {
 		t.Run(tt.name, func(t *testing.T) {
 			done := make(chan error, 1)
 			go func() {
@@ -185,15 +232,15 @@ func TestReadTicksCorruptThrift(t *testing.T) {
 	}
 }
 
-// TestWriteCorruptThriftSeeds keeps FuzzReadTicks' seed corpus in step with
-// corruptThrift: with -update-seeds it rewrites the files, otherwise it
+// TestCorruptParquetSeeds keeps FuzzReadTicks' seed corpus in step with
+// corruptParquet: with -update-seeds it rewrites the files, otherwise it
 // checks they exist and match.
-func TestWriteCorruptThriftSeeds(t *testing.T) {
+func TestCorruptParquetSeeds(t *testing.T) {
 	which := byte(slices.Index(formatNames(), "parquet"))
 	dir := filepath.Join("testdata", "fuzz", "FuzzReadTicks")
-	for _, tt := range corruptThrift(t) {
+	for _, tt := range corruptParquet(t) {
 		want := fmt.Sprintf("go test fuzz v1\nbyte(%q)\n[]byte(%q)\n", which, tt.body)
-		path := filepath.Join(dir, "thrift-"+strings.ReplaceAll(strings.NewReplacer("<", "-", ">", "").Replace(tt.name), " ", "-"))
+		path := filepath.Join(dir, "corrupt-"+strings.ReplaceAll(strings.NewReplacer("<", "-", ">", "", ",", "").Replace(tt.name), " ", "-"))
 		if *updateSeeds {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				t.Fatal(err)
@@ -205,10 +252,10 @@ func TestWriteCorruptThriftSeeds(t *testing.T) {
 		}
 		got, err := os.ReadFile(path)
 		if err != nil {
-			t.Fatalf("%v (run go test -run TestWriteCorruptThriftSeeds ./sink -update-seeds)", err)
+			t.Fatalf("%v (run go test -run TestCorruptParquetSeeds ./sink -update-seeds)", err)
 		}
 		if string(got) != want {
-			t.Errorf("%s is stale (run go test -run TestWriteCorruptThriftSeeds ./sink -update-seeds)", path)
+			t.Errorf("%s is stale (run go test -run TestCorruptParquetSeeds ./sink -update-seeds)", path)
 		}
 	}
 }

@@ -37,7 +37,8 @@ func Footer(body []byte) ([]byte, error) {
 // points to in body: every page header of every column chunk (from the
 // dictionary or first data page, each header followed by its
 // compressed_page_size bytes, until the chunk's total_compressed_size is
-// covered), the column and offset indexes, and bloom filter headers.
+// covered), the column and offset indexes, and bloom filter headers. The
+// pages' value counts and uncompressed sizes must add up to the chunk's.
 func Chunks(body []byte, md *format.FileMetaData) error {
 	for g, rg := range md.RowGroups {
 		for c := range rg.Columns {
@@ -60,20 +61,51 @@ func chunk(body []byte, cc *format.ColumnChunk) error {
 	if err != nil {
 		return err
 	}
+	// parquet-go sizes its buffers by the page header's counts: a data page
+	// claiming 2^31-1 values makes it allocate and clear 16 GiB. The counts
+	// must add up to the column metadata's.
+	var values, uncompressed int64
 	for off := 0; off < len(pages); {
+		at := start + int64(off)
 		n, err := Struct(pages[off:])
 		if err != nil {
-			return fmt.Errorf("page header at byte %d: %w", start+int64(off), err)
+			return fmt.Errorf("page header at byte %d: %w", at, err)
 		}
 		var h format.PageHeader
 		if err := thrift.Unmarshal(&thrift.CompactProtocol{}, pages[off:off+n], &h); err != nil {
-			return fmt.Errorf("decode page header at byte %d: %w", start+int64(off), err)
+			return fmt.Errorf("decode page header at byte %d: %w", at, err)
 		}
 		if h.CompressedPageSize < 0 || int(h.CompressedPageSize) > len(pages)-off-n {
 			return fmt.Errorf("page at byte %d: compressed_page_size %d, but the chunk has %d bytes left",
-				start+int64(off), h.CompressedPageSize, len(pages)-off-n)
+				at, h.CompressedPageSize, len(pages)-off-n)
 		}
+		if h.UncompressedPageSize < 0 {
+			return fmt.Errorf("page at byte %d: uncompressed_page_size %d", at, h.UncompressedPageSize)
+		}
+		uncompressed += int64(n) + int64(h.UncompressedPageSize)
+		var nv int32
+		switch {
+		case h.DataPageHeader.Valid:
+			nv = h.DataPageHeader.V.NumValues
+		case h.DataPageHeaderV2.Valid:
+			nv = h.DataPageHeaderV2.V.NumValues
+		case h.DictionaryPageHeader.Valid:
+			// A dictionary is PLAIN: at least a bit a value.
+			if d := h.DictionaryPageHeader.V.NumValues; d < 0 || int64(d) > 8*int64(h.UncompressedPageSize) {
+				return fmt.Errorf("dictionary page at byte %d: %d values in %d bytes", at, d, h.UncompressedPageSize)
+			}
+		}
+		if nv < 0 {
+			return fmt.Errorf("data page at byte %d: num_values %d", at, nv)
+		}
+		values += int64(nv)
 		off += n + int(h.CompressedPageSize)
+	}
+	if values != m.NumValues {
+		return fmt.Errorf("data pages hold %d values, the column metadata says %d", values, m.NumValues)
+	}
+	if uncompressed != m.TotalUncompressedSize {
+		return fmt.Errorf("pages take %d bytes uncompressed, the column metadata says %d", uncompressed, m.TotalUncompressedSize)
 	}
 	for _, ix := range []struct {
 		name   string

@@ -6,7 +6,8 @@
 // dies of "out of memory", which no recover catches. In the compact
 // protocol every container element takes at least one byte, so a count
 // larger than the bytes left is corrupt, and a walk that refuses it costs
-// O(len) time and no allocation.
+// O(len) time and no allocation. Page headers' value counts, which parquet-go
+// also allocates for, are checked against the column metadata (Chunks).
 package pqguard
 
 import (
