@@ -259,3 +259,20 @@ func TestCorruptParquetSeeds(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCheckParquet is what checkParquet adds to BenchmarkReadTicks.
+func BenchmarkCheckParquet(b *testing.B) {
+	ts := modelTicks(b, 10_000)
+	for _, name := range []string{"parquet", "parquet-zstd"} {
+		b.Run("format="+name, func(b *testing.B) {
+			body := encode(b, Formats[name].NewEncoder(), ts)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := checkParquet(body); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)*float64(len(ts))/b.Elapsed().Seconds(), "ticks/s")
+		})
+	}
+}
