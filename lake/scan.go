@@ -12,6 +12,7 @@ import (
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
 
+	"github.com/tickbench/tickbench/internal/pqguard"
 	"github.com/tickbench/tickbench/sink"
 )
 
@@ -301,8 +302,14 @@ func ReadFooter(r io.ReaderAt, size int64) (*format.FileMetaData, int64, error) 
 			return nil, 0, fmt.Errorf("read parquet footer: %w", err)
 		}
 	}
+	// parquet-go trusts Thrift container counts: a corrupt one would make
+	// it allocate or loop for billions of elements.
+	used, err := pqguard.Struct(footer)
+	if err != nil {
+		return nil, 0, fmt.Errorf("parquet footer: %w", err)
+	}
 	var md format.FileMetaData
-	if err := thrift.Unmarshal(&thrift.CompactProtocol{}, footer, &md); err != nil {
+	if err := thrift.Unmarshal(&thrift.CompactProtocol{}, footer[:used], &md); err != nil {
 		return nil, 0, fmt.Errorf("decode parquet footer: %w", err)
 	}
 	return &md, flen + 8, nil

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -207,6 +208,29 @@ func TestReadFooterRejects(t *testing.T) {
 		if _, _, err := ReadFooter(bytesReaderAt(b), int64(len(b))); err == nil {
 			t.Errorf("ReadFooter(%q) = nil error", b)
 		}
+	}
+}
+
+// TestReadFooterHugeList: a footer whose schema claims 2^31-1 elements is
+// refused before parquet-go decodes it (which would allocate 192 GiB for
+// them, and die of it).
+func TestReadFooterHugeList(t *testing.T) {
+	footer := []byte{0x15, 0x04, 0x19, 0xFC, 0xFF, 0xFF, 0xFF, 0xFF, 0x07, 0} // version 2, schema
+	b := binary.LittleEndian.AppendUint32(append([]byte("PAR1"), footer...), uint32(len(footer)))
+	b = append(b, "PAR1"...)
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := ReadFooter(bytesReaderAt(b), int64(len(b)))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		const want = "parquet footer: list of 2147483647 elements in 1 bytes"
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("ReadFooter error = %v, want it to contain %q", err, want)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("ReadFooter still running after 5 s")
 	}
 }
 

@@ -6,10 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/tickbench/tickbench/internal/pqguard"
 	"github.com/tickbench/tickbench/tick"
 )
 
@@ -63,17 +67,11 @@ func readParquet(body []byte, fn func(*tick.Tick) error) error {
 	var file *parquet.File
 	var r *parquet.GenericReader[parquetRow]
 	err := noPanic(func() (err error) {
-		if file, err = parquet.OpenFile(bytes.NewReader(body), int64(len(body))); err != nil {
+		if err := checkParquet(body); err != nil {
 			return err
 		}
-		// Only codecs Parquet writes: parquet-go v0.32.0's LZ4 decoder
-		// grows its buffer without bound on corrupt input.
-		for _, rg := range file.Metadata().RowGroups {
-			for _, cc := range rg.Columns {
-				if c := cc.MetaData.Codec; c != format.Snappy && c != format.Zstd && c != format.Uncompressed {
-					return fmt.Errorf("column %v: codec %v, want SNAPPY or ZSTD", cc.MetaData.PathInSchema, c)
-				}
-			}
+		if file, err = parquet.OpenFile(bytes.NewReader(body), int64(len(body))); err != nil {
+			return err
 		}
 		r = parquet.NewGenericReader[parquetRow](file)
 		return nil
@@ -111,6 +109,39 @@ func readParquet(body []byte, fn func(*tick.Tick) error) error {
 			return fmt.Errorf("parquet row %d: %w", row+1, err)
 		}
 	}
+}
+
+// checkParquet checks what parquet-go v0.32.0 trusts before it decodes an
+// object: the counts in every Thrift structure (see pqguard), the codecs,
+// and the value counts its page buffers are sized by.
+func checkParquet(body []byte) error {
+	footer, err := pqguard.Footer(body)
+	if err != nil {
+		return err
+	}
+	var md format.FileMetaData
+	if err := thrift.Unmarshal(&thrift.CompactProtocol{}, footer, &md); err != nil {
+		return fmt.Errorf("decode footer: %w", err)
+	}
+	// Every column is required and flat: as many values as rows, and no
+	// more rows than Parquet writes, which bounds the values a page can
+	// claim (parquet-go allocates for them before decoding). Only codecs
+	// Parquet writes: parquet-go v0.32.0's LZ4 decoder grows its buffer
+	// without bound on corrupt input.
+	for g, rg := range md.RowGroups {
+		if rg.NumRows < 0 || rg.NumRows > MaxRowGroupRows {
+			return fmt.Errorf("row group %d: %d rows, allowed 0..%d", g, rg.NumRows, MaxRowGroupRows)
+		}
+		for _, cc := range rg.Columns {
+			if c := cc.MetaData.Codec; c != format.Snappy && c != format.Zstd && c != format.Uncompressed {
+				return fmt.Errorf("column %v: codec %v, want SNAPPY or ZSTD", cc.MetaData.PathInSchema, c)
+			}
+			if cc.MetaData.NumValues != rg.NumRows {
+				return fmt.Errorf("row group %d column %s: %d values in %d rows", g, strings.Join(cc.MetaData.PathInSchema, "."), cc.MetaData.NumValues, rg.NumRows)
+			}
+		}
+	}
+	return pqguard.Chunks(body, &md)
 }
 
 // noPanic runs a parquet-go call, turning a panic into an error: it panics
