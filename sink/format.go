@@ -42,26 +42,25 @@ func (JSONL) Name() string             { return "jsonl" }
 func (JSONL) Ext() string              { return "jsonl" }
 func (JSONL) ContentType() string      { return "application/x-ndjson" }
 func (JSONL) NewEncoder() Encoder      { return &jsonlEncoder{} }
-func (e *jsonlEncoder) Len() int       { return len(e.buf) }
-func (e *jsonlEncoder) Footprint() int { return cap(e.buf) }
-func (e *jsonlEncoder) Reset()         { e.buf = e.buf[:0] }
-func (e *jsonlEncoder) String() string { return fmt.Sprintf("jsonl(%d bytes)", len(e.buf)) }
+func (e *jsonlEncoder) Len() int       { return len(e.out.b) }
+func (e *jsonlEncoder) Footprint() int { return cap(e.out.b) }
+func (e *jsonlEncoder) Reset()         { e.out.b = e.out.b[:0] }
+func (e *jsonlEncoder) String() string { return fmt.Sprintf("jsonl(%d bytes)", len(e.out.b)) }
 
-type jsonlEncoder struct{ buf []byte }
+type jsonlEncoder struct{ out appendWriter }
+
+// maxTickJSON is room enough for any valid tick's line.
+const maxTickJSON = 512
 
 func (e *jsonlEncoder) Append(t *tick.Tick) error {
-	e.buf = append(tick.AppendJSON(e.buf, t), '\n')
+	e.out.reserve(maxTickJSON)
+	e.out.b = append(tick.AppendJSON(e.out.b, t), '\n')
 	return nil
 }
 
-// Finish hands over the buffer without copying; the next object starts in
-// a new one, grown as it fills. (Sized like the last one up front, a spare
-// encoder would hold a whole batch's memory for a partition that may
-// send a few ticks, outside what MaxBuffered can see.)
+// Finish hands over the buffer without copying (see appendWriter.take).
 func (e *jsonlEncoder) Finish() ([]byte, error) {
-	out := e.buf
-	e.buf = nil
-	return out, nil
+	return e.out.take(), nil
 }
 
 // JSON is one JSON tick per object, as the seed writes them (data_N.json):

@@ -109,17 +109,44 @@ func (e *gzipEncoder) Reset() {
 
 // appendWriter collects an object's bytes in a slice the encoder can hand
 // over whole in Finish.
-type appendWriter struct{ b []byte }
+type appendWriter struct {
+	b []byte
+	// hint is the last object's size, up to maxHint: the next object's
+	// first allocation, so a steady stream of like-sized objects grows no
+	// buffer, while a spare encoder between objects holds none.
+	hint int
+}
 
-// take hands over the bytes written so far; the next object starts a new
-// buffer (see jsonlEncoder.Finish).
+const maxHint = 4 << 20
+
+// reserve makes room for n more bytes: the object's first buffer is hint
+// big; later ones double up to maxHint (appending's 1.25x steps would
+// allocate and copy a typical object about five times over), then grow by
+// a quarter, so that one step past the memory cap stays small.
+func (w *appendWriter) reserve(n int) {
+	if cap(w.b)-len(w.b) >= n {
+		return
+	}
+	grown := 2 * cap(w.b)
+	if cap(w.b) >= maxHint {
+		grown = cap(w.b) + cap(w.b)/4
+	}
+	nb := make([]byte, len(w.b), max(grown, len(w.b)+n, w.hint, 4096))
+	copy(nb, w.b)
+	w.b = nb
+}
+
+// take hands over the bytes written so far; the uploader holds them, so
+// the next object starts a buffer of its own (at its first write).
 func (w *appendWriter) take() []byte {
 	b := w.b
+	w.hint = min(len(b)+len(b)/8, maxHint) // headroom: the next may be a little bigger
 	w.b = nil
 	return b
 }
 
 func (w *appendWriter) Write(p []byte) (int, error) {
+	w.reserve(len(p))
 	w.b = append(w.b, p...)
 	return len(p), nil
 }
