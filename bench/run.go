@@ -355,14 +355,28 @@ func ensureTopic(ctx context.Context, adm *kadm.Client, topic string, partitions
 	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
 		return 0, fmt.Errorf("create topic %s: %w", topic, err)
 	}
-	details, err := adm.ListTopics(ctx, topic)
-	if err == nil {
-		err = details.Error()
+	// A real broker answers metadata from a cache that learns of a new
+	// topic a moment after CreateTopics returned: retry those answers for
+	// a few seconds.
+	wait := 50 * time.Millisecond
+	for deadline := time.Now().Add(10 * time.Second); ; wait = min(2*wait, time.Second) {
+		details, err := adm.ListTopics(ctx, topic)
+		if err == nil {
+			err = details.Error()
+		}
+		if err == nil {
+			return int32(len(details[topic].Partitions)), nil
+		}
+		retriable := errors.Is(err, kerr.UnknownTopicOrPartition) || errors.Is(err, kerr.LeaderNotAvailable)
+		if !retriable || time.Now().Add(wait).After(deadline) {
+			return 0, fmt.Errorf("describe topic %s: %w", topic, err)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("describe topic %s: %w", topic, ctx.Err())
+		case <-time.After(wait):
+		}
 	}
-	if err != nil {
-		return 0, fmt.Errorf("describe topic %s: %w", topic, err)
-	}
-	return int32(len(details[topic].Partitions)), nil
 }
 
 func endOffsets(ctx context.Context, adm *kadm.Client, topic string) (map[int32]int64, error) {
