@@ -12,7 +12,7 @@ BIN      := bin/tickbench
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/tickbench
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/tickbench
 
 ## bench: run generator + sink at RATE ticks/s for DURATION on STACK
 ## (embedded, or local after `make up`); ARGS passed through

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -156,11 +157,78 @@ type Machine struct {
 	GOOS      string `json:"goos"`
 	GOARCH    string `json:"goarch"`
 	CPUs      int    `json:"cpus"`
+	CPUModel  string `json:"cpu_model,omitempty"`    // /proc/cpuinfo's model name (Linux)
+	Memory    int64  `json:"memory_bytes,omitempty"` // /proc/meminfo's MemTotal (Linux)
 	GoVersion string `json:"go_version"`
+	// Tickbench is the build's VCS revision ("+dirty" when it had local
+	// changes), or its module version.
+	Tickbench string `json:"tickbench,omitempty"`
+	// Modules are the versions of the dependencies the numbers depend on.
+	Modules map[string]string `json:"modules,omitempty"`
+}
+
+// measuredModules are the dependencies whose version a result names.
+var measuredModules = []string{
+	"github.com/twmb/franz-go",
+	"github.com/twmb/franz-go/pkg/kfake",
+	"github.com/aws/aws-sdk-go-v2/service/s3",
+	"github.com/parquet-go/parquet-go",
+	"github.com/klauspost/compress",
+	"github.com/HdrHistogram/hdrhistogram-go",
+	"github.com/duckdb/duckdb-go/v2",
 }
 
 func thisMachine() Machine {
-	return Machine{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(), GoVersion: runtime.Version()}
+	m := Machine{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(), GoVersion: runtime.Version()}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPUModel = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			var kb int64
+			if _, err := fmt.Sscanf(line, "MemTotal: %d kB", &kb); err == nil {
+				m.Memory = kb << 10
+				break
+			}
+		}
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		m.Tickbench, m.Modules = buildVersions(bi)
+	}
+	return m
+}
+
+// buildVersions reads the build's VCS revision (or module version) and the
+// measured modules' versions from its build info.
+func buildVersions(bi *debug.BuildInfo) (string, map[string]string) {
+	rev := bi.Main.Version
+	var dirty bool
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if dirty {
+		rev += "+dirty"
+	}
+	var mods map[string]string
+	for _, d := range bi.Deps {
+		if slices.Contains(measuredModules, d.Path) {
+			if mods == nil {
+				mods = map[string]string{}
+			}
+			mods[d.Path] = d.Version
+		}
+	}
+	return rev, mods
 }
 
 // WriteFile writes r as indented JSON to dir/<UTC start>-<name>.json and
