@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 )
 
 // AppendJSON appends t as one compact JSON object (no trailing newline) in
 // the canonical field order that DecodeJSON's fast path expects.
 func AppendJSON(dst []byte, t *Tick) []byte {
 	dst = append(dst, `{"symbol":`...)
-	dst = strconv.AppendQuote(dst, t.Symbol)
+	dst = appendString(dst, t.Symbol)
 	dst = append(dst, `,"seq":`...)
 	dst = strconv.AppendUint(dst, t.Seq, 10)
 	dst = append(dst, `,"ts":`...)
@@ -29,8 +30,39 @@ func AppendJSON(dst []byte, t *Tick) []byte {
 	dst = append(dst, `,"ask_size":`...)
 	dst = strconv.AppendUint(dst, uint64(t.AskSize), 10)
 	dst = append(dst, `,"exchange":`...)
-	dst = strconv.AppendQuote(dst, t.Exchange)
+	dst = appendString(dst, t.Exchange)
 	return append(dst, '}')
+}
+
+// appendString appends s as a JSON string. (strconv.AppendQuote writes Go
+// syntax: \x7f and \U0001f600 are not JSON.) Control characters and DEL
+// become \u00XX, invalid UTF-8 becomes U+FFFD, the rest is copied.
+func appendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+			i++
+		case c < 0x20 || c == 0x7f:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			i++
+		case c < utf8.RuneSelf:
+			dst = append(dst, c)
+			i++
+		default:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				dst = append(dst, `\ufffd`...)
+			} else {
+				dst = append(dst, s[i:i+n]...)
+			}
+			i += n
+		}
+	}
+	return append(dst, '"')
 }
 
 // DecodeJSON parses one JSON tick and validates it. Records in the canonical

@@ -103,3 +103,19 @@ func BenchmarkDecodeJSON(b *testing.B) {
 		}
 	}
 }
+
+// TestAppendStringIsJSON: every string encodes as a JSON string that
+// decodes back to it (invalid UTF-8 as U+FFFD, as encoding/json does).
+func TestAppendStringIsJSON(t *testing.T) {
+	for _, s := range []string{"", "AAPL", `a"b`, `a\b`, "a\nb\x00", "\x7f", "é", "😀", "\xff", "a\xc3"} {
+		b := appendString(nil, s)
+		var got string
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Errorf("%q encoded as %s: not JSON: %v", s, b, err)
+			continue
+		}
+		if want := strings.ToValidUTF8(s, "\ufffd"); got != want {
+			t.Errorf("%q encoded as %s decodes to %q, want %q", s, b, got, want)
+		}
+	}
+}
