@@ -92,13 +92,7 @@ func (e *gzipEncoder) Finish() ([]byte, error) {
 			err = fmt.Errorf("gzip: %w", err)
 		}
 	}
-	if err != nil {
-		e.Reset()
-		return nil, err
-	}
-	body := e.out.take()
-	e.Reset()
-	return body, nil
+	return e.out.finish(err, e.Reset)
 }
 
 func (e *gzipEncoder) Reset() {
@@ -143,6 +137,17 @@ func (w *appendWriter) take() []byte {
 	w.hint = min(len(b)+len(b)/8, maxHint) // headroom: the next may be a little bigger
 	w.b = nil
 	return b
+}
+
+// finish ends an encoder's object: its bytes unless err spoiled them,
+// and the encoder reset either way.
+func (w *appendWriter) finish(err error, reset func()) ([]byte, error) {
+	var body []byte
+	if err == nil {
+		body = w.take()
+	}
+	reset()
+	return body, err
 }
 
 func (w *appendWriter) Write(p []byte) (int, error) {

@@ -233,13 +233,7 @@ func (e *parquetEncoder) Finish() ([]byte, error) {
 			err = fmt.Errorf("parquet: %w", err)
 		}
 	}
-	if err != nil {
-		e.Reset()
-		return nil, err
-	}
-	body := e.out.take()
-	e.Reset()
-	return body, nil
+	return e.out.finish(err, e.Reset)
 }
 
 func (e *parquetEncoder) Reset() {
