@@ -56,8 +56,9 @@ type Config struct {
 	// JoinAt, if set, has one more member join the group that long after
 	// the start, and leave at LeaveAt (if set): rebalances mid-run.
 	JoinAt, LeaveAt time.Duration
-	// DrainTimeout bounds the wait, after the generator stops, for the
-	// sink to land everything. Default 2 m.
+	// DrainTimeout is how long, after the generator stops, a sink may go
+	// without committing anything before the run fails. A slow sink that
+	// keeps landing is waited for however long it takes. Default 2 m.
 	DrainTimeout time.Duration
 	// Out is the results folder. Default "results".
 	Out string

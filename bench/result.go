@@ -112,6 +112,14 @@ type StrategyResult struct {
 	AgedFlushes        int64   `json:"aged_flushes"`
 	CappedFlushes      int64   `json:"capped_flushes"`
 	DrainS             float64 `json:"drain_s"` // generator end -> everything landed
+	// FellBehind: the strategy could not land ticks as fast as they were
+	// produced (its drain took over 2 s and a tenth of the production
+	// time); SustainedRate is what it landed per second over production
+	// and drain. FetchPauses counts the times its sink paused fetching
+	// because its memory or queue was full.
+	FellBehind    bool    `json:"fell_behind"`
+	SustainedRate float64 `json:"sustained_rate"`
+	FetchPauses   int64   `json:"fetch_pauses"`
 	// PutRequests counts PUT/POST requests to S3 (objects, plus parts of
 	// multipart uploads), and PutCostPerDayUSD prices them for a day at
 	// the workload's rate.
@@ -304,8 +312,8 @@ func (r *Result) PrintSummary(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 
-	fmt.Fprintf(w, "\n%-15s %9s %9s %9s %9s %10s %10s %8s %10s %10s %8s %9s  %s\n", "strategy",
-		"e2e p50", "p99", "p99.9", "max", "objects", "bytes", "B/tick", "PUTs", "PUT $/day", "CPU s/M", "peak RSS", "verified")
+	fmt.Fprintf(w, "\n%-15s %9s %9s %9s %9s %10s %10s %8s %10s %10s %10s %8s %9s  %s\n", "strategy",
+		"e2e p50", "p99", "p99.9", "max", "landed/s", "objects", "bytes", "B/tick", "PUTs", "PUT $/day", "CPU s/M", "peak RSS", "verified")
 	for _, s := range r.Strategies {
 		status := "yes"
 		if !s.Verify.OK {
@@ -318,13 +326,21 @@ func (r *Result) PrintSummary(w io.Writer) {
 		if s.PeakRSSBytes > 0 {
 			rss = size(s.PeakRSSBytes)
 		}
-		fmt.Fprintf(w, "%-15s %9s %9s %9s %9s %10s %10s %8.1f %10s %10s %8s %9s  %s\n", s.Strategy,
-			ms(s.EndToEnd.P50), ms(s.EndToEnd.P99), ms(s.EndToEnd.P999), ms(s.EndToEnd.Max),
+		landed := num(s.SustainedRate)
+		if s.FellBehind {
+			landed += "*"
+		}
+		fmt.Fprintf(w, "%-15s %9s %9s %9s %9s %10s %10s %10s %8.1f %10s %10s %8s %9s  %s\n", s.Strategy,
+			ms(s.EndToEnd.P50), ms(s.EndToEnd.P99), ms(s.EndToEnd.P999), ms(s.EndToEnd.Max), landed,
 			num(float64(s.Objects)), size(s.Bytes), s.BytesPerTick, num(float64(s.PutRequests)),
 			usd(s.PutCostPerDayUSD), cpu, rss, status)
 	}
-	fmt.Fprintln(w, "(e2e = intended time -> S3 PUT acknowledged, ms; PUT $/day at this rate, "+r.Prices.Region+" prices)")
+	fmt.Fprintln(w, "(e2e = intended time -> S3 PUT acknowledged, ms; landed/s over production and drain, * = fell behind; PUT $/day at this rate, "+r.Prices.Region+" prices)")
 	for _, s := range r.Strategies {
+		if s.FellBehind {
+			fmt.Fprintf(w, "fell behind: %s landed %s ticks/s against %s/s produced and took %.1fs after the generator stopped to land the rest (%d fetch pauses)\n",
+				s.Strategy, num(s.SustainedRate), num(s.Producer.AchievedRate), s.DrainS, s.FetchPauses)
+		}
 		if f := s.S3Faults; f != (S3Faults{}) || s.S3Retries > 0 {
 			fmt.Fprintf(w, "s3 faults during %s: %d retries by the client; injected %d x 503, %d x 500, %d resets, %d throttled, %d stalled, %d delayed\n",
 				s.Strategy, s.S3Retries, f.Errors503, f.Errors500, f.Resets, f.Throttled, f.Stalled, f.Delayed)

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -130,193 +129,6 @@ type runner struct {
 	prices lake.Prices
 }
 
-// phase runs one generator feeding strategies (each its own consumer
-// group), drains them and verifies each.
-func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyResult, error) {
-	cfg := r.cfg
-	// Groups start where the topic ends now, so earlier ticks on the topic
-	// (other runs, other phases) are never read.
-	startOffsets, err := endOffsets(ctx, r.adm, cfg.Topic)
-	if err != nil {
-		return nil, err
-	}
-	sinkCtx, stopSinks := context.WithCancel(ctx)
-	defer stopSinks()
-	groups := make([]*sinkGroup, len(strategies))
-	names := make([]string, len(strategies))
-	for i, s := range strategies {
-		sc := sink.DefaultConfig()
-		sc.Brokers, sc.Topic, sc.Policy, sc.Layout, sc.MaxBuffered = r.st.Brokers, cfg.Topic, s.Policy, s.Layout, cfg.MaxBuffered
-		sc.Group = "tickbench-" + r.runID + "-" + s.Name
-		sc.ClientOpts = r.st.KafkaOpts
-		if sc.Format, err = sink.FormatByName(s.Format); err != nil {
-			return nil, err
-		}
-		if s.Uploaders > 0 {
-			sc.Uploaders = s.Uploaders
-		}
-		sc.Prefix = cfg.Prefix + "runs/" + r.runID + "/" + s.Name + "/"
-		if err := sc.Validate(); err != nil {
-			return nil, fmt.Errorf("strategy %s: %w", s.Name, err)
-		}
-		if err := commitStart(ctx, r.adm, sc.Group, cfg.Topic, startOffsets); err != nil {
-			return nil, err
-		}
-		g := newSinkGroup(sc, sink.S3Store{Client: r.st.S3, Bucket: r.st.Bucket, SSE: r.st.SSE, SSEKMSKeyID: r.st.SSEKMSKeyID})
-		defer g.stopAll()
-		for range cfg.Sinks {
-			if _, err := g.join(sinkCtx); err != nil {
-				return nil, err
-			}
-		}
-		if cfg.JoinAt > 0 {
-			go churn(sinkCtx, g, cfg.JoinAt, cfg.LeaveAt)
-		}
-		groups[i], names[i] = g, sc.Group
-	}
-	go r.st.TrimCommitted(sinkCtx, r.adm, cfg.Topic, names, time.Second)
-
-	retries0, faults0 := r.st.S3Retries(), r.faultStats()
-	// Return the previous phase's garbage to the OS first, so the peak
-	// RSS of this phase is its own.
-	debug.FreeOSMemory()
-	usage := startUsage()
-	source, err := cfg.newSource()
-	if err != nil {
-		return nil, err
-	}
-	copts, err := cfg.Client.Options()
-	if err != nil {
-		return nil, err
-	}
-	prodCl, err := kgo.NewClient(append(append(copts, r.st.KafkaOpts...), kgo.SeedBrokers(r.st.Brokers...))...)
-	if err != nil {
-		return nil, fmt.Errorf("kafka producer: %w", err)
-	}
-	defer prodCl.Close()
-	pubDelay, pub := newHist(), newHist()
-	prod := &gen.Producer{
-		Client: prodCl, Topic: cfg.Topic, Source: source,
-		Pacer: gen.Constant{PerSecond: cfg.Rate, Duration: cfg.Duration},
-		Stop:  cfg.Stop,
-		Hooks: gen.Hooks{
-			Sent:  func(intended, handed int64) { pubDelay.record(handed - intended) },
-			Acked: func(intended, acked int64, err error) { pub.record(acked - intended) },
-		},
-	}
-	progCtx, stopProgress := context.WithCancel(ctx)
-	pr := &progress{w: cfg.Progress, live: cfg.ProgressLive, start: time.Now(), duration: cfg.Duration, target: cfg.Rate,
-		sent: func() uint64 { return prod.Progress().Acked }, landed: func() int64 {
-			low := groups[0].landed.Load()
-			for _, g := range groups[1:] {
-				low = min(low, g.landed.Load())
-			}
-			return low
-		}}
-	smp := newSampler(pr.start, cfg.Duration, cfg.Rate, func() uint64 { return prod.Progress().Acked }, pub, groups)
-	smp.live = cfg.Live
-	byName := map[string]*sinkGroup{}
-	for i, s := range strategies {
-		byName[s.Name] = groups[i]
-	}
-	cfg.Live.setPhase(cfg.Rate, prod, pub, byName)
-	progDone := make(chan struct{})
-	go func() { pr.run(progCtx); close(progDone) }()
-	smpDone := make(chan struct{})
-	go func() { smp.run(progCtx); close(smpDone) }()
-	defer func() { stopProgress(); <-progDone; <-smpDone }()
-
-	pres, perr := prod.Run(ctx)
-	if ctx.Err() != nil {
-		return nil, context.Cause(ctx)
-	}
-	if perr != nil {
-		return nil, perr
-	}
-	producer := Producer{TargetRate: cfg.Rate, AchievedRate: pres.Achieved, Sent: pres.Sent, Acked: pres.Acked,
-		Failed: pres.Failed, Interrupted: pres.Interrupted}
-	producer.RateHeld = !pres.Interrupted && pres.Achieved >= 0.99*cfg.Rate
-	if producer.PublishDelay, err = pubDelay.summary(); err != nil {
-		return nil, err
-	}
-	if producer.Publish, err = pub.summary(); err != nil {
-		return nil, err
-	}
-	if cfg.AfterProduce != nil {
-		cfg.AfterProduce()
-	}
-
-	// Drain: tell every group where the input ends and wait for its commits
-	// to get there.
-	drainStart := time.Now()
-	targets, err := endOffsets(ctx, r.adm, cfg.Topic)
-	if err != nil {
-		return nil, err
-	}
-	drains := make([]time.Duration, len(groups))
-	for _, g := range groups {
-		g.setDrain(targets)
-	}
-	for i, g := range groups {
-		if err := waitCommitted(ctx, r.adm, names[i], cfg.Topic, targets, cfg.DrainTimeout, g.errs); err != nil {
-			return nil, fmt.Errorf("strategy %s: %w", strategies[i].Name, err)
-		}
-		drains[i] = time.Since(drainStart)
-	}
-	for _, g := range groups {
-		g.stopAll()
-		if err := g.firstErr(); err != nil {
-			return nil, err
-		}
-	}
-	used := usage.stop()
-	retries, faults := r.st.S3Retries()-retries0, r.faultStats().minus(faults0)
-	stopProgress()
-	<-progDone
-	<-smpDone
-	smp.sample(time.Now()) // the last, partial interval
-
-	out := make([]StrategyResult, len(strategies))
-	for i, s := range strategies {
-		g := groups[i]
-		stats, perMember, e2e, upload := g.totals()
-		sr := StrategyResult{
-			Strategy: s.Name, Format: g.cfg.Format.Name(), Layout: string(g.cfg.Layout), Prefix: g.cfg.Prefix, Bucket: r.st.Bucket,
-			FlushRecords: s.Policy.Records, FlushBytes: s.Policy.Bytes, FlushInterval: s.Policy.Interval.String(),
-			Members: cfg.Sinks, Semantics: semantics(s.Policy, stats), Producer: producer,
-			Objects: stats.Objects, Bytes: stats.Bytes, Consumed: stats.Consumed,
-			MembersConsumed: perMember, Invalid: stats.Invalid, CommitErrors: stats.CommitErrors, ExistingObjects: stats.Existed,
-			OverwrittenObjects: stats.Overwritten, AgedFlushes: stats.AgedFlushes, CappedFlushes: stats.CappedFlushes, DrainS: drains[i].Seconds(),
-			PutRequests: stats.Requests, S3Retries: retries, S3Faults: faults,
-			BadRecords: stats.Rejected, ErrorObjects: stats.ErrorObjects,
-		}
-		if pres.Acked > 0 {
-			sr.BytesPerTick = float64(stats.Bytes) / float64(pres.Acked)
-			putsPerTick := float64(sr.PutRequests) / float64(pres.Acked)
-			sr.PutCostPerDayUSD = r.prices.PutCost(putsPerTick * cfg.Rate * 86400)
-			if len(strategies) == 1 {
-				sr.CPUSecondsPerMillion = used.cpu.Seconds() / float64(pres.Acked) * 1e6
-				sr.PeakRSSBytes = used.peakRSS
-			}
-		}
-		sr.Series, sr.intervals = smp.result(i)
-		if sr.EndToEnd, err = e2e.summary(); err != nil {
-			return nil, err
-		}
-		if sr.Upload, err = upload.summary(); err != nil {
-			return nil, err
-		}
-		if sr.Verify, err = verify(ctx, r.st.S3, r.st.Bucket, g.cfg.Prefix, g.cfg.Format, pres.Acked); err != nil {
-			return nil, err
-		}
-		if sr.Lake, err = r.lake(ctx, s, g.cfg.Prefix, g.cfg.Format, sr.Verify, pres.Acked); err != nil {
-			return nil, err
-		}
-		out[i] = sr
-	}
-	return out, nil
-}
-
 // faultStats is what the embedded S3 server has injected so far (zero for
 // other servers).
 func (r *runner) faultStats() S3Faults {
@@ -410,27 +222,35 @@ func commitStart(ctx context.Context, adm *kadm.Client, group, topic string, off
 	return nil
 }
 
-// waitCommitted polls the group's commits until they reach targets. It
-// fails after timeout, or at once if a sink member fails.
+// waitCommitted polls the group's commits until they reach targets. A
+// group that is slow but moving is waited for; it fails when its commits
+// made no progress for stall, or at once if a sink member fails.
 func waitCommitted(ctx context.Context, adm *kadm.Client, group, topic string, targets map[int32]int64,
-	timeout time.Duration, sinkErrs <-chan error) error {
-	deadline := time.NewTimer(timeout)
+	stall time.Duration, sinkErrs <-chan error) error {
+	deadline := time.NewTimer(stall)
 	defer deadline.Stop()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	var behind map[int32]int64
+	var left int64 = -1
 	for {
 		offs, err := adm.FetchOffsets(ctx, group)
 		if err == nil {
 			behind = map[int32]int64{}
+			var sum int64
 			for p, target := range targets {
 				o, ok := offs.Lookup(topic, p)
 				if !ok || o.Err != nil || o.At < target {
 					behind[p] = target - o.At
+					sum += target - o.At
 				}
 			}
 			if len(behind) == 0 {
 				return nil
+			}
+			if left < 0 || sum < left {
+				deadline.Reset(stall)
+				left = sum
 			}
 		}
 		select {
@@ -439,7 +259,7 @@ func waitCommitted(ctx context.Context, adm *kadm.Client, group, topic string, t
 		case err := <-sinkErrs:
 			return fmt.Errorf("draining: %w", err)
 		case <-deadline.C:
-			return fmt.Errorf("drain timed out after %v: partitions still behind (partition: records) %v", timeout, behind)
+			return fmt.Errorf("drain stalled: no commit for %v, partitions still behind (partition: records) %v", stall, behind)
 		case <-tick.C:
 		}
 	}

@@ -467,3 +467,43 @@ func TestThisMachine(t *testing.T) {
 		t.Errorf("build versions: %q %v; want abc123+dirty and only franz-go v1.22.3", rev, mods)
 	}
 }
+
+// TestRunSlowStrategyFallsBehind: one PUT per tick with 100 ms per request
+// cannot keep up with 2,000 ticks/s (64 uploaders land ~640/s). It keeps
+// landing past a drain timeout shorter than its drain, because it keeps
+// moving; the result marks it fallen behind with its sustained rate, lands
+// every tick once, and the strategy beside it is unaffected.
+func TestRunSlowStrategyFallsBehind(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := testConfig(t)
+	cfg.Strategies = []string{"json-per-tick", "jsonl"}
+	cfg.Stack.Faults = s3lite.Faults{Latency: 100 * time.Millisecond}
+	cfg.DrainTimeout = 2 * time.Second
+	res, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Strategies) != 2 {
+		t.Fatalf("%d strategies in the result, want 2", len(res.Strategies))
+	}
+	slow, fast := res.Strategies[0], res.Strategies[1]
+	for _, s := range res.Strategies {
+		if !s.Verify.OK || s.Verify.Landed != 4000 || s.Verify.Duplicates != 0 {
+			t.Fatalf("%s: verify = %+v, want 4000 landed once", s.Strategy, s.Verify)
+		}
+	}
+	if !slow.FellBehind || slow.SustainedRate <= 0 || slow.SustainedRate > 0.5*cfg.Rate || slow.DrainS < 2 {
+		t.Fatalf("json-per-tick: fell behind %v, sustained %.0f/s, drain %.1fs: want it marked behind, landing under half the rate",
+			slow.FellBehind, slow.SustainedRate, slow.DrainS)
+	}
+	if fast.FellBehind {
+		t.Fatalf("jsonl marked fallen behind: drain %.1fs", fast.DrainS)
+	}
+	var out strings.Builder
+	res.PrintSummary(&out)
+	if !strings.Contains(out.String(), "fell behind: json-per-tick landed") {
+		t.Fatalf("the summary does not say json-per-tick fell behind:\n%s", out.String())
+	}
+	t.Logf("json-per-tick landed %.0f/s, drain %.1fs, %d fetch pauses", slow.SustainedRate, slow.DrainS, slow.FetchPauses)
+}

@@ -38,6 +38,12 @@ type batch struct {
 	size      int                // encoded bytes of all objects
 	mem       int                // memory held: encoders' Footprint, intended times, rejects
 	opened    time.Time          // wall clock when the first record arrived
+
+	// Set once the batch is cut, under the ledger's lock.
+	owner  *partLedger // the ledger of the ownership it was cut under
+	left   int         // uploads not yet finished
+	failed bool        // an upload failed: never committed
+	landed []Landed    // one per data object, in order, once uploaded
 }
 
 // object is one S3 object of a batch.
@@ -66,8 +72,9 @@ func (b *batch) fits(p Policy, l Layout, t *tick.Tick) bool {
 	return periodOf(t.Intended, l.period()) == periodOf(b.first, l.period())
 }
 
-func (b *batch) add(newEnc func() Encoder, l Layout, t *tick.Tick, offset int64, epoch int32) error {
-	dir := l.Dir(t)
+// add encodes t into the object of its layout folder dir.
+func (b *batch) add(newEnc func() Encoder, dir string, t *tick.Tick, offset int64, epoch int32) error {
+	slowdown(1)
 	o := b.objects[dir]
 	if o == nil {
 		o = &object{dir: dir, start: offset, enc: newEnc()}

@@ -1,12 +1,22 @@
 // Package sink owns the way from Kafka to S3: a franz-go consumer group,
 // one batcher per assigned partition, encoders, object keys and layout, the
 // upload, and the offset commit that follows a successful upload.
+//
+// It runs as a pipeline. The poll loop only fetches, hands each partition's
+// records to that partition's goroutine, commits and pauses: decoding and
+// encoding run in parallel across partitions (batcher), finished batches
+// go to a pool of uploaders, and the ledger moves each partition's commit
+// past a batch once it and every earlier one landed. When memory or the
+// queue of fetched records is full, fetching pauses: a sink that cannot
+// keep up falls behind in Kafka instead of failing.
 package sink
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -14,8 +24,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
-
-	"github.com/tickbench/tickbench/tick"
 )
 
 // Config is one sink's setup. Start from DefaultConfig.
@@ -32,23 +40,30 @@ type Config struct {
 	Policy Policy
 	// Uploaders is how many objects may be in flight at once. Default 8.
 	Uploaders int
+	// UploadTimeout is how long one object's upload may go without
+	// progress (no body bytes sent, no answer) before it fails for good;
+	// the SDK's retries happen inside it. A slow upload that keeps moving
+	// is never cut off. Default 30 s.
+	UploadTimeout time.Duration
 	// MaxBuffered caps the memory held by batches: the open ones and those
 	// cut but not yet uploaded, each counted as its encoders' buffers at
 	// their capacity (Encoder.Footprint), rows not yet encoded, and the
-	// intended times kept for latency. Once a record takes the total past
-	// it, the sink takes no further record until it has uploaded the batches
-	// already cut and, early, the largest open ones, until those left open
-	// hold at most 7/8 of the cap. An early flush makes the run
-	// at-least-once (it is counted). Not counted: the fetched records of one
-	// poll (about FetchMaxBytes per broker, decoded), the spare encoders'
-	// compressor state and Go's garbage. Default 1 GiB.
+	// intended times kept for latency. While the total is past it, no
+	// partition takes another record: the largest open batches are cut
+	// early until those left open hold at most 7/8 of the cap, and the
+	// rest waits for uploads to land. An early flush makes the run
+	// at-least-once (it is counted). Not counted: fetched records waiting
+	// for their partition (fetching pauses past 2 x FetchMaxBytes of them),
+	// the spare encoders' compressor state and Go's garbage. Default 1 GiB.
 	MaxBuffered int
 	// FetchMaxBytes bounds one fetch response, and so the consumer's
 	// memory. Default 4 MiB.
 	FetchMaxBytes int32
 	// SessionTimeout is how long the group waits for a silent member (one
 	// that crashed) before giving its partitions to others. Default 45 s,
-	// Kafka's; brokers allow 6 s and up by default.
+	// Kafka's; brokers allow 6 s and up by default. It also bounds how long
+	// a member that loses partitions in a rebalance waits for their uploads
+	// before it lets them go uncommitted.
 	SessionTimeout time.Duration
 	// ClientOpts are extra franz-go options (TLS, SASL, logging).
 	ClientOpts []kgo.Opt
@@ -62,6 +77,7 @@ func DefaultConfig() Config {
 		Layout:         LayoutHourly,
 		Policy:         Policy{Records: 10_000, Bytes: 64 << 20, Interval: time.Minute},
 		Uploaders:      8,
+		UploadTimeout:  30 * time.Second,
 		FetchMaxBytes:  4 << 20,
 		MaxBuffered:    1 << 30,
 		SessionTimeout: 45 * time.Second,
@@ -99,6 +115,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("max-buffered %d: allowed >= 1048576 bytes", c.MaxBuffered)
 	case c.Uploaders < 1 || c.Uploaders > 256:
 		return fmt.Errorf("uploaders %d: allowed 1..256", c.Uploaders)
+	case c.UploadTimeout < time.Second || c.UploadTimeout > time.Hour:
+		return fmt.Errorf("upload-timeout %v: allowed 1s..1h without progress", c.UploadTimeout)
 	case c.SessionTimeout < time.Second || c.SessionTimeout > time.Hour:
 		return fmt.Errorf("session-timeout %v: allowed 1s..1h (brokers often require 6s..30m)", c.SessionTimeout)
 	case c.FetchMaxBytes < 64<<10 || c.FetchMaxBytes > 256<<20:
@@ -122,8 +140,9 @@ type Landed struct {
 	Upload   time.Duration
 }
 
-// Observer hears about every landed object, from the sink's own goroutine
-// (one call at a time), so it may record into an unlocked histogram.
+// Observer hears about every landed object, one call at a time (the sink
+// serializes them), so it may record into an unlocked histogram. It is
+// called once every object of a batch landed, before the batch's commit.
 type Observer func(Landed)
 
 // Sink consumes a topic in a group and lands it in a Store.
@@ -131,24 +150,37 @@ type Sink struct {
 	cfg      Config
 	store    Store
 	observer Observer
+	obsMu    sync.Mutex
 
-	mu      sync.Mutex
-	batches map[int32]*batch
+	mu     sync.Mutex
+	parts  map[int32]*part // the partitions this member owns and has seen records of
+	owned  map[int32]bool  // assigned to this member
+	drain  map[int32]int64 // set by Drain: flush a partition once it reaches its target
+	ledger *ledger
+	jobs   chan job
+	wake   chan struct{} // the poll loop should look again (commit, resume)
+	cancel context.CancelCauseFunc
+	failed atomic.Pointer[error] // the first upload that failed for good
+
 	// spare holds finished encoders for reuse: their buffers are already
 	// sized for a batch and their compressors allocated.
 	spareMu sync.Mutex
 	spare   []Encoder
-	drain   map[int32]int64 // set by Drain: flush a partition once it reaches its target
-	// open is the memory of the batches in batches; inflight that of the
-	// batches taken from it and not yet uploaded (see MaxBuffered).
-	open, inflight int
-	peak           atomic.Int64
+
+	// Memory (see MaxBuffered): open batches, batches cut and not yet
+	// done, and fetched records waiting for their partition's goroutine.
+	open, inflight, queued atomic.Int64
+	peak                   atomic.Int64
+	relieveMu              sync.Mutex
+	freedMu                sync.Mutex
+	freedCh                chan struct{} // closed when memory is given back
 
 	consumed, invalid, objects, bytes atomic.Int64
 	existed, overwritten, requests    atomic.Int64
 	agedFlushes, cappedFlushes        atomic.Int64
 	commitErrors                      atomic.Int64
 	rejected, errorObjects            atomic.Int64
+	pauses                            atomic.Int64
 }
 
 // New validates cfg.
@@ -159,13 +191,14 @@ func New(cfg Config, store Store, observer Observer) (*Sink, error) {
 	if observer == nil {
 		observer = func(Landed) {}
 	}
-	return &Sink{cfg: cfg, store: store, observer: observer, batches: map[int32]*batch{}}, nil
+	return &Sink{cfg: cfg, store: store, observer: observer, parts: map[int32]*part{}, owned: map[int32]bool{},
+		ledger: newLedger(), wake: make(chan struct{}, 1), freedCh: make(chan struct{})}, nil
 }
 
 // Stats are the sink's counters so far; safe to read at any time.
 type Stats struct {
 	Consumed, Invalid, Objects, Bytes, CommitErrors int64
-	// Requests counts the PUT/POST requests of landed objects.
+	// Requests counts the PUT/POST requests of successful uploads.
 	Requests int64
 	// Existed counts uploads whose key already held the same bytes
 	// (If-None-Match answered 412, ETag equal): replays after a crash or a
@@ -181,6 +214,9 @@ type Stats struct {
 	// PeakBuffered is the most memory the batches held at once, as
 	// MaxBuffered counts it.
 	PeakBuffered int64
+	// Pauses counts the times fetching paused because memory or the queue
+	// of fetched records was full: the sink was behind its input.
+	Pauses int64
 }
 
 // Stats returns the counters so far.
@@ -188,7 +224,7 @@ func (s *Sink) Stats() Stats {
 	return Stats{Consumed: s.consumed.Load(), Invalid: s.invalid.Load(), Objects: s.objects.Load(),
 		Bytes: s.bytes.Load(), Requests: s.requests.Load(), CommitErrors: s.commitErrors.Load(), Existed: s.existed.Load(),
 		Overwritten: s.overwritten.Load(), AgedFlushes: s.agedFlushes.Load(), CappedFlushes: s.cappedFlushes.Load(),
-		Rejected: s.rejected.Load(), ErrorObjects: s.errorObjects.Load(), PeakBuffered: s.peak.Load()}
+		Rejected: s.rejected.Load(), ErrorObjects: s.errorObjects.Load(), PeakBuffered: s.peak.Load(), Pauses: s.pauses.Load()}
 }
 
 // Drain tells the sink where the input ends: once a partition's position
@@ -198,24 +234,42 @@ func (s *Sink) Drain(targets map[int32]int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.drain = targets
+	for _, w := range s.parts {
+		w.poke()
+	}
+}
+
+// drainTarget is partition p's drain target, if Drain set one.
+func (s *Sink) drainTarget(p int32) (int64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.drain[p]
+	return t, ok
 }
 
 // Run consumes until ctx ends or an upload fails for good. Batches not yet
 // uploaded when it returns are not committed: whoever owns the partition
 // next replays them into the same keys.
 func (s *Sink) Run(ctx context.Context) error {
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	s.cancel = cancel
 	opts := append([]kgo.Opt{
 		kgo.SeedBrokers(s.cfg.Brokers...),
 		kgo.ConsumerGroup(s.cfg.Group),
 		kgo.ConsumeTopics(s.cfg.Topic),
 		kgo.DisableAutoCommit(),
-		// Rebalances wait until a poll's uploads are committed, so a
-		// commit never crosses an ownership change.
+		// Rebalances wait until a poll's records are routed and its commit
+		// sent, so a commit never crosses an ownership change.
 		kgo.BlockRebalanceOnPoll(),
-		kgo.OnPartitionsRevoked(s.forget),
-		kgo.OnPartitionsLost(s.forget),
+		kgo.OnPartitionsAssigned(s.assigned),
+		kgo.OnPartitionsRevoked(s.revoked),
+		kgo.OnPartitionsLost(s.lost),
 		kgo.FetchMaxBytes(s.cfg.FetchMaxBytes),
 		kgo.FetchMaxPartitionBytes(min(s.cfg.FetchMaxBytes, 1<<20)),
+		// A resumed topic joins the next fetch after the one in flight,
+		// which waits this long when there is nothing new.
+		kgo.FetchMaxWait(500 * time.Millisecond),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.SessionTimeout(s.cfg.SessionTimeout),
 		kgo.HeartbeatInterval(min(3*time.Second, s.cfg.SessionTimeout/3)),
@@ -226,13 +280,32 @@ func (s *Sink) Run(ctx context.Context) error {
 	}
 	defer cl.Close()
 
+	s.jobs = make(chan job, s.cfg.Uploaders)
+	var uploaders sync.WaitGroup
+	for range s.cfg.Uploaders {
+		uploaders.Go(func() {
+			for j := range s.jobs {
+				s.upload(runCtx, j)
+			}
+		})
+	}
+	defer func() {
+		// Partition goroutines first: they are the ones that send jobs.
+		s.mu.Lock()
+		all := slices.Collect(maps.Values(s.parts))
+		clear(s.parts)
+		s.mu.Unlock()
+		stopParts(all)
+		close(s.jobs)
+		uploaders.Wait()
+	}()
+
+	paused := false
 	for {
-		pollCtx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-		fetches := cl.PollRecords(pollCtx, 50_000)
-		cancel()
-		if ctx.Err() != nil {
+		fetches := s.poll(runCtx, cl)
+		if runCtx.Err() != nil {
 			cl.AllowRebalance()
-			return nil
+			break
 		}
 		var fetchErr error
 		fetches.EachError(func(topic string, p int32, err error) {
@@ -243,121 +316,238 @@ func (s *Sink) Run(ctx context.Context) error {
 		if fetchErr != nil && errors.Is(fetchErr, kgo.ErrClientClosed) {
 			return fetchErr
 		}
-		ready, err := s.land(ctx, cl, fetches)
-		if err == nil {
-			ready = append(ready, s.drained()...)
-			ready = append(ready, s.early(time.Now())...)
-			err = s.flush(ctx, cl, ready)
-		}
+		s.route(runCtx, cl, fetches)
+		s.commit(runCtx, cl)
+		paused = s.pace(cl, paused)
 		cl.AllowRebalance()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
 	}
+	if err := s.failed.Load(); err != nil && ctx.Err() == nil {
+		return *err
+	}
+	return nil
 }
 
-// land batches every fetched record and returns the batches that are full.
-// Whenever a record takes the batches' memory past MaxBuffered, it uploads
-// what is ready (and, early, the largest open batches) before it takes the
-// next record: back-pressure rather than growth.
-func (s *Sink) land(ctx context.Context, cl *kgo.Client, fetches kgo.Fetches) ([]*batch, error) {
-	var ready []*batch
-	for it := fetches.RecordIter(); !it.Done(); {
-		r := it.Next()
+// fail ends the run with err, the first upload that failed for good.
+func (s *Sink) fail(err error) {
+	s.failed.CompareAndSwap(nil, &err)
+	s.cancel(err)
+}
+
+// poll fetches for up to 200 ms, returning early when a commit is ready
+// or a paused fetch may resume.
+func (s *Sink) poll(ctx context.Context, cl *kgo.Client) kgo.Fetches {
+	pollCtx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	go func() {
+		select {
+		case <-s.wake:
+			cancel()
+		case <-s.ledger.changed:
+			cancel()
+		case <-pollCtx.Done():
+		}
+	}()
+	return cl.PollRecords(pollCtx, 50_000)
+}
+
+// route hands each partition's records to its goroutine, starting one for
+// a partition seen for the first time.
+func (s *Sink) route(ctx context.Context, cl *kgo.Client, fetches kgo.Fetches) {
+	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+		if len(fp.Records) == 0 {
+			return
+		}
 		s.mu.Lock()
-		ready = s.addRecord(r, ready)
-		over := s.open+s.inflight > s.cfg.MaxBuffered
-		if over {
-			ready = append(ready, s.relieve()...)
+		w := s.parts[fp.Partition]
+		if w == nil && s.owned[fp.Partition] {
+			w = newPart(s, fp.Partition)
+			s.parts[fp.Partition] = w
+			go w.run(ctx)
 		}
 		s.mu.Unlock()
-		if over {
-			if err := s.flush(ctx, cl, ready); err != nil {
-				return nil, err
-			}
-			ready = nil
+		// A partition not owned (franz-go returns none after its
+		// revocation) is not taken: whoever owns it replays it.
+		if w != nil {
+			w.push(fp.Records)
 		}
-	}
-	return ready, nil
+	})
 }
 
-// relieve cuts the largest open batches (ties: the lowest partition) until
-// the open ones hold at most 7/8 of MaxBuffered, so that the next records
-// do not cut again at once. Call it with s.mu held.
-func (s *Sink) relieve() []*batch {
-	var cut []*batch
-	for s.open > s.cfg.MaxBuffered-s.cfg.MaxBuffered/8 {
-		var largest *batch
-		for _, b := range s.batches {
-			if largest == nil || b.mem > largest.mem || (b.mem == largest.mem && b.partition < largest.partition) {
-				largest = b
+// commit sends the commit marks that moved. It runs on the poll loop,
+// before AllowRebalance, so every partition it commits is still owned.
+func (s *Sink) commit(ctx context.Context, cl *kgo.Client) {
+	marks := s.ledger.marks()
+	if len(marks) == 0 {
+		return
+	}
+	cl.CommitOffsetsSync(ctx, map[string]map[int32]kgo.EpochOffset{s.cfg.Topic: marks},
+		func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+			if err == nil {
+				err = commitRespErr(resp)
 			}
+			if err != nil {
+				// The objects are in S3; a replay rewrites the same keys.
+				s.commitErrors.Add(1)
+			}
+		})
+}
+
+// pace pauses fetching while the fetched records waiting for their
+// partitions pass 2 x FetchMaxBytes, or the batches' memory passes
+// MaxBuffered, and resumes it below half that queue and 7/8 of the cap.
+// Records then wait in Kafka, where the lag shows them.
+func (s *Sink) pace(cl *kgo.Client, paused bool) bool {
+	limit := 2 * int64(s.cfg.FetchMaxBytes)
+	held := s.open.Load() + s.inflight.Load()
+	capB := int64(s.cfg.MaxBuffered)
+	switch {
+	case !paused && (s.queued.Load() > limit || held > capB):
+		cl.PauseFetchTopics(s.cfg.Topic)
+		s.pauses.Add(1)
+		return true
+	case paused && s.queued.Load() <= limit/2 && held <= capB-capB/8:
+		cl.ResumeFetchTopics(s.cfg.Topic)
+		return false
+	}
+	return paused
+}
+
+// assigned notes the partitions this member now owns.
+func (s *Sink) assigned(_ context.Context, _ *kgo.Client, got map[string][]int32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range got[s.cfg.Topic] {
+		s.owned[p] = true
+	}
+}
+
+// revoked hands partitions over in a rebalance: their goroutines stop
+// (open batches are dropped, uncommitted), uploads already under way get
+// up to the session timeout to land, and what landed in order is
+// committed before the next owner starts. Uploads still running then are
+// abandoned uncommitted: the next owner rewrites the same keys.
+func (s *Sink) revoked(ctx context.Context, cl *kgo.Client, lost map[string][]int32) {
+	ps := s.release(lost[s.cfg.Topic])
+	deadline := time.NewTimer(s.cfg.SessionTimeout)
+	defer deadline.Stop()
+	for _, p := range ps {
+		select {
+		case <-s.ledger.settled(p):
+		case <-deadline.C:
+		case <-ctx.Done():
 		}
-		if largest == nil || largest.mem == 0 {
+	}
+	s.commit(ctx, cl)
+	s.ledger.drop(ps)
+}
+
+// lost drops partitions taken away without a rebalance (the member was
+// fenced): nothing of theirs may be committed any more.
+func (s *Sink) lost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
+	s.ledger.drop(s.release(lost[s.cfg.Topic]))
+}
+
+// release stops the goroutines of partitions no longer owned and returns
+// the partitions.
+func (s *Sink) release(ps []int32) []int32 {
+	s.mu.Lock()
+	var stopping []*part
+	for _, p := range ps {
+		delete(s.owned, p)
+		if w := s.parts[p]; w != nil {
+			stopping = append(stopping, w)
+			delete(s.parts, p)
+		}
+	}
+	s.mu.Unlock()
+	stopParts(stopping)
+	return ps
+}
+
+// stopParts stops partition goroutines and waits for them.
+func stopParts(ws []*part) {
+	for _, w := range ws {
+		w.stop()
+	}
+}
+
+// wakeLoop has the poll loop look again at once.
+func (s *Sink) wakeLoop() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// hold counts memory of open batches (delta may be negative) and the peak.
+func (s *Sink) hold(delta int64) {
+	if delta == 0 {
+		return
+	}
+	held := s.open.Add(delta) + s.inflight.Load()
+	for {
+		peak := s.peak.Load()
+		if held <= peak || s.peak.CompareAndSwap(peak, held) {
+			return
+		}
+	}
+}
+
+// freed gives back memory of batches that are done and wakes whoever waits
+// for it.
+func (s *Sink) freed(n int64) {
+	s.inflight.Add(-n)
+	s.freedMu.Lock()
+	close(s.freedCh)
+	s.freedCh = make(chan struct{})
+	s.freedMu.Unlock()
+	s.wakeLoop()
+}
+
+// memoryFreed returns a channel closed the next time memory is given back.
+func (s *Sink) memoryFreed() <-chan struct{} {
+	s.freedMu.Lock()
+	defer s.freedMu.Unlock()
+	return s.freedCh
+}
+
+// over reports whether the batches hold more than MaxBuffered.
+func (s *Sink) over() bool {
+	return s.open.Load()+s.inflight.Load() > int64(s.cfg.MaxBuffered)
+}
+
+// relieve asks the partitions with the largest open batches (ties: the
+// lowest partition) to cut them early, until those left open would hold at
+// most 7/8 of MaxBuffered, so that the next records do not cut again at
+// once.
+func (s *Sink) relieve() {
+	s.relieveMu.Lock()
+	defer s.relieveMu.Unlock()
+	s.mu.Lock()
+	ws := make([]*part, 0, len(s.parts))
+	for _, w := range s.parts {
+		ws = append(ws, w)
+	}
+	s.mu.Unlock()
+	slices.SortFunc(ws, func(a, b *part) int {
+		if c := cmp.Compare(b.openMem.Load(), a.openMem.Load()); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.partition, b.partition)
+	})
+	open := s.open.Load()
+	for _, w := range ws {
+		if open <= int64(s.cfg.MaxBuffered-s.cfg.MaxBuffered/8) {
 			break
 		}
-		cut = append(cut, s.take(largest.partition))
-		s.cappedFlushes.Add(1)
-	}
-	return cut
-}
-
-// take removes a partition's open batch for upload; its memory counts as
-// in flight until flush is done with it. Call it with s.mu held.
-func (s *Sink) take(p int32) *batch {
-	b := s.batches[p]
-	delete(s.batches, p)
-	s.open -= b.mem
-	s.inflight += b.mem
-	return b
-}
-
-// addRecord puts one record into its partition's batch, appending to ready
-// any batch it completes. Boundaries depend on the records alone.
-func (s *Sink) addRecord(r *kgo.Record, ready []*batch) []*batch {
-	s.consumed.Add(1)
-	b := s.batches[r.Partition]
-	if b == nil {
-		b = newBatch(r.Partition, r.Offset)
-		s.batches[r.Partition] = b
-	}
-	var t tick.Tick
-	if err := tick.DecodeJSON(r.Value, &t); err != nil {
-		s.invalid.Add(1)
-		s.grow(b, func() { b.skip(r, err) })
-		return ready
-	}
-	if !b.fits(s.cfg.Policy, s.cfg.Layout, &t) {
-		ready = append(ready, s.take(r.Partition))
-		b = newBatch(r.Partition, r.Offset)
-		s.batches[r.Partition] = b
-	}
-	var err error
-	s.grow(b, func() { err = b.add(s.encoder, s.cfg.Layout, &t, r.Offset, r.LeaderEpoch) })
-	if err != nil {
-		// Encoders fail only on ticks they cannot represent; count it like
-		// an invalid record rather than stop the pipeline.
-		s.invalid.Add(1)
-		s.grow(b, func() { b.skip(r, fmt.Errorf("encode as %s: %w", s.cfg.Format.Name(), err)) })
-		return ready
-	}
-	if b.full(s.cfg.Policy) {
-		ready = append(ready, s.take(r.Partition))
-	}
-	return ready
-}
-
-// grow runs a change to the open batch b and counts what it adds to the
-// batches' memory. Call it with s.mu held.
-func (s *Sink) grow(b *batch, change func()) {
-	before := b.mem
-	change()
-	s.open += b.mem - before
-	if held := int64(s.open + s.inflight); held > s.peak.Load() {
-		s.peak.Store(held)
+		m := w.openMem.Load()
+		if m == 0 {
+			break
+		}
+		if w.cutEarly.CompareAndSwap(false, true) {
+			w.poke()
+		}
+		open -= m
 	}
 }
 
@@ -373,171 +563,14 @@ func (s *Sink) encoder() Encoder {
 	return s.cfg.Format.NewEncoder()
 }
 
-// release keeps a finished (reset) encoder for the next batch.
-func (s *Sink) release(e Encoder) {
+// releaseEncoder keeps a finished (reset) encoder for the next batch.
+func (s *Sink) releaseEncoder(e Encoder) {
 	s.spareMu.Lock()
 	defer s.spareMu.Unlock()
 	// As many as can be in flight: more would only hold memory.
 	if len(s.spare) < s.cfg.Uploaders {
 		s.spare = append(s.spare, e)
 	}
-}
-
-// drained returns the open batches of partitions that reached their drain
-// target: there is nothing more to wait for.
-func (s *Sink) drained() []*batch {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var ready []*batch
-	for p, b := range s.batches {
-		if target, ok := s.drain[p]; ok && !b.empty() && b.next >= target {
-			ready = append(ready, s.take(p))
-		}
-	}
-	return ready
-}
-
-// early returns the batches older than MaxAge: flushed before their policy
-// says so (MaxBuffered's early flushes are land's).
-func (s *Sink) early(now time.Time) []*batch {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var ready []*batch
-	if s.cfg.Policy.MaxAge <= 0 {
-		return nil
-	}
-	for p, b := range s.batches {
-		if !b.empty() && now.Sub(b.opened) >= s.cfg.Policy.MaxAge {
-			ready = append(ready, s.take(p))
-			s.agedFlushes.Add(1)
-		}
-	}
-	return ready
-}
-
-// forget drops the open batches of partitions this member no longer owns;
-// they were never committed, so the next owner replays them.
-func (s *Sink) forget(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, p := range lost[s.cfg.Topic] {
-		if b := s.batches[p]; b != nil {
-			s.open -= b.mem
-			delete(s.batches, p)
-		}
-	}
-}
-
-// flush uploads the objects of ready batches (up to Uploaders at once),
-// then commits, per partition, the offset after the last batch that landed
-// whole with every earlier one.
-func (s *Sink) flush(ctx context.Context, cl *kgo.Client, ready []*batch) error {
-	if len(ready) == 0 {
-		return nil
-	}
-	// Whatever happens to them, these batches hold no memory once done.
-	defer func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		for _, b := range ready {
-			s.inflight -= b.mem
-		}
-	}()
-	type job struct {
-		b   *batch
-		o   *object // nil: the batch's errors object
-		res Landed
-		err error
-	}
-	var jobs []*job
-	for _, b := range ready {
-		for _, dir := range b.order {
-			jobs = append(jobs, &job{b: b, o: b.objects[dir]})
-		}
-		if len(b.rejects) > 0 {
-			jobs = append(jobs, &job{b: b})
-		}
-	}
-	// Rebalances wait for this flush (BlockRebalanceOnPoll): retrying an
-	// upload past the session timeout would hold the whole group, so the
-	// flush gives up then and its batches stay uncommitted for a replay.
-	upCtx, cancel := context.WithTimeout(ctx, s.cfg.SessionTimeout)
-	defer cancel()
-	sem := make(chan struct{}, s.cfg.Uploaders)
-	var wg sync.WaitGroup
-	for _, j := range jobs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if j.o != nil {
-				j.res, j.err = s.upload(upCtx, j.b, j.o)
-			} else {
-				j.res, j.err = s.uploadRejects(upCtx, j.b)
-			}
-			if j.err != nil && ctx.Err() == nil && upCtx.Err() != nil {
-				j.err = fmt.Errorf("gave up after the session timeout (%v): %w", s.cfg.SessionTimeout, j.err)
-			}
-		}()
-	}
-	wg.Wait()
-
-	failed := map[*batch]error{}
-	for _, j := range jobs {
-		if j.err != nil && failed[j.b] == nil {
-			failed[j.b] = j.err
-		}
-	}
-	commit := map[int32]kgo.EpochOffset{}
-	blocked := map[int32]bool{}
-	landed := map[*batch]bool{}
-	var firstErr error
-	for _, b := range ready {
-		if err := failed[b]; err != nil || blocked[b.partition] {
-			blocked[b.partition] = true
-			firstErr = cmpErr(firstErr, err)
-			continue
-		}
-		landed[b] = true
-		commit[b.partition] = kgo.EpochOffset{Epoch: b.epoch, Offset: b.next}
-	}
-	for _, j := range jobs {
-		if !landed[j.b] {
-			continue
-		}
-		s.requests.Add(int64(j.res.Requests))
-		if j.o == nil {
-			s.rejected.Add(int64(j.b.invalid))
-			s.errorObjects.Add(1)
-			continue
-		}
-		// Counted before the observer hears of it, so that a reader of
-		// Stats never sees ticks landed in an object not yet counted.
-		s.objects.Add(1)
-		s.bytes.Add(int64(j.res.Bytes))
-		j.res.Intended = j.o.intended
-		s.observer(j.res)
-	}
-	if len(commit) > 0 {
-		cl.CommitOffsetsSync(ctx, map[string]map[int32]kgo.EpochOffset{s.cfg.Topic: commit},
-			func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
-				if err == nil {
-					err = commitRespErr(resp)
-				}
-				if err != nil {
-					// The objects are in S3; a replay rewrites the same keys.
-					s.commitErrors.Add(1)
-				}
-			})
-	}
-	return firstErr
-}
-
-func cmpErr(first, next error) error {
-	if first != nil {
-		return first
-	}
-	return next
 }
 
 func commitRespErr(resp *kmsg.OffsetCommitResponse) error {
@@ -549,63 +582,4 @@ func commitRespErr(resp *kmsg.OffsetCommitResponse) error {
 		}
 	}
 	return nil
-}
-
-func (s *Sink) upload(ctx context.Context, b *batch, o *object) (Landed, error) {
-	body, err := o.enc.Finish()
-	s.release(o.enc) // Finish left it reset; body is ours
-	if err != nil {
-		return Landed{}, fmt.Errorf("encode %s[%d]@%d: %w", s.cfg.Topic, b.partition, o.start, err)
-	}
-	key := ObjectKey(s.cfg.Prefix, o.dir, s.cfg.Topic, b.partition, o.start, s.cfg.Format.Ext())
-	began := time.Now()
-	requests, err := s.put(ctx, key, body, s.cfg.Format.ContentType())
-	if err != nil {
-		return Landed{}, err
-	}
-	acked := time.Now()
-	return Landed{
-		Key: key, Partition: b.partition, StartOffset: o.start, Ticks: o.count,
-		Bytes: len(body), Requests: requests, Acked: acked, Upload: acked.Sub(began),
-	}, nil
-}
-
-// uploadRejects lands the batch's records that are not ticks under
-// errors/, keyed by the batch's first offset like a data object, so a
-// replay rewrites the same key with the same bytes.
-func (s *Sink) uploadRejects(ctx context.Context, b *batch) (Landed, error) {
-	key := ErrorKey(s.cfg.Prefix, s.cfg.Topic, b.partition, b.start)
-	requests, err := s.put(ctx, key, b.rejects, "application/x-ndjson")
-	if err != nil {
-		return Landed{}, err
-	}
-	return Landed{Key: key, Partition: b.partition, StartOffset: b.start, Bytes: len(b.rejects), Requests: requests}, nil
-}
-
-// put writes body under key once. Deterministic boundaries mean an
-// existing key normally holds exactly these bytes, written by an attempt
-// that crashed before its commit: keep it. Only an early (wall-clock or
-// memory) cut before a crash leaves other bytes there; those are replaced.
-func (s *Sink) put(ctx context.Context, key string, body []byte, contentType string) (int, error) {
-	requests, err := s.store.Put(ctx, key, body, contentType, true)
-	switch {
-	case errors.Is(err, ErrExists):
-		same, err := s.store.Same(ctx, key, body)
-		if err != nil {
-			return requests, err
-		}
-		if same {
-			s.existed.Add(1)
-			return requests, nil
-		}
-		n, err := s.store.Put(ctx, key, body, contentType, false)
-		requests += n
-		if err != nil {
-			return requests, err
-		}
-		s.overwritten.Add(1)
-	case err != nil:
-		return requests, err
-	}
-	return requests, nil
 }

@@ -3,6 +3,8 @@ package sink
 import (
 	"bytes"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,17 +34,26 @@ func newTestSink(t *testing.T, p Policy) *Sink {
 	return s
 }
 
-// cut feeds records through the batcher and describes each completed batch
-// as "start-next", plus the open batches.
-func cut(s *Sink, recs []*kgo.Record) (done []string) {
-	var ready []*batch
+// cut feeds records through one batcher per partition and describes each
+// completed batch as "p:start-next", and the open batches the same way.
+func cut(p Policy, l Layout, recs []*kgo.Record) (done, open []string) {
+	bts := map[int32]*batcher{}
 	for _, r := range recs {
-		ready = s.addRecord(r, ready)
+		bt := bts[r.Partition]
+		if bt == nil {
+			bt = newBatcher(r.Partition, p, l, JSONL{}, JSONL{}.NewEncoder)
+			bts[r.Partition] = bt
+		}
+		for _, b := range bt.add(r, nil) {
+			done = append(done, fmt.Sprintf("p%d:%d-%d", b.partition, b.start, b.next))
+		}
 	}
-	for _, b := range ready {
-		done = append(done, fmt.Sprintf("p%d:%d-%d", b.partition, b.start, b.next))
+	for _, p := range slices.Sorted(maps.Keys(bts)) {
+		if b := bts[p].open; b != nil && !b.empty() {
+			open = append(open, fmt.Sprintf("p%d:%d-%d", b.partition, b.start, b.next))
+		}
 	}
-	return done
+	return done, open
 }
 
 func TestBatchBoundaries(t *testing.T) {
@@ -121,16 +132,9 @@ func TestBatchBoundaries(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newTestSink(t, tt.policy)
-			got := cut(s, tt.recs)
+			got, open := cut(tt.policy, LayoutHourly, tt.recs)
 			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
 				t.Fatalf("batches = %v, want %v", got, tt.want)
-			}
-			var open []string
-			for _, b := range s.batches {
-				if !b.empty() {
-					open = append(open, fmt.Sprintf("p%d:%d-%d", b.partition, b.start, b.next))
-				}
 			}
 			if strings.Join(open, " ") != tt.wantOpen {
 				t.Fatalf("open batches = %v, want %q", open, tt.wantOpen)
@@ -149,16 +153,16 @@ func TestReplayRewritesSameObjects(t *testing.T) {
 		recs = append(recs, record(3, int64(i), base-int64(time.Hour)+int64(i)*int64(3*time.Millisecond)))
 	}
 	objects := func(from int) map[string][]byte {
-		s := newTestSink(t, p)
+		bt := newBatcher(3, p, LayoutHourly, JSONL{}, JSONL{}.NewEncoder)
 		var ready []*batch
 		for _, r := range recs[from:] {
-			ready = s.addRecord(r, ready)
+			ready = bt.add(r, ready)
 		}
 		out := map[string][]byte{}
 		for _, b := range ready {
 			for _, o := range b.objects {
 				body, _ := o.enc.Finish()
-				out[ObjectKey(s.cfg.Prefix, o.dir, "ticks", b.partition, o.start, "jsonl")] = body
+				out[ObjectKey("runs/r1/jsonl/", o.dir, "ticks", b.partition, o.start, "jsonl")] = body
 			}
 		}
 		return out
@@ -221,8 +225,7 @@ func TestPeriodOf(t *testing.T) {
 // TestSymbolLayout: one batch becomes one object per symbol, each keyed by
 // the offset of its own first record.
 func TestSymbolLayout(t *testing.T) {
-	s := newTestSink(t, Policy{Records: 6, Bytes: 1 << 20, Interval: time.Hour})
-	s.cfg.Layout = LayoutSymbol
+	bt := newBatcher(0, Policy{Records: 6, Bytes: 1 << 20, Interval: time.Hour}, LayoutSymbol, JSONL{}, JSONL{}.NewEncoder)
 	var ready []*batch
 	for i, sym := range []string{"AAAA", "BBBB", "AAAA", "CCCC", "BBBB", "AAAA"} {
 		r := record(0, int64(10+i), base-int64(time.Hour))
@@ -232,7 +235,7 @@ func TestSymbolLayout(t *testing.T) {
 		}
 		tk.Symbol = sym
 		r.Value = tick.AppendJSON(nil, &tk)
-		ready = s.addRecord(r, ready)
+		ready = bt.add(r, ready)
 	}
 	if len(ready) != 1 {
 		t.Fatalf("%d batches, want 1", len(ready))
@@ -286,49 +289,58 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-// TestEarlyFlushes: past the memory cap the largest batches go first until
-// the rest hold at most 7/8 of it; a batch past MaxAge is flushed.
+// TestEarlyFlushes: past the memory cap the largest batches are asked to
+// cut first until the rest hold at most 7/8 of it; a partition cuts its
+// open batch early when asked, at its drain target, and past MaxAge.
 func TestEarlyFlushes(t *testing.T) {
 	s := newTestSink(t, Policy{Records: 1000, Bytes: 1 << 20, Interval: time.Hour})
+	parts := map[int32]*part{}
 	for p, n := range map[int32]int{0: 300, 1: 100, 2: 200} {
+		w := newPart(s, p)
 		for i := range n {
-			s.mu.Lock()
-			s.addRecord(record(p, int64(i), base-int64(time.Hour)), nil)
-			s.mu.Unlock()
+			w.bt.add(record(p, int64(i), base-int64(time.Hour)), nil)
 		}
+		w.openMem.Store(int64(w.bt.mem()))
+		s.hold(int64(w.bt.mem()))
+		parts[p], s.parts[p] = w, w
 	}
-	m0, m1, m2 := s.batches[0].mem, s.batches[1].mem, s.batches[2].mem
-	if s.open != m0+m1+m2 || !(m0 > m2 && m2 > m1) {
-		t.Fatalf("open %d, batches %d %d %d: want their sum, largest first 0 then 2", s.open, m0, m1, m2)
+	m0, m1, m2 := parts[0].bt.mem(), parts[1].bt.mem(), parts[2].bt.mem()
+	if s.open.Load() != int64(m0+m1+m2) || !(m0 > m2 && m2 > m1) {
+		t.Fatalf("open %d, batches %d %d %d: want their sum, largest first 0 then 2", s.open.Load(), m0, m1, m2)
 	}
 	// Cutting 0 leaves m1+m2 > 7/8 of the cap; cutting 2 too leaves m1.
 	s.cfg.MaxBuffered = m1 + m2
-	s.mu.Lock()
-	ready := s.relieve()
-	s.mu.Unlock()
-	if got := partitions(ready); len(got) != 2 || got[0] != 0 || got[1] != 2 {
-		t.Fatalf("memory cap flushed partitions %v, want [0 2] (largest first)", got)
+	s.relieve()
+	var asked []int32
+	for p, w := range parts {
+		if w.cutEarly.Load() {
+			asked = append(asked, p)
+		}
 	}
-	if got := s.Stats().CappedFlushes; got != 2 {
-		t.Fatalf("capped flushes %d, want 2", got)
+	slices.Sort(asked)
+	if fmt.Sprint(asked) != "[0 2]" {
+		t.Fatalf("memory cap asked partitions %v to cut, want [0 2] (largest first)", asked)
 	}
-	if s.open != m1 || s.inflight != m0+m2 {
-		t.Fatalf("open %d in flight %d, want %d and %d", s.open, s.inflight, m1, m0+m2)
+	if b := parts[0].early(); b == nil || b.next != 300 || s.Stats().CappedFlushes != 1 {
+		t.Fatalf("asked partition 0 cut %v (capped %d), want its batch of 300", b, s.Stats().CappedFlushes)
+	}
+	if b := parts[1].early(); b != nil {
+		t.Fatalf("partition 1 cut early without a reason: %d records", b.count)
+	}
+
+	s.Drain(map[int32]int64{1: 100})
+	if b := parts[1].early(); b == nil || b.next != 100 {
+		t.Fatalf("partition 1 at its drain target cut %v, want its batch", b)
 	}
 
 	s.cfg.Policy.MaxAge = time.Minute
-	if ready := s.early(time.Now()); len(ready) != 0 {
-		t.Fatalf("fresh batches flushed by age: %v", partitions(ready))
+	w := parts[2]
+	w.cutEarly.Store(false)
+	if b := w.early(); b != nil {
+		t.Fatalf("fresh batch cut by age")
 	}
-	if ready := s.early(time.Now().Add(2 * time.Minute)); len(ready) != 1 || ready[0].partition != 1 || s.Stats().AgedFlushes != 1 {
-		t.Fatalf("aged flush %v (aged %d), want partition 1", partitions(ready), s.Stats().AgedFlushes)
+	w.bt.open.opened = time.Now().Add(-2 * time.Minute)
+	if b := w.early(); b == nil || s.Stats().AgedFlushes != 1 {
+		t.Fatalf("aged batch not cut (aged %d)", s.Stats().AgedFlushes)
 	}
-}
-
-func partitions(bs []*batch) []int32 {
-	var out []int32
-	for _, b := range bs {
-		out = append(out, b.partition)
-	}
-	return out
 }

@@ -71,7 +71,8 @@ func (s S3Store) multipart() (above, part, parallel int) {
 // Put uploads body under key; ifAbsent sends If-None-Match: *, which S3
 // answers with 412 when the key exists (on the completion of a multipart
 // upload too). The SDK retries throttling and transient errors with
-// backoff; what still fails after that is returned.
+// backoff; what still fails after that is returned. Every read of the body
+// counts as progress for the sink's upload watchdog.
 func (s S3Store) Put(ctx context.Context, key string, body []byte, contentType string, ifAbsent bool) (int, error) {
 	var ifNoneMatch *string
 	if ifAbsent {
@@ -83,7 +84,7 @@ func (s S3Store) Put(ctx context.Context, key string, body []byte, contentType s
 	} else {
 		sse, kmsKey := s.sse()
 		_, err = s.Client.PutObject(ctx, &s3.PutObjectInput{
-			Bucket: &s.Bucket, Key: &key, Body: bytes.NewReader(body),
+			Bucket: &s.Bucket, Key: &key, Body: &progressReader{bytes.NewReader(body), ctx},
 			ContentLength: aws.Int64(int64(len(body))), ContentType: &contentType, IfNoneMatch: ifNoneMatch,
 			ServerSideEncryption: sse, SSEKMSKeyId: kmsKey,
 		})
@@ -116,7 +117,7 @@ func (s S3Store) putMultipart(ctx context.Context, key string, body []byte, cont
 			chunk := body[i*partSize : min(len(body), (i+1)*partSize)]
 			out, err := s.Client.UploadPart(gctx, &s3.UploadPartInput{
 				Bucket: &s.Bucket, Key: &key, UploadId: up.UploadId, PartNumber: aws.Int32(int32(i + 1)),
-				Body: bytes.NewReader(chunk), ContentLength: aws.Int64(int64(len(chunk))),
+				Body: &progressReader{bytes.NewReader(chunk), gctx}, ContentLength: aws.Int64(int64(len(chunk))),
 			})
 			if err != nil {
 				return fmt.Errorf("part %d of %d: %w", i+1, n, err)

@@ -93,10 +93,10 @@ func runUntilLanded(t *testing.T, cfg Config, store Store, want int64) error {
 	return err
 }
 
-// TestUploadGivesUpAtSessionTimeout: an S3 that never answers does not hold
-// the group past the session timeout; the batch is not committed, and the
-// next member replays it in full.
-func TestUploadGivesUpAtSessionTimeout(t *testing.T) {
+// TestUploadGivesUpWithoutProgress: an S3 that never answers fails the
+// upload once it made no progress for UploadTimeout; the batch is not
+// committed, and the next member replays it in full.
+func TestUploadGivesUpWithoutProgress(t *testing.T) {
 	brokers := testCluster(t, 1)
 	const n = 300
 	produceTicks(t, brokers, "ticks", n)
@@ -104,16 +104,17 @@ func TestUploadGivesUpAtSessionTimeout(t *testing.T) {
 	cfg.Brokers, cfg.Topic, cfg.Group, cfg.Prefix = brokers, "ticks", "g", "runs/r/jsonl/"
 	cfg.Policy.Records = 100
 	cfg.SessionTimeout = 6 * time.Second // the smallest brokers (and kfake) accept
+	cfg.UploadTimeout = 3 * time.Second
 
 	stalled := &memStore{objects: map[string][]byte{}, stall: true}
 	began := time.Now()
 	err := runUntilLanded(t, cfg, stalled, n)
 	took := time.Since(began)
-	if err == nil || !strings.Contains(err.Error(), "gave up after the session timeout (6s)") || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Run = %v, want it to give up at the session timeout", err)
+	if err == nil || !strings.Contains(err.Error(), "gave up: no upload progress for 3s") || !errors.Is(err, ErrStalled) {
+		t.Fatalf("Run = %v, want it to give up after 3 s without progress", err)
 	}
 	// Bounded by the timeout, plus polling and the client's close.
-	if took < cfg.SessionTimeout || took > 20*time.Second {
+	if took < cfg.UploadTimeout || took > 20*time.Second {
 		t.Fatalf("gave up after %v", took)
 	}
 

@@ -42,7 +42,7 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	fs.Var(intValue{&cfg.Sinks}, "sinks", "sink members sharing the consumer group, 1..64")
 	fs.Var(durationValue{&cfg.JoinAt, "0..duration"}, "join-at", "one more sink member joins the group this long after the start (0: none)")
 	fs.Var(durationValue{&cfg.LeaveAt, "0, or after join-at"}, "leave-at", "the member of --join-at leaves the group this long after the start (0: stays)")
-	fs.Var(durationValue{&cfg.DrainTimeout, "1s..24h"}, "drain-timeout", "how long to wait for the sink to land everything after the generator stops, 1s..24h")
+	fs.Var(durationValue{&cfg.DrainTimeout, "1s..24h"}, "drain-timeout", "after the generator stops, how long a sink may go without committing anything before the run fails (a slow sink that keeps landing is waited for), 1s..24h")
 	fs.IntVar(&cfg.LakeLocalMax, "lake-local-max", cfg.LakeLocalMax, "run the local SQL check of a strategy only if it landed at most this many objects (0: never)")
 	fs.StringVar(&cfg.Name, "name", cfg.Name, "name in the result file: <out>/<UTC time>-<name>.json")
 	fs.StringVar(&cfg.Out, "out", cfg.Out, "results folder")
