@@ -278,7 +278,6 @@ func (s *Sink) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sink consumer: %w", err)
 	}
-	defer cl.Close()
 
 	s.jobs = make(chan job, s.cfg.Uploaders)
 	var uploaders sync.WaitGroup
@@ -296,6 +295,10 @@ func (s *Sink) Run(ctx context.Context) error {
 		clear(s.parts)
 		s.mu.Unlock()
 		stopParts(all)
+		// Then leave the group: the revocation waits (bounded) for the
+		// uploads in flight and commits what landed, and the partitions go
+		// to other members at once, not after the session timeout.
+		cl.Close()
 		close(s.jobs)
 		uploaders.Wait()
 	}()

@@ -12,6 +12,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tickbench/tickbench/tick"
 )
 
 // memStore keeps objects in memory; stall makes every Put wait for its
@@ -129,5 +131,140 @@ func TestUploadGivesUpWithoutProgress(t *testing.T) {
 	}
 	if got != n {
 		t.Fatalf("replay landed %d ticks in %d objects, want all %d: the stalled batches were committed", got, len(store.objects), n)
+	}
+}
+
+// zombieStore holds the first Put of each partition until release is
+// closed, then writes it even if its caller gave up: the uploads of a
+// member that died mid-flight, landing after the partition's next owner
+// rewrote the same keys. Later Puts land at once, so the batches after a
+// held one land but cannot be committed.
+type zombieStore struct {
+	*memStore
+	release chan struct{}
+	mu      sync.Mutex
+	held    map[int32]int // Puts waiting, by partition
+}
+
+func (z *zombieStore) Put(ctx context.Context, key string, body []byte, ct string, ifAbsent bool) (int, error) {
+	var p int32
+	fmt.Sscanf(key[strings.Index(key, "ticks+")+len("ticks+"):], "%d+", &p)
+	z.mu.Lock()
+	first := z.held[p] == 0
+	z.held[p]++
+	z.mu.Unlock()
+	if first {
+		<-z.release
+	}
+	return z.memStore.Put(context.WithoutCancel(ctx), key, body, ct, ifAbsent)
+}
+
+// partitionsHeld counts the partitions with an upload held and a later
+// one landed.
+func (z *zombieStore) partitionsHeld() int {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	n := 0
+	for _, puts := range z.held {
+		if puts > 1 {
+			n++
+		}
+	}
+	return n
+}
+
+// TestKillDuringInflightUploads: a member dies while uploads of several
+// partitions are in flight. The next owner replays from the last commit;
+// the dead member's uploads land late on the same keys. Every tick is in
+// the store exactly once.
+func TestKillDuringInflightUploads(t *testing.T) {
+	const partitions, n = 6, 6000
+	brokers := testCluster(t, partitions)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic("ticks"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := make([]*kgo.Record, n)
+	for i := range recs {
+		r := record(int32(i%partitions), int64(i), base-int64(time.Hour)+int64(i)*int64(time.Microsecond))
+		recs[i] = &kgo.Record{Partition: r.Partition, Value: r.Value}
+	}
+	if err := cl.ProduceSync(t.Context(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
+
+	cfg := DefaultConfig()
+	cfg.Brokers, cfg.Topic, cfg.Group, cfg.Prefix = brokers, "ticks", "g", "runs/r/jsonl/"
+	cfg.Policy.Records = 100
+	cfg.SessionTimeout = 6 * time.Second
+	shared := &memStore{objects: map[string][]byte{}}
+	zombie := &zombieStore{memStore: shared, release: make(chan struct{}), held: map[int32]int{}}
+
+	// The first member lands a few batches, then every upload hangs.
+	first, err := New(cfg, zombie, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, kill := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- first.Run(ctx) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for zombie.partitionsHeld() < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("uploads in flight on %d partitions after 30 s, want 3", zombie.partitionsHeld())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Its uploads ignore the end of its context, like requests already on
+	// the wire: it stays in the group until the next member's rebalance
+	// revokes its partitions, waits the session timeout for them, and
+	// abandons them uncommitted.
+	kill()
+	shared.mu.Lock()
+	t.Logf("killed with uploads in flight on %d partitions; %d objects landed before", zombie.partitionsHeld(), len(shared.objects))
+	shared.mu.Unlock()
+
+	targets := map[int32]int64{}
+	for p := range int32(partitions) {
+		targets[p] = n / partitions
+	}
+	cfg2 := cfg
+	next, err := New(cfg2, shared, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next.Drain(targets)
+	ctx2, stop := context.WithTimeout(t.Context(), 60*time.Second)
+	defer stop()
+	go func() {
+		for ctx2.Err() == nil && next.Stats().Objects < n/100 {
+			time.Sleep(20 * time.Millisecond)
+		}
+		stop()
+	}()
+	if err := next.Run(ctx2); err != nil {
+		t.Fatal(err)
+	}
+	close(zombie.release) // the dead member's uploads land now, late
+	if err := <-done; err != nil {
+		t.Fatalf("killed member: %v", err)
+	}
+
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	seen := make([]int, n)
+	for key, body := range shared.objects {
+		if err := ReadTicks(JSONL{}, body, func(tk *tick.Tick) error {
+			seen[tk.Seq]++
+			return nil
+		}); err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+	}
+	for seq, c := range seen {
+		if c != 1 {
+			t.Fatalf("tick %d is in the store %d times", seq, c)
+		}
 	}
 }
