@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"unicode/utf8"
 )
@@ -18,13 +19,13 @@ func AppendJSON(dst []byte, t *Tick) []byte {
 	dst = append(dst, `,"ts":`...)
 	dst = strconv.AppendInt(dst, t.Intended, 10)
 	dst = append(dst, `,"price":`...)
-	dst = strconv.AppendFloat(dst, t.Price, 'f', -1, 64)
+	dst = appendPrice(dst, t.Price)
 	dst = append(dst, `,"size":`...)
 	dst = strconv.AppendUint(dst, uint64(t.Size), 10)
 	dst = append(dst, `,"bid":`...)
-	dst = strconv.AppendFloat(dst, t.Bid, 'f', -1, 64)
+	dst = appendPrice(dst, t.Bid)
 	dst = append(dst, `,"ask":`...)
-	dst = strconv.AppendFloat(dst, t.Ask, 'f', -1, 64)
+	dst = appendPrice(dst, t.Ask)
 	dst = append(dst, `,"bid_size":`...)
 	dst = strconv.AppendUint(dst, uint64(t.BidSize), 10)
 	dst = append(dst, `,"ask_size":`...)
@@ -32,6 +33,27 @@ func AppendJSON(dst []byte, t *Tick) []byte {
 	dst = append(dst, `,"exchange":`...)
 	dst = appendString(dst, t.Exchange)
 	return append(dst, '}')
+}
+
+// appendPrice appends v as strconv.AppendFloat(dst, v, 'f', -1, 64) does,
+// faster for whole cents (every price the model makes): the double nearest
+// a decimal with two places or fewer has that decimal, minus trailing
+// zeros, as its shortest form.
+func appendPrice(dst []byte, v float64) []byte {
+	c := math.Round(v * 100)
+	if v < 0 || c >= 1<<53 || c/100 != v {
+		return strconv.AppendFloat(dst, v, 'f', -1, 64)
+	}
+	cents := uint64(c)
+	dst = strconv.AppendUint(dst, cents/100, 10)
+	switch f := cents % 100; {
+	case f == 0:
+	case f%10 == 0:
+		dst = append(dst, '.', byte('0'+f/10))
+	default:
+		dst = append(dst, '.', byte('0'+f/10), byte('0'+f%10))
+	}
+	return dst
 }
 
 // appendString appends s as a JSON string. (strconv.AppendQuote writes Go
@@ -168,8 +190,11 @@ func (c *canon) num() []byte {
 	if c.bad {
 		return nil
 	}
-	i := bytes.IndexAny(c.b, ",}")
-	if i <= 0 {
+	i := 0
+	for i < len(c.b) && c.b[i] != ',' && c.b[i] != '}' {
+		i++
+	}
+	if i == 0 || i == len(c.b) {
 		c.bad = true
 		return nil
 	}
@@ -183,6 +208,10 @@ func (c *canon) uint(bits int) uint64 {
 	if c.bad {
 		return 0
 	}
+	if v, ok := digits(n); ok && len(n) <= 19 && v>>bits == 0 {
+		c.bad = len(n) > 1 && n[0] == '0'
+		return v
+	}
 	v, err := strconv.ParseUint(string(n), 10, bits)
 	c.bad = err != nil || (len(n) > 1 && n[0] == '0')
 	return v
@@ -192,6 +221,10 @@ func (c *canon) int() int64 {
 	n := c.num()
 	if c.bad {
 		return 0
+	}
+	if v, ok := digits(n); ok && v < 1<<63 {
+		c.bad = len(n) > 1 && n[0] == '0'
+		return int64(v)
 	}
 	v, err := strconv.ParseInt(string(n), 10, 64)
 	c.bad = err != nil || (len(n) > 1 && n[0] == '0') || (len(n) > 0 && n[0] == '+')
@@ -221,9 +254,64 @@ func (c *canon) float() float64 {
 		c.bad = true
 		return 0
 	}
+	if v, ok := exactDecimal(n); ok {
+		return v
+	}
 	v, err := strconv.ParseFloat(string(n), 64)
 	c.bad = err != nil
 	return v
+}
+
+// digits parses n as a decimal of up to 19 digits (no sign).
+func digits(n []byte) (uint64, bool) {
+	if len(n) == 0 || len(n) > 19 {
+		return 0, false
+	}
+	var v uint64
+	for _, ch := range n {
+		if ch < '0' || ch > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(ch-'0')
+	}
+	return v, true
+}
+
+// pow10 holds the powers of ten a float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+
+// exactDecimal parses a checked JSON number [-]d+[.d+] whose digits, all
+// together, are below 2^53, with at most 15 after the point: both the
+// digits and the power of ten are exact doubles, so one division is
+// correctly rounded (the fast path strconv itself takes first).
+func exactDecimal(n []byte) (float64, bool) {
+	neg := len(n) > 0 && n[0] == '-'
+	if neg {
+		n = n[1:]
+	}
+	var m uint64
+	frac, dot := 0, false
+	for _, ch := range n {
+		if ch == '.' {
+			dot = true
+			continue
+		}
+		m = m*10 + uint64(ch-'0')
+		if m >= 1<<53 {
+			return 0, false
+		}
+		if dot {
+			frac++
+		}
+	}
+	if frac >= len(pow10) {
+		return 0, false
+	}
+	v := float64(m) / pow10[frac]
+	if neg {
+		v = -v
+	}
+	return v, true
 }
 
 func decodeCanonical(data []byte, t *Tick) bool {
