@@ -7,7 +7,7 @@ DURATION ?= 30s
 ARGS     ?=
 BIN      := bin/tickbench
 
-.PHONY: all build bench bench-matrix test vet fmt-check bench-go up down status clean compare-producer query ddl regress baseline fuzz
+.PHONY: all build bench bench-matrix test vet fmt-check bench-go up down status clean compare-producer query ddl regress regress-errors lint-workflows fuzz
 
 all: build
 
@@ -28,11 +28,15 @@ bench-matrix: build
 
 ## test: formatting, vet, unit tests (race detector on), then the integration
 ## suite on a real Kafka + S3 that scripts/test.sh starts and stops
-test: fmt-check vet
+test: fmt-check vet lint-workflows
 	bash scripts/test.sh
 
 vet:
 	$(GO) vet ./...
+
+## lint-workflows: actionlint on .github/workflows/, and their make targets exist
+lint-workflows:
+	bash scripts/lint-workflows.sh
 
 fmt-check:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
@@ -80,10 +84,17 @@ query: build
 ddl: build
 	./$(BIN) catalog --ddl $(ARGS)
 
-## regress: the CI performance gate: a short seeded workload 5 times on the
-## embedded stack, compared with results/baseline/ on machine-independent
-## units (scripts/regress.sh); baseline: refresh results/baseline/
+## regress: the CI performance gate: the base revision's build (BASE, default
+## the merge base with main, or HEAD~1 on main) against the working tree's,
+## the same seeded workloads run alternately A B B A ... (RUNS each, default
+## 6) on the embedded stack, compared per unit (scripts/regress.sh)
+BASE ?=
+RUNS ?= 6
 regress:
-	bash scripts/regress.sh
-baseline:
-	bash scripts/regress.sh baseline
+	BASE="$(BASE)" RUNS="$(RUNS)" bash scripts/regress.sh
+
+## regress-errors: the gate's false alarms A/A and catches of the slowed
+## build (-tags slowsink), TIMES each (default 10); about 20 gate runs
+TIMES ?= 10
+regress-errors:
+	TIMES="$(TIMES)" bash scripts/regress-errors.sh

@@ -24,7 +24,10 @@ type Config struct {
 	// 10000/s for 30 s.
 	Rate     float64
 	Duration time.Duration
-	Model    gen.ModelConfig
+	// Ticks, if set, is the run's tick count instead of Rate x Duration:
+	// set it with SetTicks.
+	Ticks uint64
+	Model gen.ModelConfig
 	// Source is "model" (the synthetic market, default) or "csv:FILE"
 	// (rows of a CSV replayed at the pacer's rate); Replay is "order"
 	// (default) or "sample" (with replacement, seeded by Model.Seed).
@@ -105,6 +108,19 @@ func Default() Config {
 	}
 }
 
+// MaxTicks is the most ticks a fixed-count run may send.
+const MaxTicks = 1_000_000_000
+
+// SetTicks makes the run send exactly n ticks at Rate: Duration becomes
+// the instant the tick after the last is due. With Rate gen.MaxRate
+// ("--rate max") every tick is due sooner than any pipeline takes it, so
+// the run goes as fast as it can: a fixed amount of work whose CPU per
+// tick and throughput the regression gate compares.
+func (c *Config) SetTicks(n uint64) {
+	c.Ticks = n
+	c.Duration, _ = gen.Constant{PerSecond: c.Rate}.Due(n)
+}
+
 // Modes of comparing strategies.
 const (
 	ModeSequential = "sequential"
@@ -117,7 +133,7 @@ var topicRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
 // Validate checks every field before anything starts and names the value
 // and the allowed range of the first bad one.
 func (c Config) Validate() error {
-	if err := (gen.Constant{PerSecond: c.Rate, Duration: c.Duration}).Validate(); err != nil {
+	if err := c.validatePace(); err != nil {
 		return err
 	}
 	if err := c.Model.Validate(); err != nil {
@@ -165,6 +181,28 @@ func (c Config) Validate() error {
 	sc := sink.DefaultConfig()
 	sc.Brokers, sc.Topic, sc.Group, sc.Policy, sc.Layout, sc.MaxBuffered = []string{"-"}, c.Topic, "-", c.Policy, c.Layout, c.MaxBuffered
 	return sc.Validate()
+}
+
+// validatePace checks Rate with Duration, or with Ticks: a fixed count may
+// take less than the second a paced run lasts at least.
+func (c Config) validatePace() error {
+	if c.Ticks == 0 {
+		return gen.Constant{PerSecond: c.Rate, Duration: c.Duration}.Validate()
+	}
+	if err := (gen.Constant{PerSecond: c.Rate, Duration: time.Second}).Validate(); err != nil {
+		return err
+	}
+	if c.Ticks > MaxTicks {
+		return fmt.Errorf("ticks %d: allowed 1..%d", c.Ticks, MaxTicks)
+	}
+	d, _ := gen.Constant{PerSecond: c.Rate}.Due(c.Ticks)
+	switch {
+	case d > 7*24*time.Hour:
+		return fmt.Errorf("ticks %d at rate %v: would take %v, allowed up to 168h", c.Ticks, c.Rate, d)
+	case d != c.Duration:
+		return fmt.Errorf("duration %v: %d ticks at rate %v take %v (set them with SetTicks)", c.Duration, c.Ticks, c.Rate, d)
+	}
+	return nil
 }
 
 // newSource returns a fresh tick source for one generator run (every phase

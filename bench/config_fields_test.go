@@ -19,9 +19,12 @@ func TestValidateCoversEveryField(t *testing.T) {
 		want string
 	}
 	cases := map[string][]badCase{
-		"Name":                        {{func(c *Config) { c.Name = "a/b" }, `name "a/b": allowed 1..64`}},
-		"Rate":                        {{func(c *Config) { c.Rate = 0 }, "rate 0: allowed 1..10000000 ticks/s"}},
-		"Duration":                    {{func(c *Config) { c.Duration = 0 }, "duration 0s: allowed 1s..168h"}},
+		"Name":     {{func(c *Config) { c.Name = "a/b" }, `name "a/b": allowed 1..64`}},
+		"Rate":     {{func(c *Config) { c.Rate = 0 }, "rate 0: allowed 1..10000000 ticks/s"}},
+		"Duration": {{func(c *Config) { c.Duration = 0 }, "duration 0s: allowed 1s..168h"}},
+		"Ticks": {{func(c *Config) { c.Ticks = MaxTicks + 1 }, "ticks 1000000001: allowed 1..1000000000"},
+			{func(c *Config) { c.Ticks = 5 }, "duration 30s: 5 ticks at rate 10000 take 500µs (set them with SetTicks)"},
+			{func(c *Config) { c.Rate = 1; c.SetTicks(MaxTicks) }, "ticks 1000000000 at rate 1: would take"}},
 		"Model.Symbols":               {{func(c *Config) { c.Model.Symbols = 0 }, "symbols 0: allowed 1..456976"}},
 		"Model.Volatility":            {{func(c *Config) { c.Model.Volatility = -1 }, "volatility -1: allowed 0..10"}},
 		"Model.TicksPerSymbolPerYear": {{func(c *Config) { c.Model.TicksPerSymbolPerYear = 0 }, "ticks per symbol per year 0: allowed >= 1"}},

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"golang.org/x/perf/benchfmt"
@@ -124,9 +125,81 @@ type Options struct {
 	Threshold float64
 	// Alpha is the significance level of the U test. Default 0.05.
 	Alpha float64
-	// Units, if set, are the only units compared (the CI gate compares
-	// machine-independent ones).
-	Units []string
+	// Rules, if set, pick the metrics compared (a metric no rule matches
+	// is left out) and their thresholds; the first rule matching a metric
+	// applies.
+	Rules []Rule
+}
+
+// Rule picks a unit, on every benchmark or only on those whose name has
+// every /-separated element of Bench, and its threshold.
+type Rule struct {
+	Bench, Unit string
+	// Threshold replaces Options.Threshold when it is >= 0.
+	Threshold float64
+}
+
+// matches reports whether the rule picks the benchmark's unit. An element
+// of Bench ending in = (counter=) stands for the key with any value.
+func (r Rule) matches(bench, unit string) bool {
+	if unit != r.Unit {
+		return false
+	}
+	if r.Bench == "" {
+		return true
+	}
+	parts := strings.Split(bench, "/")
+	for _, e := range strings.Split(r.Bench, "/") {
+		if !slices.ContainsFunc(parts, func(p string) bool {
+			return p == e || (strings.HasSuffix(e, "=") && strings.HasPrefix(p, e))
+		}) {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseRules reads comma-separated rules, each [BENCH:]UNIT[=THRESHOLD]:
+// "cpu-s/Mtick=5%" compares cpu-s/Mtick on every benchmark with a 5%
+// threshold; "rate=10000000:landed-ticks/s" compares landed-ticks/s only on
+// benchmarks named with rate=10000000 (not rate=100000000), with the
+// default threshold.
+func ParseRules(spec string) ([]Rule, error) {
+	var out []Rule
+	for _, item := range strings.Split(spec, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		r := Rule{Threshold: -1}
+		rest := item
+		if b, u, ok := strings.Cut(item, ":"); ok {
+			r.Bench, rest = b, u
+		}
+		r.Unit = rest
+		if i := strings.LastIndex(rest, "="); i >= 0 {
+			thr, err := ParseFraction(rest[i+1:])
+			if err != nil {
+				return nil, fmt.Errorf("rule %q: threshold %w", item, err)
+			}
+			r.Unit, r.Threshold = rest[:i], thr
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// ParseFraction reads 10% or 0.1 as the fraction 0.1.
+func ParseFraction(s string) (float64, error) {
+	num, pct := strings.CutSuffix(strings.TrimSpace(s), "%")
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q: not a number: use 10%% or 0.1", s)
+	}
+	if pct {
+		f /= 100
+	}
+	return f, nil
 }
 
 // DefaultOptions returns a 10% threshold at alpha 0.05.
@@ -140,9 +213,12 @@ func (o Options) Validate() error {
 	if !(o.Alpha > 0 && o.Alpha < 1) {
 		return fmt.Errorf("alpha %g: allowed between 0 and 1 exclusive", o.Alpha)
 	}
-	for _, u := range o.Units {
-		if _, ok := bench.Better[u]; !ok {
-			return fmt.Errorf("unit %q: allowed %s", u, strings.Join(slices.Sorted(maps.Keys(bench.Better)), ", "))
+	for _, r := range o.Rules {
+		if _, ok := bench.Better[r.Unit]; !ok {
+			return fmt.Errorf("unit %q: allowed %s", r.Unit, strings.Join(slices.Sorted(maps.Keys(bench.Better)), ", "))
+		}
+		if r.Threshold > 10 {
+			return fmt.Errorf("threshold %g of %s: allowed 0..10 (a fraction: 0.1 = 10%%)", r.Threshold, r.Unit)
 		}
 	}
 	return nil
@@ -167,7 +243,9 @@ type Metric struct {
 	// BaseMedian, NewMedian and Change ((new-base)/base) summarize them;
 	// P is the U test's p-value.
 	BaseMedian, NewMedian, Change, P float64
-	Verdict                          string
+	// Threshold is the one this metric was judged by.
+	Threshold float64
+	Verdict   string
 	// Note explains a verdict that is not a decision (too few samples).
 	Note string
 }
@@ -205,17 +283,35 @@ func Compare(base, new Samples, o Options) Report {
 			units[u] = true
 		}
 		for _, unit := range slices.Sorted(maps.Keys(units)) {
-			if len(o.Units) > 0 && !slices.Contains(o.Units, unit) {
+			threshold, ok := o.threshold(name, unit)
+			if !ok {
 				continue
 			}
-			rep.Metrics = append(rep.Metrics, compareOne(name, unit, base[name][unit], new[name][unit], o, &thr))
+			rep.Metrics = append(rep.Metrics, compareOne(name, unit, base[name][unit], new[name][unit], threshold, &thr))
 		}
 	}
 	return rep
 }
 
-func compareOne(name, unit string, b, n []float64, o Options, thr *benchmath.Thresholds) Metric {
-	m := Metric{Benchmark: name, Unit: unit, Base: b, New: n, P: math.NaN(), Change: math.NaN()}
+// threshold is the metric's threshold, and false when the rules leave it
+// out.
+func (o Options) threshold(bench, unit string) (float64, bool) {
+	if len(o.Rules) == 0 {
+		return o.Threshold, true
+	}
+	for _, r := range o.Rules {
+		if r.matches(bench, unit) {
+			if r.Threshold >= 0 {
+				return r.Threshold, true
+			}
+			return o.Threshold, true
+		}
+	}
+	return 0, false
+}
+
+func compareOne(name, unit string, b, n []float64, threshold float64, thr *benchmath.Thresholds) Metric {
+	m := Metric{Benchmark: name, Unit: unit, Base: b, New: n, P: math.NaN(), Change: math.NaN(), Threshold: threshold}
 	switch {
 	case len(b) == 0:
 		m.Verdict = NoBase
@@ -254,7 +350,7 @@ func compareOne(name, unit string, b, n []float64, o Options, thr *benchmath.Thr
 		}
 	case !known:
 		m.Verdict = NoDirection
-	case float64(dir)*m.Change < 0 && math.Abs(m.Change) > o.Threshold:
+	case float64(dir)*m.Change < 0 && math.Abs(m.Change) > threshold:
 		m.Verdict = Regressed
 	case float64(dir)*m.Change < 0:
 		m.Verdict = WithinThr
@@ -278,35 +374,69 @@ func allEqual(a, b []float64) bool {
 	return true
 }
 
-// Print writes one line per metric: medians, change, p-value, sample
-// counts and verdict; then the regressions, if any.
-func (r Report) Print(w io.Writer) {
-	fmt.Fprintf(w, "%-45s %-16s %14s %14s %9s %7s %5s  %s\n", "benchmark", "unit", "base median", "new median", "change", "p", "n", "verdict")
-	for _, m := range r.Metrics {
-		change, p := "", ""
-		if !math.IsNaN(m.Change) {
-			change = fmt.Sprintf("%+.1f%%", m.Change*100)
-		}
-		if !math.IsNaN(m.P) {
-			p = fmt.Sprintf("%.3f", m.P)
-		}
-		verdict := m.Verdict
-		if m.Note != "" {
-			verdict += " (" + m.Note + ")"
-		}
-		fmt.Fprintf(w, "%-45s %-16s %14s %14s %9s %7s %2d+%-2d  %s\n", strings.TrimPrefix(m.Benchmark, "Tickbench/"), m.Unit,
-			g(m.BaseMedian, len(m.Base)), g(m.NewMedian, len(m.New)), change, p, len(m.Base), len(m.New), verdict)
+// Row is a metric as printed: benchmark (without the Tickbench/ prefix),
+// unit, medians, change, p-value, sample counts, threshold and verdict.
+func (m Metric) Row() []string {
+	change, p := "", ""
+	if !math.IsNaN(m.Change) {
+		change = fmt.Sprintf("%+.1f%%", m.Change*100)
 	}
+	if !math.IsNaN(m.P) {
+		p = fmt.Sprintf("%.3f", m.P)
+	}
+	verdict := m.Verdict
+	if m.Note != "" {
+		verdict += " (" + m.Note + ")"
+	}
+	return []string{strings.TrimPrefix(m.Benchmark, "Tickbench/"), m.Unit, g(m.BaseMedian, len(m.Base)), g(m.NewMedian, len(m.New)),
+		change, p, fmt.Sprintf("%d+%d", len(m.Base), len(m.New)), fmt.Sprintf("%.0f%%", m.Threshold*100), verdict}
+}
+
+// Header names the columns of Row.
+var Header = []string{"benchmark", "unit", "base median", "new median", "change", "p", "n", "threshold", "verdict"}
+
+// Print writes one line per metric (see Row), then the verdict: the
+// regressions, if any.
+func (r Report) Print(w io.Writer) {
+	line := func(c []string) {
+		fmt.Fprintf(w, "%-45s %-17s %14s %14s %9s %6s %5s %9s  %s\n", c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8])
+	}
+	line(Header)
+	for _, m := range r.Metrics {
+		line(m.Row())
+	}
+	fmt.Fprintln(w, r.Verdict())
+}
+
+// Markdown writes the comparison as a Markdown table, regressions in bold,
+// and the verdict.
+func (r Report) Markdown(w io.Writer) {
+	fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(Header, " | "), strings.Repeat(" --- |", 2)+strings.Repeat(" ---: |", len(Header)-3)+" --- |")
+	for _, m := range r.Metrics {
+		c := m.Row()
+		for i := range c {
+			c[i] = strings.ReplaceAll(c[i], "|", `\|`)
+		}
+		if m.Verdict == Regressed {
+			c[8] = "**" + c[8] + "**"
+		}
+		fmt.Fprintf(w, "| %s |\n", strings.Join(c, " | "))
+	}
+	fmt.Fprintf(w, "\n%s\n", r.Verdict())
+}
+
+// Verdict is one line: no regression, or which metrics regressed.
+func (r Report) Verdict() string {
 	regs := r.Regressions()
 	if len(regs) == 0 {
-		fmt.Fprintf(w, "no regression beyond %.0f%% at alpha %g\n", r.Options.Threshold*100, r.Options.Alpha)
-		return
+		return fmt.Sprintf("no regression: %d metrics, none significantly worse (U test, alpha %g) beyond its threshold", len(r.Metrics), r.Options.Alpha)
 	}
-	fmt.Fprintf(w, "%d regression(s) beyond %.0f%% at alpha %g:", len(regs), r.Options.Threshold*100, r.Options.Alpha)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d regression(s) at alpha %g:", len(regs), r.Options.Alpha)
 	for _, m := range regs {
-		fmt.Fprintf(w, " %s %s %+.1f%% (p=%.3f);", strings.TrimPrefix(m.Benchmark, "Tickbench/"), m.Unit, m.Change*100, m.P)
+		fmt.Fprintf(&b, " %s %s %+.1f%% (p=%.3f, threshold %.0f%%);", strings.TrimPrefix(m.Benchmark, "Tickbench/"), m.Unit, m.Change*100, m.P, m.Threshold*100)
 	}
-	fmt.Fprintln(w)
+	return b.String()
 }
 
 // ErrRegression is returned by Check when a metric regressed.

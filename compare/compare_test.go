@@ -56,18 +56,82 @@ func TestCompareVerdicts(t *testing.T) {
 	}
 }
 
-func TestCompareUnitsFilter(t *testing.T) {
+func TestCompareRules(t *testing.T) {
 	base, new := samples("objects", 20, 20, 20, 20, 20), samples("objects", 30, 30, 30, 30, 30)
 	base.add(name, "bytes/tick", 1)
 	new.add(name, "bytes/tick", 1)
-	o := DefaultOptions()
-	o.Units = []string{"bytes/tick"}
-	if rep := Compare(base, new, o); len(rep.Metrics) != 1 || rep.Err() != nil {
-		t.Fatalf("with only bytes/tick compared: %+v", rep.Metrics)
+	other := "Tickbench/strategy=jsonl/rate=10000000"
+	for i := range 5 {
+		base.add(other, "cpu-s/Mtick", 5+0.01*float64(i))
+		new.add(other, "cpu-s/Mtick", 5.3+0.01*float64(i)) // +6%
+		base.add(other, "objects", 20)
+		new.add(other, "objects", 40)
 	}
-	o.Units = []string{"furlongs"}
-	if err := o.Validate(); err == nil || !strings.Contains(err.Error(), `unit "furlongs": allowed`) {
-		t.Fatalf("Validate = %v", err)
+	for _, tc := range []struct {
+		spec    string
+		metrics int
+		regs    []string // benchmark unit of each regression
+	}{
+		{"bytes/tick", 1, nil},
+		{"cpu-s/Mtick", 1, nil}, // +6% is within the default 10%
+		{"cpu-s/Mtick=5%", 1, []string{other + " cpu-s/Mtick"}},
+		{"rate=2000:objects", 1, []string{name + " objects"}},
+		{"rate=200:objects", 0, nil}, // whole elements: rate=200 is not rate=2000
+		{"rate=:objects=50%", 2, []string{other + " objects"}},
+		{"strategy=jsonl/rate=10000000:objects", 1, []string{other + " objects"}},
+		{"rate=2000:objects=60%,objects=10%", 2, []string{other + " objects"}},
+		{"objects=0.5,cpu-s/Mtick=0.05", 3, []string{other + " cpu-s/Mtick", other + " objects"}},
+	} {
+		rules, err := ParseRules(tc.spec)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.spec, err)
+		}
+		o := DefaultOptions()
+		o.Rules = rules
+		if err := o.Validate(); err != nil {
+			t.Fatalf("%s: %v", tc.spec, err)
+		}
+		rep := Compare(base, new, o)
+		var regs []string
+		for _, m := range rep.Regressions() {
+			regs = append(regs, m.Benchmark+" "+m.Unit)
+		}
+		if len(rep.Metrics) != tc.metrics || strings.Join(regs, ";") != strings.Join(tc.regs, ";") {
+			t.Errorf("%s: %d metrics, regressions %v; want %d metrics, regressions %v", tc.spec, len(rep.Metrics), regs, tc.metrics, tc.regs)
+		}
+	}
+	for spec, want := range map[string]string{
+		"furlongs":        `unit "furlongs": allowed`,
+		"objects=lots":    `rule "objects=lots": threshold "lots": not a number`,
+		"objects=2000%":   "threshold 20 of objects: allowed 0..10",
+		"rate=1:frobs=1%": `unit "frobs": allowed`,
+	} {
+		rules, err := ParseRules(spec)
+		if err == nil {
+			o := DefaultOptions()
+			o.Rules = rules
+			err = o.Validate()
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", spec, err, want)
+		}
+	}
+}
+
+// TestMarkdown: the compare table for a job summary shows medians, change,
+// p-value, threshold and verdict, the regression in bold.
+func TestMarkdown(t *testing.T) {
+	rep := Compare(samples("objects", 20, 20, 20, 20, 20), samples("objects", 24, 24, 24, 24, 24), DefaultOptions())
+	var b strings.Builder
+	rep.Markdown(&b)
+	for _, want := range []string{
+		"| benchmark | unit | base median | new median | change | p | n | threshold | verdict |\n| --- | --- | ---: |",
+		"| strategy=jsonl/rate=2000 | objects | 20 | 24 | +20.0% | 0.008 | 5+5 | 10% | **REGRESSED** |",
+		"1 regression(s) at alpha 0.05: strategy=jsonl/rate=2000 objects +20.0% (p=0.008, threshold 10%);",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, b.String())
+		}
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"math"
 	"strings"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/tickbench/tickbench/bench"
 )
 
@@ -52,10 +54,15 @@ func percentileCurve(name string, l bench.Latency) (line, error) {
 	if err != nil {
 		return line{}, fmt.Errorf("decode histogram of %s: %w", name, err)
 	}
+	return histogramCurve(name, h), nil
+}
+
+// histogramCurve is percentileCurve of a decoded histogram.
+func histogramCurve(name string, h *hdrhistogram.Histogram) line {
 	ln := line{name: name}
 	n := float64(h.TotalCount())
 	if n == 0 {
-		return ln, nil
+		return ln
 	}
 	for k := 0; k <= 50; k++ {
 		x := float64(k) / 10
@@ -68,11 +75,13 @@ func percentileCurve(name string, l bench.Latency) (line, error) {
 	}
 	ln.xs = append(ln.xs, min(5, math.Log10(n)))
 	ln.ys = append(ln.ys, float64(h.Max())/1000)
-	return ln, nil
+	return ln
 }
 
 type page struct {
-	Title    string
+	Title string
+	// Compare is the verdict table of a comparison page (CompareHTML).
+	Compare  *compareTable
 	Runs     []*bench.Result
 	Charts   []template.HTML
 	Notes    []string
@@ -315,6 +324,7 @@ th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 svg.chart { display: block; margin: 1.5em 0; }
 .note { color: #a60; }
+tr.regressed td { background: #fdd; font-weight: bold; }
 </style>
 </head>
 <body>
@@ -322,15 +332,23 @@ svg.chart { display: block; margin: 1.5em 0; }
 <ul class="runs">
 {{range .Runs}}<li><b>{{.RunID}}</b> ({{.Name}}): {{.Workload.Rate}} ticks/s for {{.Workload.DurationS}} s, {{.Workload.Symbols}} symbols, seed {{.Workload.Seed}}, stack {{.Stack.Name}} (kafka={{.Stack.Kafka}} s3={{.Stack.S3}}), mode {{.Mode}}, {{.Machine.GOOS}}/{{.Machine.GOARCH}} {{.Machine.CPUs}} CPUs {{.Machine.GoVersion}}, verified {{.Verified}}</li>
 {{end}}</ul>
-<table id="summary">
+{{with .Compare}}<p>base: {{.Base}}<br/>new: {{.New}}</p>
+<table id="compare">
+<thead><tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .Rows}}<tr{{if .Regressed}} class="regressed"{{end}}>{{range .Cells}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table>
+<p class="verdict">{{.Verdict}}</p>
+{{end}}{{if .Columns}}<table id="summary">
 <thead><tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr></thead>
 <tbody>
 {{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</tbody>
-</table>
+</table>{{end}}
 {{range .Notes}}<p class="note">{{.}}</p>
 {{end}}{{range .Charts}}{{.}}{{end}}
-<p class="prices">{{.Prices}}</p>
+{{if .Prices}}<p class="prices">{{.Prices}}</p>{{end}}
 </body>
 </html>
 `))

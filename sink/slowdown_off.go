@@ -2,6 +2,7 @@
 
 package sink
 
-// slowdown is the hook of the regression gate's deliberately slowed build
-// (build tag slowsink); normal builds compile it away.
+// slowdown does nothing: only a build with -tags slowsink burns CPU in it
+// (slowdown_on.go), to measure whether the regression gate catches a
+// slower sink.
 func slowdown(int) {}

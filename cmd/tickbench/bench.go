@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"strings"
 
 	"github.com/tickbench/tickbench/bench"
+	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/report"
 	"github.com/tickbench/tickbench/stack/s3lite"
 )
@@ -25,8 +28,10 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	}
 	fs := newFlagSet("bench", env.stderr)
 	fs.String("workload", "", "JSON workload file (see bench/testdata/matrix.json); flags override its fields")
-	fs.Var(floatValue{&cfg.Rate}, "rate", "target ticks per second, 1..10000000")
+	fs.Var(rateValue{&cfg.Rate}, "rate", `target ticks per second, 1..10000000, or "max" (with --ticks: a fixed count as fast as the pipeline goes)`)
 	fs.Var(durationValue{&cfg.Duration, "1s..168h"}, "duration", "how long the generator runs, 1s..168h")
+	var ticks uint64
+	fs.Uint64Var(&ticks, "ticks", 0, "send exactly this many ticks, 1..1000000000, instead of --duration (0: use --duration)")
 	modelFlags(fs, &cfg.Model)
 	fs.StringVar(&cfg.Source, "source", cfg.Source, "where ticks come from: model (synthetic) or csv:FILE (rows replayed at the rate; header Index,Date,Open,High,Low,Close,Adj Close,Volume)")
 	fs.StringVar(&cfg.Replay, "replay", cfg.Replay, "with csv: order (cycling) or sample (with replacement, seeded by --seed)")
@@ -57,6 +62,14 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	fs.StringVar(&cfg.Stack.DataDir, "data-dir", cfg.Stack.DataDir, "where the embedded S3 server keeps objects")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if given(fs, "ticks") && given(fs, "duration") {
+		return usageError{fmt.Errorf("--ticks %d and --duration %v: give one of them", ticks, cfg.Duration)}
+	}
+	if ticks > 0 {
+		cfg.SetTicks(ticks)
+	} else if cfg.Rate == gen.MaxRate && !given(fs, "duration") {
+		return usageError{fmt.Errorf("--rate max: needs --ticks N (or --duration, which at %d ticks/s is %d ticks a second)", gen.MaxRate, gen.MaxRate)}
 	}
 	cfg.Partitions = int32(min(partitions, 1<<30))
 	cfg.Stack.Partitions = cfg.Partitions
@@ -143,6 +156,30 @@ func benchOnce(ctx context.Context, cfg bench.Config, env environment) ([]string
 	}
 	fmt.Fprintf(env.stdout, "\nresults    %s (and .bench.txt for benchstat, .hgrm and .hlog per histogram)\nreport     %s\n", paths[0], html)
 	return paths, res.Verified, nil
+}
+
+// given reports whether the flag was set on the command line.
+func given(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// rateValue reads ticks per second, or "max": gen.MaxRate, a rate no
+// pipeline keeps up with.
+type rateValue struct{ f *float64 }
+
+func (v rateValue) String() string { return floatValue(v).String() }
+
+func (v rateValue) Set(s string) error {
+	if s == "max" {
+		*v.f = gen.MaxRate
+		return nil
+	}
+	if err := floatValue(v).Set(s); err != nil {
+		return errors.New(`not a number or "max"`)
+	}
+	return nil
 }
 
 func stopped(stop <-chan struct{}) bool {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
@@ -16,7 +17,8 @@ func runCompare(ctx context.Context, args []string, env environment) error {
 	fs := newFlagSet("compare", env.stderr)
 	fs.Var(percentValue{&o.Threshold}, "threshold", "relative change of the median, in the worse direction, past which a significant difference fails: 10% or 0.1, 0%..1000%")
 	fs.Var(floatValue{&o.Alpha}, "alpha", "significance level of the Mann-Whitney U test, 0..1")
-	units := fs.String("units", "", "compare only these units, comma-separated (default: all)")
+	units := fs.String("units", "", "compare only these units, comma-separated, each [BENCH:]UNIT[=THRESHOLD]: only on benchmarks whose name contains BENCH, with its own threshold (default: every unit at --threshold)")
+	md := fs.String("markdown", "", "also write the comparison as a Markdown table to this file")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -24,7 +26,9 @@ func runCompare(ctx context.Context, args []string, env environment) error {
 	if len(pos) != 2 {
 		return usageError{fmt.Errorf("compare takes BASE and NEW (files or folders of .bench.txt/.json), got %d arguments", len(pos))}
 	}
-	o.Units = splitList(*units)
+	if o.Rules, err = compare.ParseRules(*units); err != nil {
+		return usageError{err}
+	}
 	if err := o.Validate(); err != nil {
 		return usageError{err}
 	}
@@ -38,6 +42,13 @@ func runCompare(ctx context.Context, args []string, env environment) error {
 	}
 	rep := compare.Compare(base, cur, o)
 	rep.Print(env.stdout)
+	if *md != "" {
+		var b strings.Builder
+		rep.Markdown(&b)
+		if err := os.WriteFile(*md, []byte(b.String()), 0o644); err != nil {
+			return fmt.Errorf("write the comparison: %w", err)
+		}
+	}
 	return rep.Err()
 }
 
@@ -77,13 +88,9 @@ func (v percentValue) String() string {
 }
 
 func (v percentValue) Set(s string) error {
-	num, pct := strings.CutSuffix(strings.TrimSpace(s), "%")
-	f, err := strconv.ParseFloat(num, 64)
+	f, err := compare.ParseFraction(s)
 	if err != nil {
 		return errors.New("not a number: use 10% or 0.1")
-	}
-	if pct {
-		f /= 100
 	}
 	*v.p = f
 	return nil

@@ -31,6 +31,9 @@ func TestBenchRejectsBadInput(t *testing.T) {
 		{[]string{"--rate", "fast"}, `invalid value "fast" for flag -rate: not a number`},
 		{[]string{"--duration", "abc"}, `invalid value "abc" for flag -duration: not a duration: use a number with a unit, e.g. 30s, 5m, 1h30m; allowed 1s..168h`},
 		{[]string{"--duration", "0s"}, "duration 0s: allowed 1s..168h"},
+		{[]string{"--rate", "max"}, "--rate max: needs --ticks N"},
+		{[]string{"--ticks", "5", "--duration", "2s"}, "--ticks 5 and --duration 2s: give one of them"},
+		{[]string{"--rate", "max", "--ticks", "2000000000"}, "ticks 2000000000: allowed 1..1000000000"},
 		{[]string{"--flush-records=0"}, "flush-records 0: allowed 1..10000000"},
 		{[]string{"--flush-interval", "2h"}, "flush-interval 2h0m0s: allowed 1ms..1h"},
 		{[]string{"--symbols", "0"}, "symbols 0: allowed 1..456976"},
@@ -97,6 +100,32 @@ func TestBenchEndToEnd(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(dir, "results", "*-cli.json"))
 	if len(files) != 1 {
 		t.Fatalf("result files %v, want one", files)
+	}
+}
+
+// TestBenchFixedCount: --rate max --ticks N sends exactly N ticks, and the
+// benchmark lines carry the landed rate the regression gate compares.
+func TestBenchFixedCount(t *testing.T) {
+	dir := t.TempDir()
+	env, out, _ := testEnv()
+	err := run(context.Background(), []string{"bench", "--rate", "max", "--ticks", "3000", "--quiet",
+		"--data-dir", filepath.Join(dir, "s3"), "--out", filepath.Join(dir, "results"), "--name", "max"}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "sent 3,000  acked 3,000") {
+		t.Fatalf("output lacks the count:\n%s", out)
+	}
+	lines, _ := filepath.Glob(filepath.Join(dir, "results", "*-max.bench.txt"))
+	if len(lines) != 1 {
+		t.Fatalf("benchmark files %v, want one", lines)
+	}
+	b, err := os.ReadFile(lines[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "/rate=10000000 1 ") || !strings.Contains(string(b), " landed-ticks/s ") {
+		t.Fatalf("benchmark lines lack rate=10000000 or landed-ticks/s:\n%s", b)
 	}
 }
 

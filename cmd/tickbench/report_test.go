@@ -42,11 +42,25 @@ func TestBenchWritesReportAndReportCommand(t *testing.T) {
 		t.Fatalf("markdown %v:\n%s", err, b)
 	}
 
+	// The run's folder as base and as new: an A/A comparison.
+	env, out, _ = testEnv()
+	cmp := filepath.Join(dir, "compare.html")
+	if err := run(context.Background(), []string{"report", "--base", dir, "--units", "objects=1%", dir, "-o", cmp, "--markdown", "-"}, env); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(cmp); err != nil || !strings.Contains(string(b), `id="latency-e2e-500"`) ||
+		!strings.Contains(out.String(), "| strategy=jsonl.gz/rate=500 | objects |") {
+		t.Fatalf("comparison page (%v) or markdown:\n%s", err, out)
+	}
+
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"report"}, "report takes one or more result files"},
+		{[]string{"report", "--units", "objects", jsons[0]}, "--units and --threshold: only with --base"},
+		{[]string{"report", "--base", dir, "--units", "frobs", jsons[0]}, `unit "frobs": allowed`},
+		{[]string{"report", "--base", t.TempDir(), jsons[0]}, "has no result files"},
 		{[]string{"report", filepath.Join(dir, "missing.json")}, "missing.json"},
 		{[]string{"report", md}, "summary.md"},
 	} {
