@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
+	"math/bits"
 	"os"
 	"strconv"
 	"strings"
@@ -15,9 +15,14 @@ import (
 )
 
 // A Source fills tick number seq, scheduled for intended (ns since the
-// epoch). The synthetic Model is one; CSV replays recorded rows.
+// epoch). The synthetic Model is one; CSV replays recorded rows. The tick
+// depends on seq alone, so the producer's workers, each with a Clone,
+// generate disjoint parts of one stream.
 type Source interface {
 	Next(seq uint64, intended int64, t *tick.Tick)
+	// Clone returns a source giving the same tick for every seq that may
+	// be used from another goroutine at the same time.
+	Clone() Source
 }
 
 // CSV replays rows of a CSV file of daily bars in the shape of the seed's
@@ -27,7 +32,8 @@ type Source interface {
 // the file's dates, so latency is measured as for synthetic ticks.
 type CSV struct {
 	rows   []tick.Tick
-	sample *rand.Rand // nil: in file order, cycling
+	sample bool   // draw rows by key; otherwise in file order, cycling
+	key    uint64 // of the draws: row of seq = a function of (seed, seq)
 	// BadRows describes rows that were skipped: "line N: reason".
 	BadRows []string
 }
@@ -42,8 +48,9 @@ var csvColumns = map[string][]string{
 }
 
 // LoadCSV reads path. With sample, Next draws rows uniformly with
-// replacement from a generator seeded by seed (the seed's df.sample(1));
-// otherwise it replays them in order, starting over at the end. Bad rows are
+// replacement, seeded by seed (the seed's df.sample(1)); otherwise it
+// replays them in order, starting over at the end. Either way the row of
+// tick seq depends on seq alone, so a CSV is safe for concurrent use. Bad rows are
 // skipped and listed in BadRows; a file with no good row is an error.
 func LoadCSV(path string, sample bool, seed uint64) (*CSV, error) {
 	f, err := os.Open(path)
@@ -55,9 +62,7 @@ func LoadCSV(path string, sample bool, seed uint64) (*CSV, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sample {
-		c.sample = rand.New(rand.NewPCG(seed, 0x637376)) // "csv"
-	}
+	c.sample, c.key = sample, key(seed, domainCSV)
 	return c, nil
 }
 
@@ -159,12 +164,15 @@ func (c *CSV) Rows() int { return len(c.rows) }
 
 // Next implements Source.
 func (c *CSV) Next(seq uint64, intended int64, t *tick.Tick) {
-	i := int(seq % uint64(len(c.rows)))
-	if c.sample != nil {
-		i = c.sample.IntN(len(c.rows))
+	i := seq % uint64(len(c.rows))
+	if c.sample {
+		i, _ = bits.Mul64(mix(c.key^seq), uint64(len(c.rows))) // uniform in [0, rows)
 	}
 	*t = c.rows[i]
 	t.Seq, t.Intended = seq, intended
 }
+
+// Clone implements Source: a CSV holds no state that Next changes.
+func (c *CSV) Clone() Source { return c }
 
 func first(s []string, n int) []string { return s[:min(n, len(s))] }

@@ -22,11 +22,12 @@ type ModelConfig struct {
 	Seed uint64
 	// Volatility is each symbol's annualised GBM volatility. Default 0.3.
 	Volatility float64
-	// TicksPerSymbolPerYear sets the GBM time step: one tick of a symbol
-	// advances its clock by 1/TicksPerSymbolPerYear of a year. Stepping by
-	// tick count rather than wall time keeps prices independent of the rate
-	// and of scheduling noise. Default 5e6 (about 20 trades a second over a
-	// 252-day, 6.5-hour trading year).
+	// TicksPerSymbolPerYear sets the GBM time step: every tick advances
+	// the market's clock by 1/(Symbols*TicksPerSymbolPerYear) of a year,
+	// so a symbol's clock moves 1/TicksPerSymbolPerYear between two of its
+	// ticks on average. Stepping by tick count rather than wall time keeps
+	// prices independent of the rate and of scheduling noise. Default 5e6
+	// (about 20 trades a second over a 252-day, 6.5-hour trading year).
 	TicksPerSymbolPerYear float64
 }
 
@@ -53,19 +54,47 @@ func (c ModelConfig) Validate() error {
 
 var exchanges = []string{"XNYS", "XNAS", "ARCX", "BATS", "EDGX", "IEXG", "MEMX"}
 
+// chunkTicksPerSymbol is how many ticks of one symbol a chunk of the price
+// walk spans on average: the walk is drawn per chunk, so a generator that
+// visits every k-th tick pays about k/16 extra normal draws per tick.
+const chunkTicksPerSymbol = 16
+
+// Key domains of the model's counter-based streams.
+const (
+	domainTick = iota + 1
+	domainWalk
+	domainSymbol
+	domainCSV
+)
+
+// instrument is one symbol: its fixed traits, and where this Model's copy
+// of its price walk stands.
 type instrument struct {
 	symbol string
-	mid    float64
 	spread float64 // fraction of mid, fixed per symbol
+	l0     float64 // log mid at the start
+	c      uint64  // the chunk that lo begins
+	lo, hi float64 // log mid at the start of chunks c and c+1
 }
 
-// Model generates ticks. It is not safe for concurrent use; shard a workload
-// by giving each generator its own seed.
+// Model generates ticks. Tick number seq is a function of the seed and seq
+// alone: its draws (symbol, side, sizes, exchange) come from a stream keyed
+// by (seed, seq), and its symbol's mid from a GBM walk in steps of a chunk
+// of Symbols*16 ticks, each step keyed by (seed, symbol, chunk), inside
+// which the mid is drawn from the walk's exact distribution given the
+// chunk's two ends (a Brownian bridge). So any subsequence of tick numbers
+// is computed without the others: Clone gives each goroutine a Model of
+// its own, and together they give the one stream tick for tick. A Model is
+// fastest when its seqs increase (the walk advances lazily per symbol);
+// a smaller seq than its symbol's last one restarts that walk from the
+// beginning. It is not safe for concurrent use; Clone it.
 type Model struct {
-	rng   *rand.Rand
-	syms  []instrument
-	drift float64 // per step: -sigma^2/2 * dt (zero-drift GBM in the real-world measure)
-	diff  float64 // per step: sigma * sqrt(dt)
+	syms             []instrument
+	chunk            uint64  // ticks per chunk of the walk
+	drift, sd        float64 // of the log mid over one chunk (zero-drift GBM: -sigma^2/2 * dt)
+	tickKey, walkKey uint64
+	tick, walk       stream
+	tickRng, walkRng *rand.Rand // over tick and walk
 }
 
 // NewModel validates cfg and builds the symbol universe from its seed.
@@ -73,22 +102,60 @@ func NewModel(cfg ModelConfig) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7469636b62656e63)) // "tickbenc"
-	dt := 1 / cfg.TicksPerSymbolPerYear
+	dt := chunkTicksPerSymbol / cfg.TicksPerSymbolPerYear
 	m := &Model{
-		rng:   rng,
-		syms:  make([]instrument, cfg.Symbols),
-		drift: -cfg.Volatility * cfg.Volatility / 2 * dt,
-		diff:  cfg.Volatility * math.Sqrt(dt),
+		syms:    make([]instrument, cfg.Symbols),
+		chunk:   uint64(cfg.Symbols) * chunkTicksPerSymbol,
+		drift:   -cfg.Volatility * cfg.Volatility / 2 * dt,
+		sd:      cfg.Volatility * math.Sqrt(dt),
+		tickKey: key(cfg.Seed, domainTick),
+		walkKey: key(cfg.Seed, domainWalk),
 	}
+	m.rngs()
+	symKey := key(cfg.Seed, domainSymbol)
 	for i := range m.syms {
+		m.walk.s = mix(symKey ^ uint64(i))
+		l0 := math.Log(math.Round(math.Exp(m.walkRng.Float64()*math.Log(990)+math.Log(10))*100) / 100) // 10..1000, log-uniform, in cents
 		m.syms[i] = instrument{
 			symbol: Symbol(i),
-			mid:    math.Round(math.Exp(rng.Float64()*math.Log(990)+math.Log(10))*100) / 100, // 10..1000, log-uniform
-			spread: (1 + 9*rng.Float64()) / 10_000,                                           // 1..10 bps
+			spread: (1 + 9*m.walkRng.Float64()) / 10_000, // 1..10 bps
+			l0:     l0,
+			lo:     l0,
+			hi:     l0 + m.step(i, 0),
 		}
 	}
 	return m, nil
+}
+
+func (m *Model) rngs() {
+	m.tickRng, m.walkRng = rand.New(&m.tick), rand.New(&m.walk)
+}
+
+// Clone returns a Model that gives the same tick for every seq and may be
+// used by another goroutine at the same time as m.
+func (m *Model) Clone() Source {
+	c := *m
+	c.syms = append([]instrument(nil), m.syms...)
+	c.rngs()
+	return &c
+}
+
+// step is the walk's log increment of symbol i over chunk c.
+func (m *Model) step(i int, c uint64) float64 {
+	m.walk.s = mix(mix(m.walkKey^uint64(i)) + c)
+	return m.drift + m.sd*m.walkRng.NormFloat64()
+}
+
+// advance moves symbol i's walk to chunk c.
+func (m *Model) advance(i int, in *instrument, c uint64) {
+	if c < in.c {
+		in.c, in.lo, in.hi = 0, in.l0, in.l0+m.step(i, 0)
+	}
+	for in.c < c {
+		in.c++
+		in.lo = in.hi
+		in.hi += m.step(i, in.c)
+	}
 }
 
 // Symbol returns the i-th synthetic ticker: four letters, distinct for every
@@ -105,21 +172,30 @@ func Symbol(i int) string {
 }
 
 // Next fills t with tick number seq, scheduled for intended (ns since the
-// epoch). The market's evolution depends only on the seed and the number of
-// calls, never on intended.
+// epoch). The tick depends only on the seed and seq, never on intended or
+// on earlier calls.
 func (m *Model) Next(seq uint64, intended int64, t *tick.Tick) {
-	in := &m.syms[m.rng.IntN(len(m.syms))]
-	in.mid *= math.Exp(m.drift + m.diff*m.rng.NormFloat64())
-	in.mid = max(in.mid, 0.05) // a penny stock stays a stock
-	half := max(in.mid*in.spread/2, 0.005)
-	bid := math.Floor((in.mid-half)*100) / 100
-	ask := math.Ceil((in.mid+half)*100) / 100
+	m.tick.s = mix(m.tickKey ^ seq)
+	rng := m.tickRng
+	i := rng.IntN(len(m.syms))
+	in := &m.syms[i]
+	if c := seq / m.chunk; c != in.c {
+		m.advance(i, in, c)
+	}
+	f := float64(seq%m.chunk) / float64(m.chunk)
+	logMid := in.lo + (in.hi-in.lo)*f + m.sd*math.Sqrt(f*(1-f))*rng.NormFloat64()
+	// A penny stock stays a stock, and no mid outgrows what a price column
+	// prints in cents.
+	mid := min(max(math.Exp(logMid), 0.05), 1e9)
+	half := max(mid*in.spread/2, 0.005)
+	bid := math.Floor((mid-half)*100) / 100
+	ask := math.Ceil((mid+half)*100) / 100
 	bid = max(bid, 0.01)
 	if ask <= bid {
 		ask = bid + 0.01
 	}
 	var price float64
-	switch r := m.rng.IntN(10); {
+	switch r := rng.IntN(10); {
 	case r < 4:
 		price = bid // seller-initiated
 	case r < 8:
@@ -132,12 +208,12 @@ func (m *Model) Next(seq uint64, intended int64, t *tick.Tick) {
 		Seq:      seq,
 		Intended: intended,
 		Price:    price,
-		Size:     lots(m.rng),
+		Size:     lots(rng),
 		Bid:      bid,
 		Ask:      ask,
-		BidSize:  lots(m.rng),
-		AskSize:  lots(m.rng),
-		Exchange: exchanges[m.rng.IntN(len(exchanges))],
+		BidSize:  lots(rng),
+		AskSize:  lots(rng),
+		Exchange: exchanges[rng.IntN(len(exchanges))],
 	}
 }
 
