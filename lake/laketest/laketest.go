@@ -5,7 +5,11 @@ package laketest
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/sink"
@@ -45,45 +49,115 @@ func Ticks(t testing.TB, n, symbols int, start, step int64) []tick.Tick {
 	return out
 }
 
+// Batching is how the producer spreads ticks over Kafka partitions and
+// how the sink cuts each partition's ticks into batches.
+type Batching struct {
+	// Partitions the ticks are keyed over by symbol, as the producer's
+	// Kafka partitioner does (murmur2); 0 or 1 puts them all in one.
+	Partitions int
+	// Records ends a batch at this many ticks; Bytes when its encoded
+	// objects reach this size. 0 is no limit.
+	Records, Bytes int
+}
+
 // Land writes ticks in format under dir with layout l, as the sink does:
 // batches of perObject consecutive ticks, each split into one object per
 // layout folder. It returns the objects: their paths relative to dir
 // (slash separated, like keys below the prefix) and the ticks in each.
 func Land(t testing.TB, dir string, f sink.Format, l sink.Layout, ticks []tick.Tick, perObject int) []Object {
 	t.Helper()
-	var keys []Object
-	for b := 0; b < len(ticks); b += perObject {
-		batch := ticks[b:min(b+perObject, len(ticks))]
-		var dirs []string
-		byDir := map[string][]int{}
-		for i := range batch {
-			d := l.Dir(&batch[i])
-			if _, ok := byDir[d]; !ok {
-				dirs = append(dirs, d)
-			}
-			byDir[d] = append(byDir[d], b+i)
+	var objs []Object
+	LandFunc(t, f, l, ticks, Batching{Records: perObject}, func(o Object, body []byte) {
+		o.Path = filepath.Join(dir, filepath.FromSlash(o.Key))
+		if err := os.MkdirAll(filepath.Dir(o.Path), 0o755); err != nil {
+			t.Fatal(err)
 		}
-		for _, d := range dirs {
-			enc := f.NewEncoder()
-			for _, i := range byDir[d] {
-				if err := enc.Append(&ticks[i]); err != nil {
+		if err := os.WriteFile(o.Path, body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, o)
+	})
+	return objs
+}
+
+// LandFunc lands ticks in format f with layout l as the sink does, without
+// Kafka: each partition's ticks in batches cut by b and where the layout's
+// period (hour or day) changes, each batch one object per layout folder,
+// keyed by the partition and the offset of its first tick. put gets each
+// object (Path empty) and its body, partition by partition.
+func LandFunc(t testing.TB, f sink.Format, l sink.Layout, ticks []tick.Tick, b Batching, put func(o Object, body []byte)) {
+	t.Helper()
+	parts := max(b.Partitions, 1)
+	byPart := make([][]int, parts)
+	partitioner := kgo.StickyKeyPartitioner(nil).ForTopic("ticks")
+	for i := range ticks {
+		p := 0
+		if parts > 1 {
+			p = partitioner.Partition(&kgo.Record{Key: []byte(ticks[i].Symbol)}, parts)
+		}
+		byPart[p] = append(byPart[p], i)
+	}
+	type object struct {
+		enc   sink.Encoder
+		ticks []int
+	}
+	for p, idx := range byPart {
+		var dirs []string
+		objects := map[string]*object{}
+		count, size := 0, 0
+		var period int64
+		flush := func() {
+			for _, d := range dirs {
+				o := objects[d]
+				body, err := o.enc.Finish()
+				if err != nil {
 					t.Fatal(err)
 				}
+				// Offsets within the partition: its ticks in order.
+				offset, _ := slices.BinarySearch(idx, o.ticks[0])
+				put(Object{Key: sink.ObjectKey("", d, "ticks", int32(p), int64(offset), f.Ext()), Ticks: o.ticks}, body)
 			}
-			body, err := enc.Finish()
-			if err != nil {
+			dirs, objects, count, size = nil, map[string]*object{}, 0, 0
+		}
+		for _, i := range idx {
+			if count > 0 && periodOf(l, &ticks[i]) != period {
+				flush()
+			}
+			if count == 0 {
+				period = periodOf(l, &ticks[i])
+			}
+			d := l.Dir(&ticks[i])
+			o := objects[d]
+			if o == nil {
+				o = &object{enc: f.NewEncoder()}
+				objects[d] = o
+				dirs = append(dirs, d)
+			}
+			before := o.enc.Len()
+			if err := o.enc.Append(&ticks[i]); err != nil {
 				t.Fatal(err)
 			}
-			key := sink.ObjectKey("", d, "ticks", 0, int64(byDir[d][0]), f.Ext())
-			path := filepath.Join(dir, filepath.FromSlash(key))
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
+			o.ticks = append(o.ticks, i)
+			count++
+			size += o.enc.Len() - before
+			if (b.Records > 0 && count >= b.Records) || (b.Bytes > 0 && size >= b.Bytes) {
+				flush()
 			}
-			if err := os.WriteFile(path, body, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			keys = append(keys, Object{Key: key, Path: path, Ticks: byDir[d]})
+		}
+		if count > 0 {
+			flush()
 		}
 	}
-	return keys
+}
+
+// periodOf numbers the event-time period an object may not cross: its
+// hour (dt-hour) or day (dt-symbol); none has one period.
+func periodOf(l sink.Layout, t *tick.Tick) int64 {
+	switch l {
+	case sink.LayoutHourly:
+		return t.Intended / int64(time.Hour)
+	case sink.LayoutSymbol:
+		return t.Intended / int64(24*time.Hour)
+	}
+	return 0
 }
