@@ -32,6 +32,9 @@ type LakeReport struct {
 	Table  string    `json:"table"` // default Glue table name (tickbench catalog)
 	Hour   time.Time `json:"hour"`  // the hour of the hour queries; its day for the day queries
 	Symbol string    `json:"symbol"`
+	// Engine is the reader the scans model (schema v1.2; Trino's reader
+	// settings).
+	Engine lake.Engine `json:"engine"`
 	// Queries are the standard set: SQL as run locally (and on Athena),
 	// and the modelled scan and bill.
 	Queries []LakeQuery `json:"queries"`
@@ -64,7 +67,7 @@ type LakeLocal struct {
 // does; a query engine's failure is the report's problem.
 func lakeReport(ctx context.Context, cl *s3.Client, t lake.Table, f sink.Format, v Verify, produced uint64,
 	started time.Time, symbol string, prices lake.Prices, localMax int) (*LakeReport, error) {
-	rep := &LakeReport{Table: t.Name, Hour: started.UTC().Truncate(time.Hour), Symbol: symbol}
+	rep := &LakeReport{Table: t.Name, Hour: started.UTC().Truncate(time.Hour), Symbol: symbol, Engine: lake.TrinoDefaults}
 	var objects []lake.Object
 	pages := s3.NewListObjectsV2Paginator(cl, &s3.ListObjectsV2Input{Bucket: &t.Bucket, Prefix: &t.Prefix})
 	for pages.HasMorePages() {
@@ -114,7 +117,7 @@ func lakeReport(ctx context.Context, cl *s3.Client, t lake.Table, f sink.Format,
 	}
 	queries := lake.StandardQueries(rep.Hour, rep.Symbol)
 	for _, q := range queries {
-		s, err := lake.ScanBytes(t, q, objects, prices)
+		s, err := lake.ScanBytes(t, q, objects, rep.Engine, prices)
 		if err != nil {
 			rep.Problem = err.Error()
 			break
