@@ -8,7 +8,6 @@ package batching
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -23,6 +22,9 @@ type Policy struct {
 	// Partitions the ticks are keyed over by symbol, as the producer's
 	// Kafka partitioner does (murmur2); 0 or 1 puts them all in one.
 	Partitions int
+	// Assign, if set, is the partition of each tick instead (as a run
+	// landed them); a partition's ticks are landed in the order given.
+	Assign []int
 	// Records ends a batch at this many ticks; Bytes when its encoded
 	// objects reach this size. 0 is no limit.
 	Records, Bytes int
@@ -40,19 +42,32 @@ type Object struct {
 // changes; keys carry the partition and the offset of the object's first
 // tick within it, topic "ticks".
 func Land(f sink.Format, l sink.Layout, ticks []tick.Tick, p Policy, put func(o Object, body []byte) error) error {
+	if p.Assign != nil && len(p.Assign) != len(ticks) {
+		return fmt.Errorf("batching: %d partition assignments for %d ticks", len(p.Assign), len(ticks))
+	}
 	parts := max(p.Partitions, 1)
+	for _, n := range p.Assign {
+		if n < 0 || n >= 1<<20 {
+			return fmt.Errorf("batching: partition %d: allowed 0..%d", n, 1<<20-1)
+		}
+		parts = max(parts, n+1)
+	}
 	byPart := make([][]int, parts)
 	partitioner := kgo.StickyKeyPartitioner(nil).ForTopic("ticks")
 	for i := range ticks {
 		n := 0
-		if parts > 1 {
+		switch {
+		case p.Assign != nil:
+			n = p.Assign[i]
+		case parts > 1:
 			n = partitioner.Partition(&kgo.Record{Key: []byte(ticks[i].Symbol)}, parts)
 		}
 		byPart[n] = append(byPart[n], i)
 	}
 	type object struct {
-		enc   sink.Encoder
-		ticks []int
+		enc    sink.Encoder
+		offset int // of its first tick in the partition
+		ticks  []int
 	}
 	for part, idx := range byPart {
 		var dirs []string
@@ -66,15 +81,14 @@ func Land(f sink.Format, l sink.Layout, ticks []tick.Tick, p Policy, put func(o 
 				if err != nil {
 					return fmt.Errorf("encode %s: %w", f.Name(), err)
 				}
-				offset, _ := slices.BinarySearch(idx, o.ticks[0])
-				if err := put(Object{Key: sink.ObjectKey("", d, "ticks", int32(part), int64(offset), f.Ext()), Ticks: o.ticks}, body); err != nil {
+				if err := put(Object{Key: sink.ObjectKey("", d, "ticks", int32(part), int64(o.offset), f.Ext()), Ticks: o.ticks}, body); err != nil {
 					return err
 				}
 			}
 			dirs, objects, count, size = nil, map[string]*object{}, 0, 0
 			return nil
 		}
-		for _, i := range idx {
+		for offset, i := range idx {
 			if count > 0 && periodOf(l, &ticks[i]) != period {
 				if err := flush(); err != nil {
 					return err
@@ -86,7 +100,7 @@ func Land(f sink.Format, l sink.Layout, ticks []tick.Tick, p Policy, put func(o 
 			d := l.Dir(&ticks[i])
 			o := objects[d]
 			if o == nil {
-				o = &object{enc: f.NewEncoder()}
+				o = &object{enc: f.NewEncoder(), offset: offset}
 				objects[d] = o
 				dirs = append(dirs, d)
 			}

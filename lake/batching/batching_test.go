@@ -1,6 +1,8 @@
 package batching
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -82,5 +84,30 @@ func TestLand(t *testing.T) {
 	})
 	if err != nil || len(part) != 10 {
 		t.Errorf("six partitions: %v, %d symbols landed", err, len(part))
+	}
+}
+
+// TestLandAssigned: ticks land in the partitions and the order given, each
+// partition's offsets counting from 0.
+func TestLandAssigned(t *testing.T) {
+	ts := ticks(t, 9, 3, time.Date(2026, 11, 25, 22, 0, 0, 0, time.UTC), time.Second)
+	f, err := sink.FormatByName("jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	err = Land(f, sink.LayoutNone, ts, Policy{Assign: []int{2, 0, 2, 0, 2, 0, 2, 0, 2}, Records: 2}, func(o Object, body []byte) error {
+		keys = append(keys, o.Key+" "+strings.Trim(strings.ReplaceAll(fmt.Sprint(o.Ticks), " ", ","), "[]"))
+		return nil
+	})
+	want := []string{
+		"ticks+0+00000000000000000000.jsonl 1,3", "ticks+0+00000000000000000002.jsonl 5,7",
+		"ticks+2+00000000000000000000.jsonl 0,2", "ticks+2+00000000000000000002.jsonl 4,6", "ticks+2+00000000000000000004.jsonl 8",
+	}
+	if err != nil || !slices.Equal(keys, want) {
+		t.Errorf("Land = %v, %v; want %v", keys, err, want)
+	}
+	if err := Land(f, sink.LayoutNone, ts, Policy{Assign: []int{1}}, func(Object, []byte) error { return nil }); err == nil {
+		t.Error("one assignment for nine ticks: no error")
 	}
 }
