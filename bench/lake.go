@@ -182,7 +182,9 @@ func lakeReport(ctx context.Context, cl *s3.Client, t lake.Table, f sink.Format,
 		a := want.answers(rep.Hour, rep.Symbol, t.Parquet())
 		wanted = &a
 	}
-	if trino != nil && len(rep.Queries) == len(queries) {
+	// Trino plans a split per object: past the local check's limit it
+	// would take longer than the run.
+	if trino != nil && len(rep.Queries) == len(queries) && len(objects) <= localMax {
 		runTrino(ctx, trino, t, queries, wanted, rep)
 	}
 	if !local {
