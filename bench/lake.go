@@ -655,7 +655,7 @@ func printAdvice(w io.Writer, strategy string, l *LakeReport, names []string) {
 		strategy, 100*a.OverheadShare, a.Objects, size(a.ObjectBytes), l.Engine.Name, size(l.Engine.SmallFile))
 	fmt.Fprintf(w, "           --flush-records %d --flush-interval %s (objects of ~%s) ", a.FlushRecords, a.FlushInterval, size(adviceObjectBytes))
 	if a.AtObjectBytes <= l.Engine.SmallFile {
-		fmt.Fprintf(w, "would fix it, but this run's ticks make only %d objects of %s on average landed so: a longer run shows the saving.\n", a.AtObjects, size(a.AtObjectBytes))
+		fmt.Fprintf(w, "would fix it, but this run's ticks make only %s of %s on average landed so: a longer run shows the saving.\n", objectsN(a.AtObjects), size(a.AtObjectBytes))
 		return
 	}
 	var at []string
@@ -664,8 +664,15 @@ func printAdvice(w io.Writer, strategy string, l *LakeReport, names []string) {
 			at = append(at, names[i]+" "+size(s.Bytes))
 		}
 	}
-	fmt.Fprintf(w, "would make them read %s (modelled on this run's ticks landed so: %d objects of %s on average).\n",
-		strings.Join(at, ", "), a.AtObjects, size(a.AtObjectBytes))
+	fmt.Fprintf(w, "would make them read %s (modelled on this run's ticks landed so: %s of %s on average).\n",
+		strings.Join(at, ", "), objectsN(a.AtObjects), size(a.AtObjectBytes))
+}
+
+func objectsN(n int) string {
+	if n == 1 {
+		return "1 object"
+	}
+	return strconv.Itoa(n) + " objects"
 }
 
 func usdScan(v float64) string { return fmt.Sprintf("%.6f", v) }
