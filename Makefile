@@ -75,7 +75,7 @@ compare-producer: build
 	bash scripts/compare-producer.sh $(COUNT)
 
 ## scan-model: the scan model against Trino on objects of several sizes
-## (TestLocalTrinoScanModel, ~5 min): starts the local stack if needed and
+## (TestLocalTrinoScanModel, 3-4 min): starts the local stack if needed and
 ## leaves it up; prints the model-vs-Trino table
 scan-model:
 	bash scripts/stack.sh up

@@ -118,8 +118,10 @@ func (p Predicate) days() []string {
 type Object struct {
 	Key  string // relative to the table's prefix, e.g. dt=.../hour=07/x.parquet
 	Size int64
-	// ReadAt reads the object's bytes (ranged GETs for S3); only the
-	// footer of Parquet objects is read.
+	// ReadAt reads the object's bytes (ranged GETs for S3): the model
+	// reads Parquet footers, page indexes and dictionaries (small objects
+	// whole, once), and where uncompressed JSON is split, the line that
+	// crosses each split's end.
 	ReadAt io.ReaderAt
 }
 
