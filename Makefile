@@ -7,7 +7,7 @@ DURATION ?= 30s
 ARGS     ?=
 BIN      := bin/tickbench
 
-.PHONY: all build bench bench-matrix test vet fmt-check bench-go up down status clean compare-producer query ddl regress regress-errors lint-workflows fuzz
+.PHONY: all build bench bench-matrix test vet fmt-check bench-go up down status clean compare-producer query ddl regress regress-errors lint-workflows fuzz scan-model
 
 all: build
 
@@ -58,9 +58,11 @@ fuzz:
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-## up/down: a real local stack (Apache Kafka from Maven Central, versitygw)
+## up/down: a real local stack (Apache Kafka from Maven Central, versitygw,
+## moto, Trino 476 from Maven Central: LAKE=none leaves Trino out)
+LAKE ?= trino
 up:
-	bash scripts/stack.sh up
+	LAKE=$(LAKE) bash scripts/stack.sh up
 down:
 	bash scripts/stack.sh down
 status:
@@ -75,6 +77,13 @@ clean:
 COUNT ?= 1000000
 compare-producer: build
 	bash scripts/compare-producer.sh $(COUNT)
+
+## scan-model: the scan model against Trino on objects of several sizes
+## (TestLocalTrinoScanModel, 3-4 min): starts the local stack if needed and
+## leaves it up; prints the model-vs-Trino table
+scan-model:
+	bash scripts/stack.sh up
+	TICKBENCH_LOCAL_STACK=1 $(GO) test -count=1 -timeout 30m -run 'TestLocalTrinoScanModel' -v ./lake
 
 ## query: SQL over the latest run's first strategy with the local DuckDB
 ## (ARGS e.g. --strategy parquet-snappy); ddl: its Athena CREATE TABLE

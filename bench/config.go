@@ -79,6 +79,10 @@ type Config struct {
 	// LakeLocalMax is the most objects a strategy may have for the local
 	// SQL check to run (0 turns it off). Default DefaultLakeLocalMaxObjects.
 	LakeLocalMax int
+	// LakeTrino, if set, is a Trino server reading the stack's S3 (the
+	// local stack's, scripts/trino.sh): the standard queries run there too,
+	// and the result keeps the bytes it read next to the model's.
+	LakeTrino *stack.Trino
 	// Live, if set, follows the run for live metrics (--metrics-addr).
 	Live *Live
 }
@@ -162,6 +166,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("drain-timeout %v: allowed 1s..24h", c.DrainTimeout)
 	case c.LakeLocalMax < 0:
 		return fmt.Errorf("lake-local-max %d: allowed >= 0 (0 turns the local SQL check off)", c.LakeLocalMax)
+	case c.LakeTrino != nil && (!strings.HasPrefix(c.LakeTrino.URL, "http") || c.LakeTrino.Catalog == ""):
+		return fmt.Errorf("lake trino %q catalog %q: want an http(s) URL and a catalog", c.LakeTrino.URL, c.LakeTrino.Catalog)
 	case c.Mode != ModeSequential && c.Mode != ModeParallel:
 		return fmt.Errorf("mode %q: allowed %s, %s", c.Mode, ModeSequential, ModeParallel)
 	case c.Sinks < 1 || c.Sinks > 64:

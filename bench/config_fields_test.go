@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tickbench/tickbench/stack"
 	"github.com/tickbench/tickbench/stack/s3lite"
 )
 
@@ -67,6 +68,7 @@ func TestValidateCoversEveryField(t *testing.T) {
 		"DrainTimeout":                {{func(c *Config) { c.DrainTimeout = 0 }, "drain-timeout 0s: allowed 1s..24h"}},
 		"Out":                         {{func(c *Config) { c.Out = "" }, "out: empty"}},
 		"LakeLocalMax":                {{func(c *Config) { c.LakeLocalMax = -1 }, "lake-local-max -1: allowed >= 0"}},
+		"LakeTrino":                   {{func(c *Config) { c.LakeTrino = &stack.Trino{URL: "127.0.0.1:8080", Catalog: "hive"} }, `lake trino "127.0.0.1:8080" catalog "hive": want an http(s) URL`}},
 		// Any value is fine: a seed, free-form labels, hooks of the caller.
 		"Model.Seed": nil, "Progress": nil, "ProgressLive": nil, "AfterProduce": nil, "Stop": nil, "Live": nil,
 	}

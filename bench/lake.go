@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +10,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,8 +19,10 @@ import (
 
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/lake"
+	"github.com/tickbench/tickbench/lake/batching"
 	"github.com/tickbench/tickbench/lake/localsql"
 	"github.com/tickbench/tickbench/sink"
+	"github.com/tickbench/tickbench/stack"
 	"github.com/tickbench/tickbench/tick"
 )
 
@@ -32,18 +38,68 @@ type LakeReport struct {
 	Table  string    `json:"table"` // default Glue table name (tickbench catalog)
 	Hour   time.Time `json:"hour"`  // the hour of the hour queries; its day for the day queries
 	Symbol string    `json:"symbol"`
+	// Engine is the reader the scans model (schema v1.2; Trino's reader
+	// settings).
+	Engine lake.Engine `json:"engine"`
 	// Queries are the standard set: SQL as run locally (and on Athena),
 	// and the modelled scan and bill.
 	Queries []LakeQuery `json:"queries"`
 	Local   LakeLocal   `json:"local"`
 	Problem string      `json:"problem,omitempty"` // the model could not be computed
+	// Trino names the engine the queries also ran on (v1.2), measuring
+	// what its readers took from S3; empty when none was up.
+	Trino string `json:"trino,omitempty"`
+	// Advice is set when per-object overhead is most of what the standard
+	// queries read (v1.2).
+	Advice *LakeAdvice `json:"advice,omitempty"`
 }
 
 // LakeQuery is one standard query on one strategy's table.
 type LakeQuery struct {
 	lake.Scan
 	SQL string `json:"sql"`
+	// Trino is the query as Trino ran it (v1.2); nil when it did not.
+	Trino *LakeTrino `json:"trino,omitempty"`
 }
+
+// LakeTrino is one standard query run on Trino over the landed objects.
+type LakeTrino struct {
+	ID string `json:"query_id,omitempty"`
+	// Bytes is its physical input: what its readers took from S3, which
+	// Athena bills.
+	Bytes   int64   `json:"bytes"`
+	Seconds float64 `json:"seconds"`
+	// Problem is a failed query, or an answer other than the produced
+	// ticks give (checked when the local check could compute them).
+	Problem string `json:"problem,omitempty"`
+}
+
+// LakeAdvice is a flush size for a strategy whose standard queries read
+// mostly per-object overhead (small Parquet objects are read whole), and
+// what those queries would read at that size: this run's ticks landed
+// again at it, in memory, and the scans modelled over them.
+type LakeAdvice struct {
+	// OverheadShare is (bytes - chunk bytes) / bytes over the standard
+	// queries, as modelled.
+	OverheadShare float64 `json:"overhead_share"`
+	Objects       int     `json:"objects"`      // objects landed
+	ObjectBytes   int64   `json:"object_bytes"` // their mean size
+	FlushRecords  int     `json:"flush_records"`
+	// FlushInterval is the event time a partition takes to reach
+	// FlushRecords at this run's rate (at most an hour).
+	FlushInterval string `json:"flush_interval"`
+	// AtObjects and AtObjectBytes are the objects this run's ticks make
+	// at FlushRecords; AtScans the standard queries modelled over them.
+	AtObjects     int         `json:"at_objects"`
+	AtObjectBytes int64       `json:"at_object_bytes"`
+	AtScans       []lake.Scan `json:"at_scans"`
+}
+
+// adviceObjectBytes is the object size the advice aims at: well above the
+// 3 MiB up to which Trino reads a Parquet object whole, so that queries
+// read only their columns, and large enough that the 48 KiB footer read
+// is under 1% of it.
+const adviceObjectBytes = 8 << 20
 
 // LakeLocal is the local engine's check. Expected answers come from the
 // ticks decoded from the same objects, which verification proved to be
@@ -63,8 +119,8 @@ type LakeLocal struct {
 // lakeReport models and checks one strategy's table. It fails only when S3
 // does; a query engine's failure is the report's problem.
 func lakeReport(ctx context.Context, cl *s3.Client, t lake.Table, f sink.Format, v Verify, produced uint64,
-	started time.Time, symbol string, prices lake.Prices, localMax int) (*LakeReport, error) {
-	rep := &LakeReport{Table: t.Name, Hour: started.UTC().Truncate(time.Hour), Symbol: symbol}
+	started time.Time, symbol string, prices lake.Prices, localMax int, trino *stack.Trino) (*LakeReport, error) {
+	rep := &LakeReport{Table: t.Name, Hour: started.UTC().Truncate(time.Hour), Symbol: symbol, Engine: lake.TrinoDefaults}
 	var objects []lake.Object
 	pages := s3.NewListObjectsV2Paginator(cl, &s3.ListObjectsV2Input{Bucket: &t.Bucket, Prefix: &t.Prefix})
 	for pages.HasMorePages() {
@@ -114,21 +170,125 @@ func lakeReport(ctx context.Context, cl *s3.Client, t lake.Table, f sink.Format,
 	}
 	queries := lake.StandardQueries(rep.Hour, rep.Symbol)
 	for _, q := range queries {
-		s, err := lake.ScanBytes(t, q, objects, prices)
+		s, err := lake.ScanBytes(t, q, objects, rep.Engine, prices)
 		if err != nil {
 			rep.Problem = err.Error()
 			break
 		}
 		rep.Queries = append(rep.Queries, LakeQuery{Scan: s, SQL: q.SQL(t, t.Name)})
 	}
+	var wanted *answers
+	if local {
+		a := want.answers(rep.Hour, rep.Symbol, t.Parquet())
+		wanted = &a
+	}
+	// Trino plans a split per object: past the local check's limit it
+	// would take longer than the run.
+	if trino != nil && len(rep.Queries) == len(queries) && len(objects) <= localMax {
+		runTrino(ctx, trino, t, queries, wanted, rep)
+	}
 	if !local {
 		return rep, nil
 	}
 	rep.Local.Ran = true
-	rep.Local.Problem = checkLocal(ctx, t, dir, queries, want.answers(rep.Hour, rep.Symbol, t.Parquet()), produced, &rep.Local)
+	rep.Local.Problem = checkLocal(ctx, t, dir, queries, *wanted, produced, &rep.Local)
 	rep.Local.OK = rep.Local.Problem == ""
 	rep.Local.Seconds = time.Since(begin).Seconds()
+	if t.Parquet() && rep.Problem == "" {
+		var err error
+		if rep.Advice, err = adviseFlush(t, f, objects, want, queries, rep, prices); err != nil {
+			rep.Problem = "advice: " + err.Error()
+		}
+	}
 	return rep, nil
+}
+
+// runTrino runs the standard queries on Trino over the table's objects,
+// (re)creating the table there first, and keeps what Trino read. A
+// failure is the query's problem, never the run's.
+func runTrino(ctx context.Context, tr *stack.Trino, t lake.Table, queries []lake.Query, want *answers, rep *LakeReport) {
+	rep.Trino = rep.Engine.Name
+	c := &lake.Trino{URL: tr.URL}
+	setup := lake.EnsureTrino(ctx, c, tr.Catalog, t)
+	for i, q := range queries {
+		lt := &LakeTrino{}
+		rep.Queries[i].Trino = lt
+		if setup != nil {
+			lt.Problem = setup.Error()
+			continue
+		}
+		r, err := c.Query(ctx, q.SQL(t, tr.Catalog+"."+t.Database+"."+t.Name))
+		lt.ID, lt.Bytes, lt.Seconds = r.ID, r.PhysicalInputBytes, r.Elapsed.Seconds()
+		switch {
+		case err != nil:
+			lt.Problem = err.Error()
+		case want != nil:
+			lt.Problem = checkAnswer(q, r.Rows, *want)
+		}
+	}
+}
+
+// adviseFlush advises a flush size when per-object overhead is most of
+// what the model says the standard queries read and the objects are
+// smaller than the size aimed at: this run's ticks are landed again at
+// that size, in memory, in the partitions and order they had, and the
+// queries modelled over those objects.
+func adviseFlush(t lake.Table, f sink.Format, objects []lake.Object, want *expected, queries []lake.Query, rep *LakeReport, prices lake.Prices) (*LakeAdvice, error) {
+	var read, chunks, landed int64
+	for _, q := range rep.Queries {
+		read += q.Bytes
+		chunks += q.ChunkBytes
+	}
+	for _, o := range objects {
+		landed += o.Size
+	}
+	if read == 0 || len(objects) == 0 || 2*(read-chunks) <= read || landed/int64(len(objects)) >= adviceObjectBytes {
+		return nil, nil
+	}
+	a := &LakeAdvice{OverheadShare: float64(read-chunks) / float64(read), Objects: len(objects), ObjectBytes: landed / int64(len(objects))}
+	a.FlushRecords = min(roundUp2(int(math.Ceil(adviceObjectBytes*float64(len(want.ticks))/float64(landed)))), sink.MaxFlushRecords)
+	// A partition's rate of ticks in event time sets the interval that
+	// lets a batch reach FlushRecords.
+	parts := map[int]bool{}
+	first, last := want.ticks[0].Intended, want.ticks[0].Intended
+	for i := range want.ticks {
+		parts[want.parts[i]] = true
+		first, last = min(first, want.ticks[i].Intended), max(last, want.ticks[i].Intended)
+	}
+	interval := time.Hour
+	if span := time.Duration(last - first); span > 0 {
+		perPart := float64(len(want.ticks)) / float64(len(parts)) / span.Seconds()
+		interval = min(time.Hour, (time.Duration(float64(a.FlushRecords)/perPart*float64(time.Second)) + time.Minute - 1).Truncate(time.Minute))
+	}
+	a.FlushInterval = strings.TrimSuffix(strings.TrimSuffix(interval.String(), "0s"), "0m")
+	var at []lake.Object
+	err := batching.Land(f, t.Layout, want.ticks, batching.Policy{Assign: want.parts, Records: a.FlushRecords}, func(o batching.Object, body []byte) error {
+		at = append(at, lake.Object{Key: o.Key, Size: int64(len(body)), ReadAt: bytes.NewReader(body)})
+		a.AtObjectBytes += int64(len(body))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.AtObjects = len(at)
+	a.AtObjectBytes /= int64(max(len(at), 1))
+	for _, q := range queries {
+		s, err := lake.ScanBytes(t, q, at, rep.Engine, prices)
+		if err != nil {
+			return nil, err
+		}
+		a.AtScans = append(a.AtScans, s)
+	}
+	return a, nil
+}
+
+// roundUp2 rounds n up to two significant digits.
+func roundUp2(n int) int {
+	p := 1
+	for n/p >= 100 {
+		p *= 10
+	}
+	return (n + p - 1) / p * p
 }
 
 // checkLocal runs count(*) and the standard set in DuckDB and compares.
@@ -151,36 +311,49 @@ func checkLocal(ctx context.Context, t lake.Table, dir string, queries []lake.Qu
 		if err != nil {
 			return fmt.Sprintf("%s: %v", q.Name, err)
 		}
-		switch q.Name {
-		case "count-hour":
+		switch {
+		case q.Name == "count-hour" && len(r.Rows) == 1:
 			out.Hour = toInt(r.Rows[0][0])
-			if out.Hour != want.countHour {
-				return fmt.Sprintf("count-hour = %d, produced %d ticks in that hour", out.Hour, want.countHour)
-			}
-		case "vwap-day":
+		case q.Name == "vwap-day":
 			out.Symbols = len(r.Rows)
-			if len(r.Rows) != len(want.vwap) {
-				return fmt.Sprintf("vwap-day: %d symbols, produced %d", len(r.Rows), len(want.vwap))
+		}
+		if p := checkAnswer(q, r.Rows, want); p != "" {
+			return p
+		}
+	}
+	return ""
+}
+
+// checkAnswer compares a standard query's rows, from any engine, with the
+// answer the produced ticks give; "" when they agree.
+func checkAnswer(q lake.Query, rows [][]any, want answers) string {
+	switch q.Name {
+	case "count-hour":
+		if len(rows) != 1 || toInt(rows[0][0]) != want.countHour {
+			return fmt.Sprintf("count-hour = %v, produced %d ticks in that hour", rows, want.countHour)
+		}
+	case "vwap-day":
+		if len(rows) != len(want.vwap) {
+			return fmt.Sprintf("vwap-day: %d symbols, produced %d", len(rows), len(want.vwap))
+		}
+		for _, row := range rows {
+			sym, _ := row[0].(string)
+			got, _ := row[1].(float64)
+			w, ok := want.vwap[sym]
+			if !ok || math.Abs(got-w) > 1e-9*math.Abs(w) {
+				return fmt.Sprintf("vwap-day of %s = %v, produced ticks give %v", sym, got, w)
 			}
-			for _, row := range r.Rows {
-				sym, _ := row[0].(string)
-				got, _ := row[1].(float64)
-				w, ok := want.vwap[sym]
-				if !ok || math.Abs(got-w) > 1e-9*math.Abs(w) {
-					return fmt.Sprintf("vwap-day of %s = %v, produced ticks give %v", sym, got, w)
-				}
-			}
-		case "last-trade":
-			if want.lastSeq < 0 && len(r.Rows) != 0 {
-				return fmt.Sprintf("last-trade: %v, produced no tick of %s in the hour", r.Rows, q.Pred.Symbol)
-			}
-			if want.lastSeq >= 0 && (len(r.Rows) != 1 || toInt(r.Rows[0][0]) != want.lastSeq) {
-				return fmt.Sprintf("last-trade: %v, produced ticks give seq %d", r.Rows, want.lastSeq)
-			}
-		case "ohlc-minute":
-			if len(r.Rows) != want.minutes {
-				return fmt.Sprintf("ohlc-minute: %d minutes, produced ticks span %d", len(r.Rows), want.minutes)
-			}
+		}
+	case "last-trade":
+		if want.lastSeq < 0 && len(rows) != 0 {
+			return fmt.Sprintf("last-trade: %v, produced no tick of %s in the hour", rows, q.Pred.Symbol)
+		}
+		if want.lastSeq >= 0 && (len(rows) != 1 || toInt(rows[0][0]) != want.lastSeq) {
+			return fmt.Sprintf("last-trade: %v, produced ticks give seq %d", rows, want.lastSeq)
+		}
+	case "ohlc-minute":
+		if len(rows) != want.minutes {
+			return fmt.Sprintf("ohlc-minute: %d minutes, produced ticks span %d", len(rows), want.minutes)
 		}
 	}
 	return ""
@@ -200,10 +373,12 @@ func toInt(v any) int64 {
 	return -1
 }
 
-// expected holds the ticks decoded from the downloaded objects, reduced
-// to what the standard queries need.
+// expected holds the ticks decoded from the downloaded objects, in
+// partition and sequence order (the order Kafka gave the sink), with
+// their partitions.
 type expected struct {
 	ticks         []tick.Tick
+	parts         []int
 	busiestHour   time.Time
 	busiestSymbol string
 }
@@ -225,14 +400,36 @@ func expectTicks(dir string, f sink.Format, l sink.Layout) (*expected, error) {
 		if err != nil {
 			return err
 		}
+		// Keys end in {topic}+{partition}+{offset}.{ext}; topic names
+		// cannot hold a +.
+		part := -1
+		if fields := strings.Split(filepath.Base(path), "+"); len(fields) == 3 {
+			part, _ = strconv.Atoi(fields[1])
+		}
 		return sink.ReadTicks(f, body, func(t *tick.Tick) error {
 			e.ticks = append(e.ticks, *t)
+			e.parts = append(e.parts, max(part, 0))
 			return nil
 		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("decode the landed objects: %w", err)
 	}
+	order := make([]int, len(e.ticks))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		if c := cmp.Compare(e.parts[a], e.parts[b]); c != 0 {
+			return c
+		}
+		return cmp.Compare(e.ticks[a].Seq, e.ticks[b].Seq)
+	})
+	ticks, parts := make([]tick.Tick, len(order)), make([]int, len(order))
+	for i, j := range order {
+		ticks[i], parts[i] = e.ticks[j], e.parts[j]
+	}
+	e.ticks, e.parts = ticks, parts
 	if len(e.ticks) == 0 {
 		return nil, errors.New("no ticks landed")
 	}
@@ -338,7 +535,9 @@ func lakeSymbol(cfg Config) string {
 }
 
 // printLake writes the side-by-side table of modelled Athena scans: per
-// strategy, each standard query's bytes and billed dollars.
+// strategy, each standard query's bytes and billed dollars; under it, when
+// Trino ran the queries, the bytes Trino read and how the model compares;
+// then the advice on flush sizes.
 func (r *Result) printLake(w io.Writer) {
 	var names []string
 	for _, s := range r.Strategies {
@@ -358,6 +557,7 @@ func (r *Result) printLake(w io.Writer) {
 		fmt.Fprintf(w, " %21s", n)
 	}
 	fmt.Fprintf(w, "  %s\n", "local SQL check")
+	trino := ""
 	for _, s := range r.Strategies {
 		if s.Lake == nil {
 			continue
@@ -390,6 +590,10 @@ func (r *Result) printLake(w io.Writer) {
 			check = fmt.Sprintf("yes (count %d, %d VWAPs, %.1fs)", s.Lake.Local.Count, s.Lake.Local.Symbols, s.Lake.Local.Seconds)
 		}
 		fmt.Fprintf(w, "  %s\n", check)
+		if s.Lake.Trino != "" {
+			trino = s.Lake.Trino
+			printTrinoRow(w, s.Lake, names, byName)
+		}
 	}
 	for _, s := range r.Strategies {
 		if s.Lake != nil {
@@ -398,6 +602,77 @@ func (r *Result) printLake(w io.Writer) {
 			break
 		}
 	}
+	if trino != "" {
+		fmt.Fprintf(w, "(%s: the bytes Trino read from S3 for the same queries, and the model against them)\n", trino)
+	}
+	for _, s := range r.Strategies {
+		if s.Lake != nil && s.Lake.Advice != nil {
+			printAdvice(w, s.Strategy, s.Lake, names)
+		}
+	}
+}
+
+// printTrinoRow writes, under a strategy's row, what Trino read for each
+// query: "exact" where the model says the same, otherwise the model's
+// difference.
+func printTrinoRow(w io.Writer, l *LakeReport, names []string, byName map[string]LakeQuery) {
+	fmt.Fprintf(w, "%-15s", "  "+l.Trino)
+	var problems []string
+	for _, n := range names {
+		q, ok := byName[n]
+		if !ok || q.Trino == nil {
+			fmt.Fprintf(w, " %21s", "-")
+			continue
+		}
+		if q.Trino.Problem != "" {
+			problems = append(problems, n+": "+q.Trino.Problem)
+		}
+		vs := "exact"
+		if q.Bytes != q.Trino.Bytes {
+			vs = "model " + signedPercent(q.Bytes, q.Trino.Bytes)
+		}
+		fmt.Fprintf(w, " %10s %10s", size(q.Trino.Bytes), vs)
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(w, "  NO: %s\n", strings.Join(problems, "; "))
+		return
+	}
+	fmt.Fprintf(w, "  answers as produced\n")
+}
+
+func signedPercent(model, measured int64) string {
+	if measured == 0 {
+		return "+inf%"
+	}
+	return fmt.Sprintf("%+.0f%%", 100*float64(model-measured)/float64(measured))
+}
+
+// printAdvice says what a flush size would change for a strategy whose
+// queries read mostly per-object overhead.
+func printAdvice(w io.Writer, strategy string, l *LakeReport, names []string) {
+	a := l.Advice
+	fmt.Fprintf(w, "advice     %s: %.0f%% of what its standard queries read is per-object overhead: its %d objects average %s, and %s reads a Parquet object up to %s whole.\n",
+		strategy, 100*a.OverheadShare, a.Objects, size(a.ObjectBytes), l.Engine.Name, size(l.Engine.SmallFile))
+	fmt.Fprintf(w, "           --flush-records %d --flush-interval %s (objects of ~%s) ", a.FlushRecords, a.FlushInterval, size(adviceObjectBytes))
+	if a.AtObjectBytes <= l.Engine.SmallFile {
+		fmt.Fprintf(w, "would fix it, but this run's ticks make only %s of %s on average landed so: a longer run shows the saving.\n", objectsN(a.AtObjects), size(a.AtObjectBytes))
+		return
+	}
+	var at []string
+	for i, s := range a.AtScans {
+		if i < len(names) {
+			at = append(at, names[i]+" "+size(s.Bytes))
+		}
+	}
+	fmt.Fprintf(w, "would make them read %s (modelled on this run's ticks landed so: %s of %s on average).\n",
+		strings.Join(at, ", "), objectsN(a.AtObjects), size(a.AtObjectBytes))
+}
+
+func objectsN(n int) string {
+	if n == 1 {
+		return "1 object"
+	}
+	return strconv.Itoa(n) + " objects"
 }
 
 func usdScan(v float64) string { return fmt.Sprintf("%.6f", v) }
@@ -414,5 +689,5 @@ func contains(s []string, v string) bool {
 // lake reports the query side of strategy s, landed under prefix.
 func (r *runner) lake(ctx context.Context, s Strategy, prefix string, f sink.Format, v Verify, produced uint64) (*LakeReport, error) {
 	t := lake.Table{Database: "tickbench", Name: lake.TableName(s.Name), Format: f.Name(), Layout: s.Layout, Bucket: r.st.Bucket, Prefix: prefix}
-	return lakeReport(ctx, r.st.S3, t, f, v, produced, time.Now(), lakeSymbol(r.cfg), r.prices, r.cfg.LakeLocalMax)
+	return lakeReport(ctx, r.st.S3, t, f, v, produced, time.Now(), lakeSymbol(r.cfg), r.prices, r.cfg.LakeLocalMax, r.cfg.LakeTrino)
 }

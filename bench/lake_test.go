@@ -50,9 +50,17 @@ func TestRunLakeReport(t *testing.T) {
 			t.Errorf("%s: parquet scans %d bytes, jsonl %d: want under half", p.Queries[i].Query, p.Queries[i].Bytes, j.Queries[i].Bytes)
 		}
 	}
+	// Parquet objects of 500 ticks are read whole: the advice is to flush
+	// more, priced on the run's ticks landed again.
+	if j.Advice != nil {
+		t.Errorf("jsonl: advice %+v, want none (JSON objects are read whole at any size)", j.Advice)
+	}
+	if a := p.Advice; a == nil || a.OverheadShare <= 0.5 || a.FlushRecords <= 500 || len(a.AtScans) != 4 || a.AtObjects == 0 || a.AtObjects >= a.Objects {
+		t.Errorf("parquet-snappy: advice %+v, want one with the 4 queries modelled on fewer, larger objects", a)
+	}
 	var out bytes.Buffer
 	res.PrintSummary(&out)
-	for _, want := range []string{"athena scan", "count-hour", "ohlc-minute", "yes (count 4000, 100 VWAPs"} {
+	for _, want := range []string{"athena scan", "count-hour", "ohlc-minute", "yes (count 4000, 100 VWAPs", "advice     parquet-snappy: "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, out.String())
 		}

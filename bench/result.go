@@ -20,10 +20,10 @@ import (
 // documents every field. The major version changes on any incompatible
 // change; a minor version only adds fields, so a reader of v1.N reads every
 // v1.M (absent fields stay zero).
-const SchemaVersion = "tickbench.result/v1.1"
+const SchemaVersion = "tickbench.result/v1.2"
 
 // readableSchemas are the versions ReadResult accepts.
-var readableSchemas = []string{"tickbench.result/v1", SchemaVersion}
+var readableSchemas = []string{"tickbench.result/v1", "tickbench.result/v1.1", SchemaVersion}
 
 // Result is everything a run measured; it is written as JSON.
 type Result struct {

@@ -118,33 +118,50 @@ func (p Predicate) days() []string {
 type Object struct {
 	Key  string // relative to the table's prefix, e.g. dt=.../hour=07/x.parquet
 	Size int64
-	// ReadAt reads the object's bytes (ranged GETs for S3); only the
-	// footer of Parquet objects is read.
+	// ReadAt reads the object's bytes (ranged GETs for S3): the model
+	// reads Parquet footers, page indexes and dictionaries (small objects
+	// whole, once), and where uncompressed JSON is split, the line that
+	// crosses each split's end.
 	ReadAt io.ReaderAt
 }
 
 // Scan is the modelled Athena scan of one query over one table.
 type Scan struct {
 	Query string `json:"query"`
-	// Objects is how many objects partition pruning left; RowGroups how
-	// many of their row groups min/max statistics did not exclude (of
-	// RowGroupsTotal in those objects).
-	Objects        int     `json:"objects"`
-	RowGroups      int     `json:"row_groups"`
-	RowGroupsTotal int     `json:"row_groups_total"`
-	Bytes          int64   `json:"bytes"`        // modelled DataScannedInBytes
-	BilledBytes    int64   `json:"billed_bytes"` // at least the minimum, whole MB
-	USD            float64 `json:"usd"`
+	// Objects is how many objects partition pruning left, ObjectsRead how
+	// many of them the engine read (for Parquet: kept a row group of).
+	Objects     int `json:"objects"`
+	ObjectsRead int `json:"objects_read"`
+	// RowGroups is how many row groups of those objects the engine kept
+	// (statistics, page indexes and dictionaries did not exclude), of
+	// RowGroupsTotal.
+	RowGroups      int `json:"row_groups"`
+	RowGroupsTotal int `json:"row_groups_total"`
+	// Bytes is the modelled physical input: what the engine's readers
+	// take from S3, hence DataScannedInBytes.
+	Bytes int64 `json:"bytes"`
+	// ChunkBytes is what a reader with no per-object cost would take: the
+	// referenced columns' chunks of the row groups kept (Parquet), the
+	// objects (JSON). Bytes - ChunkBytes is per-object overhead: footer
+	// reads, small objects read whole, page indexes, dictionaries, gaps.
+	ChunkBytes  int64   `json:"chunk_bytes"`
+	BilledBytes int64   `json:"billed_bytes"` // at least the minimum, whole MB
+	USD         float64 `json:"usd"`
 }
 
-// ScanBytes models the bytes Athena scans for q over t's objects:
-// partition pruning from the layout's dirs; JSON objects whole (their
-// stored, compressed size for .gz); Parquet the footer (with its length and
-// magic) plus, in every row group whose min/max statistics do not exclude
-// the predicate, the column chunks of the referenced data columns.
-// Partition keys are read from keys, never from the objects.
-func ScanBytes(t Table, q Query, objects []Object, prices Prices) (Scan, error) {
+// ScanBytes models the bytes engine e reads from S3 for q over t's
+// objects, hence what Athena bills: partition pruning from the keys' dirs
+// (partition keys are never read from the objects); JSON objects whole
+// (their stored, compressed size for .gz), uncompressed ones in splits
+// that each read on to the end of the line crossing their end, in whole
+// line-reader buffers; Parquet as the engine's reader does it (see
+// parquet.go), reading footers, page indexes and dictionaries from the
+// objects where the engine would.
+func ScanBytes(t Table, q Query, objects []Object, e Engine, prices Prices) (Scan, error) {
 	s := Scan{Query: q.Name}
+	if err := e.Validate(); err != nil {
+		return s, err
+	}
 	var cols []string
 	partition := map[string]bool{}
 	for _, k := range t.PartitionKeys() {
@@ -155,37 +172,94 @@ func ScanBytes(t Table, q Query, objects []Object, prices Prices) (Scan, error) 
 			cols = append(cols, c)
 		}
 	}
+	p := pqPredicate{from: q.Pred.From.UnixMicro(), to: q.Pred.To.UnixMicro()}
+	if q.Pred.Symbol != "" && !partition["symbol"] {
+		p.sym = []byte(q.Pred.Symbol)
+	}
+	splits := e.newSplitter()
 	for _, o := range objects {
 		if !q.Pred.keepPartition(t.Layout, o.Key) {
 			continue
 		}
 		s.Objects++
 		if !t.Parquet() {
-			s.Bytes += o.Size
+			n, err := e.textBytes(o, splits, !strings.HasSuffix(o.Key, ".gz"))
+			if err != nil {
+				return s, fmt.Errorf("scan %s: %s: %w", q.Name, o.Key, err)
+			}
+			s.ObjectsRead++
+			s.Bytes += n
+			s.ChunkBytes += o.Size
 			continue
 		}
-		md, footer, err := ReadFooter(o.ReadAt, o.Size)
+		r := o.ReadAt
+		if o.Size <= e.SmallFile {
+			// The model reads a small object once, as the engine does.
+			b := make([]byte, o.Size)
+			if _, err := o.ReadAt.ReadAt(b, 0); err != nil && err != io.EOF {
+				return s, fmt.Errorf("scan %s: read %s: %w", q.Name, o.Key, err)
+			}
+			r = bytes.NewReader(b)
+		}
+		md, footer, err := ReadFooter(r, o.Size)
 		if err != nil {
 			return s, fmt.Errorf("scan %s: %s: %w", q.Name, o.Key, err)
 		}
-		s.Bytes += footer
-		s.RowGroupsTotal += len(md.RowGroups)
-		for _, rg := range md.RowGroups {
-			if q.Pred.excludes(rg, partition["symbol"]) {
-				continue
+		obj := &pqObject{r: r, size: o.Size, footer: footer, md: md}
+		read := false
+		for _, sp := range splits.splits(o.Size, true) {
+			res, err := e.scanSplit(obj, sp, cols, p)
+			if err != nil {
+				return s, fmt.Errorf("scan %s: %s: %w", q.Name, o.Key, err)
 			}
-			s.RowGroups++
-			for _, c := range cols {
-				cc, ok := chunk(rg, c)
-				if !ok {
-					return s, fmt.Errorf("scan %s: %s: no column %q", q.Name, o.Key, c)
-				}
-				s.Bytes += cc.TotalCompressedSize
-			}
+			s.RowGroupsTotal += res.groups
+			s.RowGroups += res.kept
+			s.Bytes += res.bytes
+			s.ChunkBytes += res.chunkBytes
+			read = read || res.kept > 0
+		}
+		if read {
+			s.ObjectsRead++
 		}
 	}
 	s.BilledBytes, s.USD = prices.AthenaBill(s.Bytes)
 	return s, nil
+}
+
+// textBytes is what the engine's line reader takes of a JSON object: all
+// of it when it is one split; for each split of a splittable one, whole
+// buffers from the split's start to the end of the last line starting at
+// or before the split's end.
+func (e Engine) textBytes(o Object, splits *splitter, splittable bool) (int64, error) {
+	var n int64
+	for _, sp := range splits.splits(o.Size, splittable) {
+		if sp.end() >= o.Size {
+			n += o.Size - sp.off
+			continue
+		}
+		end, err := lineEnd(o.ReadAt, sp.end(), o.Size)
+		if err != nil {
+			return 0, err
+		}
+		read := (end - sp.off + e.TextBuffer - 1) / e.TextBuffer * e.TextBuffer
+		n += min(read, o.Size-sp.off)
+	}
+	return n, nil
+}
+
+// lineEnd is the offset after the first line terminator at or after off.
+func lineEnd(r io.ReaderAt, off, size int64) (int64, error) {
+	buf := make([]byte, 4<<10)
+	for pos := off; pos < size; pos += int64(len(buf)) {
+		n := min(int64(len(buf)), size-pos)
+		if _, err := r.ReadAt(buf[:n], pos); err != nil && err != io.EOF {
+			return 0, fmt.Errorf("read at %d: %w", pos, err)
+		}
+		if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 {
+			return pos + int64(i) + 1, nil
+		}
+	}
+	return size, nil
 }
 
 // keepPartition reports whether the object at key (below the prefix) may
@@ -225,32 +299,6 @@ func (p Predicate) keepPartition(l sink.Layout, key string) bool {
 		return false
 	}
 	return l != sink.LayoutSymbol || p.Symbol == "" || sym == p.Symbol
-}
-
-// excludes reports whether a row group's min/max statistics rule out
-// every row of p: ts outside [From, To), or the symbol outside min..max
-// (unless symbol is a partition key, not a file column).
-func (p Predicate) excludes(rg format.RowGroup, symbolIsPartition bool) bool {
-	if cc, ok := chunk(rg, "ts"); ok {
-		st := cc.Statistics
-		lo, hi := statBytes(st.MinValue, st.Min), statBytes(st.MaxValue, st.Max)
-		if len(lo) == 8 && len(hi) == 8 {
-			min, max := int64(binary.LittleEndian.Uint64(lo)), int64(binary.LittleEndian.Uint64(hi)) // micros
-			if max < p.From.UnixMicro() || min >= p.To.UnixMicro() {
-				return true
-			}
-		}
-	}
-	if p.Symbol != "" && !symbolIsPartition {
-		if cc, ok := chunk(rg, "symbol"); ok {
-			st := cc.Statistics
-			lo, hi := statBytes(st.MinValue, st.Min), statBytes(st.MaxValue, st.Max)
-			if lo != nil && hi != nil && (bytes.Compare([]byte(p.Symbol), lo) < 0 || bytes.Compare([]byte(p.Symbol), hi) > 0) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // statBytes prefers the new min_value/max_value fields to the deprecated

@@ -18,12 +18,14 @@ import (
 var scanStart = time.Date(2026, 11, 25, 22, 30, 0, 0, time.UTC)
 
 // expectedScan computes, independently of ScanBytes, what the model must
-// answer: objects are kept when the partition of their ticks overlaps the
-// predicate; Parquet row groups when some tick in them lies in the time
-// range and the symbol lies between the group's smallest and largest
-// symbol; sizes come from parquet-go's own reading of each file and the
-// file's last 8 bytes.
-func expectedScan(t *testing.T, tb Table, q Query, ticks []tick.Tick, objs []laketest.Object, rowGroupRows int) (objects, groups int, bytes int64) {
+// answer for objects under the engine's small-file threshold: objects are
+// kept when the partition of their ticks overlaps the predicate; a Parquet
+// row group when some tick in it lies in the time range (min/max and page
+// indexes of ts ordered by time) and the symbol is among its ticks' (its
+// dictionary); a Parquet object with a row group kept is read whole, one
+// without none of it; JSON objects whole. Chunk bytes come from
+// parquet-go's own reading of each file.
+func expectedScan(t *testing.T, tb Table, q Query, ticks []tick.Tick, objs []laketest.Object, rowGroupRows int) (objects, groups int, bytes, chunks int64) {
 	t.Helper()
 	for _, o := range objs {
 		first := ticks[o.Ticks[0]].Time()
@@ -49,15 +51,14 @@ func expectedScan(t *testing.T, tb Table, q Query, ticks []tick.Tick, objs []lak
 		if err != nil {
 			t.Fatal(err)
 		}
+		if fi.Size() > TrinoDefaults.SmallFile {
+			t.Fatalf("%s: %d bytes, over the small-file threshold this expectation assumes", o.Key, fi.Size())
+		}
 		if !tb.Parquet() {
 			bytes += fi.Size()
+			chunks += fi.Size()
 			continue
 		}
-		raw, err := os.ReadFile(o.Path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bytes += int64(binary.LittleEndian.Uint32(raw[len(raw)-8:])) + 8
 		f, err := os.Open(o.Path)
 		if err != nil {
 			t.Fatal(err)
@@ -70,31 +71,33 @@ func expectedScan(t *testing.T, tb Table, q Query, ticks []tick.Tick, objs []lak
 		if want := (len(o.Ticks) + rowGroupRows - 1) / rowGroupRows; len(rgs) != want {
 			t.Fatalf("%s: %d row groups, the test wrote %d", o.Key, len(rgs), want)
 		}
+		read := false
 		for g, rg := range rgs {
 			idx := o.Ticks[g*rowGroupRows : min((g+1)*rowGroupRows, len(o.Ticks))]
-			inTime, lo, hi := false, "\xff", ""
+			inTime, hasSymbol := false, false
 			for _, i := range idx {
 				tt := time.UnixMicro(ticks[i].Intended / 1000)
 				inTime = inTime || (!tt.Before(q.Pred.From) && tt.Before(q.Pred.To))
-				lo, hi = min(lo, ticks[i].Symbol), max(hi, ticks[i].Symbol)
+				hasSymbol = hasSymbol || ticks[i].Symbol == q.Pred.Symbol
 			}
-			if !inTime {
-				continue
-			}
-			if q.Pred.Symbol != "" && tb.Layout != sink.LayoutSymbol && (q.Pred.Symbol < lo || q.Pred.Symbol > hi) {
+			if !inTime || (q.Pred.Symbol != "" && tb.Layout != sink.LayoutSymbol && !hasSymbol) {
 				continue
 			}
 			groups++
+			read = true
 			for _, c := range rg.Columns {
 				name := c.MetaData.PathInSchema[0]
 				if slices.Contains(q.Columns, name) && !(name == "symbol" && tb.Layout == sink.LayoutSymbol) {
-					bytes += c.MetaData.TotalCompressedSize
+					chunks += c.MetaData.TotalCompressedSize
 				}
 			}
 		}
+		if read {
+			bytes += fi.Size()
+		}
 		f.Close()
 	}
-	return objects, groups, bytes
+	return objects, groups, bytes, chunks
 }
 
 func TestScanBytesModel(t *testing.T) {
@@ -103,8 +106,8 @@ func TestScanBytesModel(t *testing.T) {
 	hour := time.Date(2026, 11, 25, 23, 0, 0, 0, time.UTC)
 	sym := ticks[3].Symbol
 	queries := append(StandardQueries(hour, sym),
-		// A symbol no row group holds: only footers are scanned (except
-		// where symbol is a partition: there nothing is).
+		// A symbol no row group holds: nothing is read (where symbol is
+		// a partition, no object is even kept).
 		Query{Name: "absent-symbol", Columns: []string{"symbol", "price"}, Pred: Predicate{From: hour, To: hour.Add(time.Hour), Symbol: "ZZZZ"}},
 		// A range before the data: row groups all excluded by ts.
 		Query{Name: "before", Columns: []string{"ts", "price"}, Pred: Predicate{From: scanStart.Add(-2 * time.Hour), To: scanStart.Add(-time.Hour)}})
@@ -134,14 +137,14 @@ func TestScanBytesModel(t *testing.T) {
 				objects = append(objects, Object{Key: o.Key, Size: fi.Size(), ReadAt: fh})
 			}
 			for _, q := range queries {
-				got, err := ScanBytes(tb, q, objects, USEast1)
+				got, err := ScanBytes(tb, q, objects, TrinoDefaults, USEast1)
 				if err != nil {
 					t.Fatalf("%s %s %s: %v", name, layout, q.Name, err)
 				}
-				wantObjs, wantGroups, wantBytes := expectedScan(t, tb, q, ticks, objs, rowGroupRows)
-				if got.Objects != wantObjs || got.Bytes != wantBytes || (tb.Parquet() && got.RowGroups != wantGroups) {
-					t.Errorf("%s %s %s: %d objects, %d row groups, %d bytes; want %d, %d, %d",
-						name, layout, q.Name, got.Objects, got.RowGroups, got.Bytes, wantObjs, wantGroups, wantBytes)
+				wantObjs, wantGroups, wantBytes, wantChunks := expectedScan(t, tb, q, ticks, objs, rowGroupRows)
+				if got.Objects != wantObjs || got.Bytes != wantBytes || got.ChunkBytes != wantChunks || (tb.Parquet() && got.RowGroups != wantGroups) {
+					t.Errorf("%s %s %s: %d objects, %d row groups, %d bytes, %d chunk bytes; want %d, %d, %d, %d",
+						name, layout, q.Name, got.Objects, got.RowGroups, got.Bytes, got.ChunkBytes, wantObjs, wantGroups, wantBytes, wantChunks)
 				}
 				if billed, usd := USEast1.AthenaBill(got.Bytes); got.BilledBytes != billed || got.USD != usd {
 					t.Errorf("%s %s %s: billed %d $%v, want %d $%v", name, layout, q.Name, got.BilledBytes, got.USD, billed, usd)
@@ -149,44 +152,114 @@ func TestScanBytesModel(t *testing.T) {
 				if q.Name == "count-hour" && layout != sink.LayoutNone && got.Objects == len(objs) {
 					t.Errorf("%s %s: count of one hour kept all %d objects: no partition pruning", name, layout, got.Objects)
 				}
-				if q.Name == "before" && tb.Parquet() && got.RowGroups != 0 {
-					t.Errorf("%s %s: a range before the data kept %d row groups", name, layout, got.RowGroups)
+				if (q.Name == "before" || q.Name == "absent-symbol") && tb.Parquet() && (got.RowGroups != 0 || got.Bytes != 0) {
+					t.Errorf("%s %s %s: kept %d row groups, %d bytes; want none", name, layout, q.Name, got.RowGroups, got.Bytes)
 				}
 			}
 		}
 	}
 }
 
-// TestScanParquetPrunesColumns checks the columnar saving on its own: the
-// same hour costs less when fewer columns are referenced, and a whole-day
-// VWAP of Parquet costs less than the JSON lines of the same ticks.
+// TestScanParquetPrunesColumns checks the columnar saving on its own: in
+// an object over the small-file threshold the same hour costs less when
+// fewer columns are referenced, and a whole-day VWAP of Parquet costs less
+// than the JSON lines of the same ticks; under the threshold the object is
+// read whole whatever the columns.
 func TestScanParquetPrunesColumns(t *testing.T) {
-	ticks := laketest.Ticks(t, 3000, 5, scanStart.UnixNano(), time.Second.Nanoseconds())
 	hour := time.Date(2026, 11, 25, 23, 0, 0, 0, time.UTC)
-	scan := func(format string, q Query) Scan {
-		dir := t.TempDir()
-		objs := laketest.Land(t, dir, laketest.Format(t, format), sink.LayoutHourly, ticks, 3000)
+	scan := func(ticks []tick.Tick, format string, q Query) Scan {
+		t.Helper()
 		var objects []Object
-		for _, o := range objs {
-			b, err := os.ReadFile(o.Path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			objects = append(objects, Object{Key: o.Key, Size: int64(len(b)), ReadAt: bytesReaderAt(b)})
-		}
-		s, err := ScanBytes(Table{Database: "d", Name: "t", Format: format, Layout: sink.LayoutHourly, Bucket: "b"}, q, objects, USEast1)
+		laketest.LandFunc(t, laketest.Format(t, format), sink.LayoutHourly, ticks, laketest.Batching{}, func(o laketest.Object, body []byte) {
+			objects = append(objects, Object{Key: o.Key, Size: int64(len(body)), ReadAt: bytesReaderAt(body)})
+		})
+		s, err := ScanBytes(Table{Database: "d", Name: "t", Format: format, Layout: sink.LayoutHourly, Bucket: "b"}, q, objects, TrinoDefaults, USEast1)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return s
 	}
-	qs := StandardQueries(hour, ticks[0].Symbol)
-	count, vwap := scan("parquet", qs[0]), scan("parquet", qs[1])
-	if !(count.Bytes < vwap.Bytes) {
-		t.Errorf("parquet: count (ts only) scans %d bytes, VWAP (4 columns) %d: want fewer", count.Bytes, vwap.Bytes)
+	// 300,000 ticks in 50 minutes of one hour: one object of about 5 MB.
+	big := laketest.Ticks(t, 300_000, 5, hour.Add(5*time.Minute).UnixNano(), 10*time.Millisecond.Nanoseconds())
+	qs := StandardQueries(hour, big[0].Symbol)
+	count, vwap := scan(big, "parquet", qs[0]), scan(big, "parquet", qs[1])
+	if !(count.Bytes*10 < vwap.Bytes) {
+		t.Errorf("parquet: count (ts only) scans %d bytes, VWAP (4 columns) %d: want under a tenth", count.Bytes, vwap.Bytes)
 	}
-	if j := scan("jsonl", qs[1]); !(vwap.Bytes*3 < j.Bytes) {
+	if j := scan(big, "jsonl", qs[1]); !(vwap.Bytes*3 < j.Bytes) {
 		t.Errorf("VWAP scans %d bytes of parquet, %d of jsonl: want parquet under a third", vwap.Bytes, j.Bytes)
+	}
+	small := big[:3000]
+	count, vwap = scan(small, "parquet", qs[0]), scan(small, "parquet", qs[1])
+	if count.Bytes != vwap.Bytes || count.Bytes <= count.ChunkBytes {
+		t.Errorf("a small object: count scans %d bytes (chunks %d), VWAP %d; want both the whole object", count.Bytes, count.ChunkBytes, vwap.Bytes)
+	}
+}
+
+func TestEngineReadSize(t *testing.T) {
+	e := TrinoDefaults
+	const mib = 1 << 20
+	for _, c := range []struct {
+		name   string
+		ranges []span
+		want   int64
+	}{
+		{"none", nil, 0},
+		{"one", []span{{100, 50}}, 50},
+		{"gap under the merge distance is read", []span{{0, 10}, {10 + mib, 10}}, 20 + mib},
+		{"gap over it is not", []span{{0, 10}, {11 + mib, 10}}, 20},
+		{"unsorted and overlapping", []span{{500, 100}, {0, 10}, {550, 100}}, 650},
+		{"merged read capped at the buffer size", []span{{0, 5 * mib}, {5 * mib, 4 * mib}}, 9 * mib},
+		{"large ranges alone", []span{{0, 9 * mib}, {9 * mib, 10}}, 9*mib + 10},
+	} {
+		if got := e.readSize(c.ranges); got != c.want {
+			t.Errorf("%s: readSize = %d, want %d", c.name, got, c.want)
+		}
+	}
+}
+
+func TestEngineSplits(t *testing.T) {
+	const mib = 1 << 20
+	e := TrinoDefaults
+	e.InitialSplits = 3
+	s := e.newSplitter()
+	for _, c := range []struct {
+		size       int64
+		splittable bool
+		want       []span
+	}{
+		{10 * mib, true, []span{{0, 10 * mib}}},                        // initial 1
+		{32 * mib, true, []span{{0, 32 * mib}}},                        // initial 2
+		{64*mib + 100, false, []span{{0, 64*mib + 100}}},               // initial 3: not splittable
+		{100 * mib, true, []span{{0, 50 * mib}, {50 * mib, 50 * mib}}}, // 64 MiB now: halves
+		{200 * mib, true, []span{{0, 64 * mib}, {64 * mib, 64 * mib}, {128 * mib, 36 * mib}, {164 * mib, 36 * mib}}},
+	} {
+		if got := s.splits(c.size, c.splittable); !slices.Equal(got, c.want) {
+			t.Errorf("splits(%d, %v) = %v, want %v", c.size, c.splittable, got, c.want)
+		}
+	}
+	s = TrinoDefaults.newSplitter()
+	if got := s.splits(64*mib+108, true); !slices.Equal(got, []span{{0, 32 * mib}, {32 * mib, 16*mib + 54}, {48*mib + 54, 16*mib + 54}}) {
+		t.Errorf("an initial 64 MiB + 108 B object: %v", got)
+	}
+}
+
+// TestTextBytes: a split reads whole line-reader buffers from its start to
+// the end of the line that crosses its end; the last split to the end.
+func TestTextBytes(t *testing.T) {
+	e := TrinoDefaults
+	e.InitialSplitSize, e.SplitSize, e.TextBuffer = 1000, 1000, 64
+	line := strings.Repeat("x", 99) + "\n" // 100-byte lines
+	body := []byte(strings.Repeat(line, 25))
+	n, err := e.textBytes(Object{Size: int64(len(body)), ReadAt: bytesReaderAt(body)}, e.newSplitter(), true)
+	// splits [0,1000) [1000,1750) [1750,2500) (the last 1500 bytes in
+	// halves); their lines end at 1100 and 1800: ceil(1100/64)*64 = 1152,
+	// ceil(800/64)*64 = 832, then the last 750.
+	if err != nil || n != 1152+832+750 {
+		t.Errorf("textBytes = %d, %v; want %d", n, err, 1152+832+750)
+	}
+	if n, err := e.textBytes(Object{Key: "x.gz", Size: int64(len(body)), ReadAt: bytesReaderAt(body)}, e.newSplitter(), false); err != nil || n != int64(len(body)) {
+		t.Errorf("not splittable: %d, %v; want the object's %d bytes", n, err, len(body))
 	}
 }
 

@@ -1,35 +1,56 @@
 #!/usr/bin/env bash
 # The whole local integration stack: a real Kafka broker (scripts/kafka.sh),
-# a real S3 server (scripts/s3.sh) and an AWS API peer for Glue and Athena
-# (scripts/moto.sh), all on 127.0.0.1.
+# a real S3 server (scripts/s3.sh), an AWS API peer for Glue and Athena
+# (scripts/moto.sh) and Trino over that S3 server (scripts/trino.sh), all on
+# 127.0.0.1.
 #
 # Usage: scripts/stack.sh up|down|status
 #
-# State for tests, one KEY=VALUE per line (see the two scripts for the keys):
+# LAKE=none leaves Trino out of `up` (it needs Java 24+ and an 820 MB
+# download, once per machine); `down` and `status` always include it.
+#
+# State for tests, one KEY=VALUE per line (see the scripts for the keys):
 #   .tickbench/run/kafka/state.env   KAFKA_BROKERS, KAFKA_PID, KAFKA_VERSION
 #   .tickbench/run/s3/state.env      S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY,
 #                                    S3_SECRET_KEY, S3_REGION, S3_PID
 #   .tickbench/run/moto/state.env    MOTO_ENDPOINT, MOTO_REGION, MOTO_PID
+#   .tickbench/run/trino/state.env   TRINO_URL, TRINO_CATALOG, TRINO_S3_ENDPOINT,
+#                                    TRINO_VERSION, TRINO_PID
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+LAKE="${LAKE:-trino}"
+case "$LAKE" in
+trino | none) ;;
+*)
+  echo "[stack] LAKE=$LAKE: allowed trino (default) or none" >&2
+  exit 2
+  ;;
+esac
+
+trino_up() {
+  if [[ "$LAKE" == trino ]]; then bash "$here/trino.sh" up; fi
+}
 
 case "${1:-}" in
 up)
   # S3 first: it is quick when cached, and a failure there should not leave a
-  # broker behind. If either fails, take down whatever did start.
-  if ! { bash "$here/s3.sh" up && bash "$here/moto.sh" up && bash "$here/kafka.sh" up; }; then
+  # broker behind; Trino reads from it. If any fails, take down whatever did
+  # start.
+  if ! { bash "$here/s3.sh" up && trino_up && bash "$here/moto.sh" up && bash "$here/kafka.sh" up; }; then
     echo "[stack] up failed; stopping what started" >&2
     bash "$here/kafka.sh" down || true
     bash "$here/moto.sh" down || true
+    bash "$here/trino.sh" down || true
     bash "$here/s3.sh" down || true
     exit 1
   fi
   ;;
 down)
-  # Always try both, and report failure if either failed.
+  # Always try all, and report failure if any failed.
   rc=0
   bash "$here/kafka.sh" down || rc=1
+  bash "$here/trino.sh" down || rc=1
   bash "$here/s3.sh" down || rc=1
   bash "$here/moto.sh" down || rc=1
   exit "$rc"
@@ -41,6 +62,8 @@ status)
   bash "$here/s3.sh" status
   echo "== moto"
   bash "$here/moto.sh" status
+  echo "== trino"
+  bash "$here/trino.sh" status
   ;;
 *)
   echo "usage: $0 up|down|status" >&2

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make test`: unit tests with the race detector, then the integration suite
-# against a real Apache Kafka broker and a real S3 server (versitygw) that
-# this script starts (installing them on first use) and stops again. A stack
-# that was already up (`make up`) is used and left running.
+# against a real Apache Kafka broker, a real S3 server (versitygw), an AWS API
+# peer (moto) and Trino that this script starts (installing them on first
+# use) and stops again. A stack that was already up (`make up`) is used and
+# left running.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -18,7 +19,7 @@ status="$(bash scripts/stack.sh status 2>/dev/null || true)"
 if [[ $status != *"not running"* ]]; then
   already_up=1
 fi
-echo "== starting the real local stack (Kafka jars and versitygw are fetched once into .tickbench/cache)"
+echo "== starting the real local stack (Kafka jars, versitygw and moto are fetched once into .tickbench/cache, Trino once per machine into ~/.m2)"
 bash scripts/stack.sh up
 if [[ $already_up == 0 ]]; then
   trap 'echo "== stopping the real local stack"; bash scripts/stack.sh down' EXIT
@@ -26,5 +27,5 @@ fi
 
 echo "== integration tests on the real local stack"
 # -v shows the figures the tests log; packages without Local tests are quiet.
-TICKBENCH_LOCAL_STACK=1 go test -count=1 -run 'Local' -v ./... 2>&1 |
+TICKBENCH_LOCAL_STACK=1 go test -count=1 -timeout 30m -run 'Local' -v ./... 2>&1 |
   grep -vE '^=== (RUN|PAUSE|CONT)|^testing: warning: no tests to run|^PASS$|no tests to run\]$' 

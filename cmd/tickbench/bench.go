@@ -48,7 +48,8 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	fs.Var(durationValue{&cfg.JoinAt, "0..duration"}, "join-at", "one more sink member joins the group this long after the start (0: none)")
 	fs.Var(durationValue{&cfg.LeaveAt, "0, or after join-at"}, "leave-at", "the member of --join-at leaves the group this long after the start (0: stays)")
 	fs.Var(durationValue{&cfg.DrainTimeout, "1s..24h"}, "drain-timeout", "after the generator stops, how long a sink may go without committing anything before the run fails (a slow sink that keeps landing is waited for), 1s..24h")
-	fs.IntVar(&cfg.LakeLocalMax, "lake-local-max", cfg.LakeLocalMax, "run the local SQL check of a strategy only if it landed at most this many objects (0: never)")
+	fs.IntVar(&cfg.LakeLocalMax, "lake-local-max", cfg.LakeLocalMax, "run the local SQL check (and Trino's, with --lake-trino) of a strategy only if it landed at most this many objects (0: never)")
+	lakeTrino := fs.Bool("lake-trino", true, "with --stack local and its Trino up, run the standard queries on Trino too and keep the bytes it read (up to --lake-local-max objects)")
 	fs.StringVar(&cfg.Name, "name", cfg.Name, "name in the result file: <out>/<UTC time>-<name>.json")
 	fs.StringVar(&cfg.Out, "out", cfg.Out, "results folder")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
@@ -76,6 +77,9 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	cfg.Strategies = splitList(*strategies)
 	if err := resolveStack(*stackName, *brokers, &cfg.Stack, false); err != nil {
 		return err
+	}
+	if *lakeTrino {
+		cfg.LakeTrino = localTrino(*stackName, cfg.Stack)
 	}
 	f, err := s3lite.ParseFaults(*faults)
 	if err != nil {

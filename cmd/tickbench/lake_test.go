@@ -25,6 +25,9 @@ func TestLakeCommandsRejectBadInput(t *testing.T) {
 		{[]string{"query", "--results", dir}, "no SQL given"},
 		{[]string{"query", "--athena", "--output", "bucket/x", "SELECT 1"}, `--output "bucket/x": allowed an s3://`},
 		{[]string{"query", "--results", dir, "SELECT 1"}, "no result files"},
+		{[]string{"query", "--engine", "presto", "SELECT 1"}, `--engine "presto": allowed duckdb, trino, athena`},
+		{[]string{"query", "--athena", "--engine", "trino", "SELECT 1"}, "--athena and --engine trino: give one"},
+		{[]string{"query", "--engine", "trino", "--results", dir, "SELECT 1"}, "no result files"},
 	} {
 		env, _, _ := testEnv()
 		err := run(context.Background(), c.args, env)

@@ -12,6 +12,7 @@ import (
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/lake"
 	"github.com/tickbench/tickbench/sink"
+	"github.com/tickbench/tickbench/stack"
 )
 
 // tableFlags pick the landed table a catalog or query command works on:
@@ -136,4 +137,18 @@ func (f *tableFlags) resolve() (lake.Table, *bench.Result, *bench.StrategyResult
 		return t, nil, nil, usageError{err}
 	}
 	return t, res, sr, nil
+}
+
+// localTrino is the local stack's Trino when the run uses the local stack
+// and Trino is up reading its S3 server; nil otherwise (it is optional:
+// make up LAKE=none).
+func localTrino(stackName string, sc stack.Config) *stack.Trino {
+	if stackName != "local" {
+		return nil
+	}
+	tr, err := stack.LocalTrino(stack.LocalStateDir)
+	if err != nil || tr.S3Endpoint != sc.S3Endpoint {
+		return nil
+	}
+	return &tr
 }

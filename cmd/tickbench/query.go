@@ -16,7 +16,10 @@ import (
 
 func runQuery(ctx context.Context, args []string, env environment) error {
 	fs := newFlagSet("query", env.stderr)
-	useAthena := fs.Bool("athena", false, "run on Athena (default: locally with DuckDB over the landed objects)")
+	engine := fs.String("engine", "duckdb", "where to run: duckdb (locally over the objects, downloaded), trino (the local Trino of make up, or --trino-url, reading S3 itself), athena")
+	useAthena := fs.Bool("athena", false, "the same as --engine athena")
+	trinoURL := fs.String("trino-url", env.getenv("TICKBENCH_TRINO_URL"), "Trino server for --engine trino (env TICKBENCH_TRINO_URL; default: the local one of make up)")
+	trinoCatalog := fs.String("trino-catalog", "hive", "Hive connector catalog of --trino-url")
 	workgroup := fs.String("workgroup", "primary", "Athena workgroup")
 	output := fs.String("output", "", "s3:// location for Athena's result files (default: the workgroup's)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up (and stop the query) after this long")
@@ -35,19 +38,31 @@ func runQuery(ctx context.Context, args []string, env environment) error {
 	if *timeout <= 0 {
 		return usageError{fmt.Errorf("--timeout %v: allowed > 0", *timeout)}
 	}
+	if *useAthena {
+		if *engine != "duckdb" && *engine != "athena" {
+			return usageError{fmt.Errorf("--athena and --engine %s: give one", *engine)}
+		}
+		*engine = "athena"
+	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	if !*useAthena {
-		// --bucket (a stack flag) picks the bucket only when given.
-		fs.Visit(func(f *flag.Flag) {
-			if f.Name == "bucket" {
-				tf.bucket = sc.Bucket
-			}
-		})
+	// --bucket (a stack flag) picks the bucket only when given.
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "bucket" {
+			tf.bucket = sc.Bucket
+		}
+	})
+	switch *engine {
+	case "duckdb":
 		if err := resolveStack(*stackName, *brokers, &sc, false); err != nil {
 			return err
 		}
 		return runLocalQuery(ctx, sql, tf, sc, env)
+	case "trino":
+		return runTrinoQuery(ctx, sql, tf, *trinoURL, *trinoCatalog, env)
+	case "athena":
+	default:
+		return usageError{fmt.Errorf("--engine %q: allowed duckdb, trino, athena", *engine)}
 	}
 	if *output != "" && !strings.HasPrefix(*output, "s3://") {
 		return usageError{fmt.Errorf("--output %q: allowed an s3://bucket/prefix/ location", *output)}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tickbench/tickbench/gen"
+	"github.com/tickbench/tickbench/lake/batching"
 	"github.com/tickbench/tickbench/sink"
 	"github.com/tickbench/tickbench/tick"
 )
@@ -45,45 +46,39 @@ func Ticks(t testing.TB, n, symbols int, start, step int64) []tick.Tick {
 	return out
 }
 
+// Batching is how the producer spreads ticks over Kafka partitions and
+// how the sink cuts each partition's ticks into batches.
+type Batching = batching.Policy
+
 // Land writes ticks in format under dir with layout l, as the sink does:
 // batches of perObject consecutive ticks, each split into one object per
 // layout folder. It returns the objects: their paths relative to dir
 // (slash separated, like keys below the prefix) and the ticks in each.
 func Land(t testing.TB, dir string, f sink.Format, l sink.Layout, ticks []tick.Tick, perObject int) []Object {
 	t.Helper()
-	var keys []Object
-	for b := 0; b < len(ticks); b += perObject {
-		batch := ticks[b:min(b+perObject, len(ticks))]
-		var dirs []string
-		byDir := map[string][]int{}
-		for i := range batch {
-			d := l.Dir(&batch[i])
-			if _, ok := byDir[d]; !ok {
-				dirs = append(dirs, d)
-			}
-			byDir[d] = append(byDir[d], b+i)
+	var objs []Object
+	LandFunc(t, f, l, ticks, Batching{Records: perObject}, func(o Object, body []byte) {
+		o.Path = filepath.Join(dir, filepath.FromSlash(o.Key))
+		if err := os.MkdirAll(filepath.Dir(o.Path), 0o755); err != nil {
+			t.Fatal(err)
 		}
-		for _, d := range dirs {
-			enc := f.NewEncoder()
-			for _, i := range byDir[d] {
-				if err := enc.Append(&ticks[i]); err != nil {
-					t.Fatal(err)
-				}
-			}
-			body, err := enc.Finish()
-			if err != nil {
-				t.Fatal(err)
-			}
-			key := sink.ObjectKey("", d, "ticks", 0, int64(byDir[d][0]), f.Ext())
-			path := filepath.Join(dir, filepath.FromSlash(key))
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, body, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			keys = append(keys, Object{Key: key, Path: path, Ticks: byDir[d]})
+		if err := os.WriteFile(o.Path, body, 0o644); err != nil {
+			t.Fatal(err)
 		}
+		objs = append(objs, o)
+	})
+	return objs
+}
+
+// LandFunc lands ticks in format f with layout l as the sink does (see
+// batching.Land) and hands each object (Path empty) and its body to put.
+func LandFunc(t testing.TB, f sink.Format, l sink.Layout, ticks []tick.Tick, b Batching, put func(o Object, body []byte)) {
+	t.Helper()
+	err := batching.Land(f, l, ticks, b, func(o batching.Object, body []byte) error {
+		put(Object{Key: o.Key, Ticks: o.Ticks}, body)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return keys
 }
