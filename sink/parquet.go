@@ -125,14 +125,6 @@ func (r *parquetRow) set(t *tick.Tick) {
 	}
 }
 
-// tick fills t from r; ts comes back truncated to the microsecond.
-func (r *parquetRow) tick(t *tick.Tick) {
-	*t = tick.Tick{
-		Symbol: r.Symbol, Seq: uint64(r.Seq), Intended: r.TS * 1000, Price: r.Price, Size: uint32(r.Size),
-		Bid: r.Bid, Ask: r.Ask, BidSize: uint32(r.BidSize), AskSize: uint32(r.AskSize), Exchange: r.Exchange,
-	}
-}
-
 // parquetWriteBatch rows are handed to the writer at once: per-row writes
 // cost about twice as much.
 const parquetWriteBatch = 1024
