@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"strings"
 	"time"
@@ -122,7 +123,13 @@ const MaxTicks = 1_000_000_000
 // tick and throughput the regression gate compares.
 func (c *Config) SetTicks(n uint64) {
 	c.Ticks = n
-	c.Duration, _ = gen.Constant{PerSecond: c.Rate}.Due(n)
+	c.Duration = ticksDuration(n, c.Rate)
+}
+
+// ticksDuration is when tick n (the one after the last of n) is due at a
+// constant rate: a run of n ticks ends there.
+func ticksDuration(n uint64, rate float64) time.Duration {
+	return time.Duration(math.Round(float64(n) * float64(time.Second) / rate))
 }
 
 // Modes of comparing strategies.
@@ -201,7 +208,7 @@ func (c Config) validatePace() error {
 	if c.Ticks > MaxTicks {
 		return fmt.Errorf("ticks %d: allowed 1..%d", c.Ticks, MaxTicks)
 	}
-	d, _ := gen.Constant{PerSecond: c.Rate}.Due(c.Ticks)
+	d := ticksDuration(c.Ticks, c.Rate)
 	switch {
 	case d > 7*24*time.Hour:
 		return fmt.Errorf("ticks %d at rate %v: would take %v, allowed up to 168h", c.Ticks, c.Rate, d)

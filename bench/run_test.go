@@ -178,17 +178,19 @@ func TestRunRebalanceDuringStalledUpload(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cfg := testConfig(t)
-	cfg.Duration = 8 * time.Second
+	// Two heartbeats (3 s each) and the revoked partitions' stalled
+	// uploads stand between the join and the joiner's first partitions.
+	cfg.Duration = 10 * time.Second
 	cfg.Policy.Records = 200
-	cfg.JoinAt, cfg.LeaveAt = time.Second, 6*time.Second
+	cfg.JoinAt, cfg.LeaveAt = time.Second, 9*time.Second
 	cfg.Stack.Faults = s3lite.Faults{StallEvery: 2 * time.Second, StallFor: time.Second}
 	res, err := Run(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := res.Strategies[0]
-	if !s.Verify.OK || s.Verify.Landed != 16000 || s.Verify.Unique != 16000 || s.Verify.Duplicates != 0 {
-		t.Fatalf("verify = %+v, want 16000 landed once", s.Verify)
+	if !s.Verify.OK || s.Verify.Landed != 20000 || s.Verify.Unique != 20000 || s.Verify.Duplicates != 0 {
+		t.Fatalf("verify = %+v, want 20000 landed once", s.Verify)
 	}
 	if len(s.MembersConsumed) != 2 || s.MembersConsumed[1] == 0 || s.S3Faults.Stalled == 0 {
 		t.Fatalf("members consumed %v, stalled %d: want a joiner that got partitions during stalls", s.MembersConsumed, s.S3Faults.Stalled)
@@ -480,6 +482,7 @@ func TestRunSlowStrategyFallsBehind(t *testing.T) {
 	cfg.Strategies = []string{"json-per-tick", "jsonl"}
 	cfg.Stack.Faults = s3lite.Faults{Latency: 100 * time.Millisecond}
 	cfg.DrainTimeout = 2 * time.Second
+	cfg.LakeLocalMax = 0 // the lake's downloads would take 100 ms per object too
 	res, err := Run(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/tickbench/tickbench/sink"
 	"github.com/tickbench/tickbench/tick"
@@ -33,11 +34,15 @@ type Verify struct {
 	RejectObjects int64 `json:"reject_objects,omitempty"`
 }
 
+// verifyBytes bounds the bytes of the objects verify reads at once.
+const verifyBytes = 256 << 20
+
 // verify reads every object under prefix back in format f and checks that
 // the ticks with seq 0..produced-1 each appear exactly once. seq is unique in
 // a run, so it alone identifies a (symbol, seq) pair.
 func verify(ctx context.Context, cl *s3.Client, bucket, prefix string, f sink.Format, produced uint64) (Verify, error) {
 	var keys, errKeys []string
+	sizes := map[string]int64{}
 	pages := s3.NewListObjectsV2Paginator(cl, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
@@ -50,6 +55,9 @@ func verify(ctx context.Context, cl *s3.Client, bucket, prefix string, f sink.Fo
 				continue
 			}
 			keys = append(keys, *o.Key)
+			if o.Size != nil {
+				sizes[*o.Key] = *o.Size
+			}
 		}
 	}
 	rejects, err := readRejects(ctx, cl, bucket, errKeys)
@@ -71,10 +79,18 @@ func verify(ctx context.Context, cl *s3.Client, bucket, prefix string, f sink.Fo
 		seenRejects[k] = true
 		v.Rejects++
 	}
+	// Many GETs at once for small objects (one per tick takes a request's
+	// latency each), a bounded number of bytes at once for large ones.
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(8)
+	g.SetLimit(64)
+	budget := semaphore.NewWeighted(verifyBytes)
 	for _, key := range keys {
+		weight := min(max(sizes[key], 64<<10), verifyBytes)
+		if err := budget.Acquire(gctx, weight); err != nil {
+			break // a read failed; g.Wait returns its error
+		}
 		g.Go(func() error {
+			defer budget.Release(weight)
 			out, err := cl.GetObject(gctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
 			if err != nil {
 				return fmt.Errorf("get s3://%s/%s: %w", bucket, key, err)
