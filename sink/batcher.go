@@ -20,6 +20,7 @@ type batcher struct {
 	dirs      *dirs
 	encoder   func() Encoder // a spare encoder or a new one
 	open      *batch         // nil until the first record
+	strs      tick.Strings   // symbols and exchanges, one string each
 	consumed  int            // records taken
 	invalid   int            // records that are not ticks, or not encodable
 }
@@ -36,7 +37,7 @@ func (bt *batcher) add(r *kgo.Record, cut []*batch) []*batch {
 		bt.open = newBatch(bt.partition, r.Offset)
 	}
 	var t tick.Tick
-	if err := tick.DecodeJSON(r.Value, &t); err != nil {
+	if err := bt.strs.DecodeJSON(r.Value, &t); err != nil {
 		bt.invalid++
 		bt.open.skip(r, err)
 		return cut

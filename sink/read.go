@@ -48,10 +48,11 @@ func readLines(r io.Reader, fn func(*tick.Tick) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
 	var t tick.Tick
+	var strs tick.Strings
 	line := 0
 	for sc.Scan() {
 		line++
-		if err := tick.DecodeJSON(sc.Bytes(), &t); err != nil {
+		if err := strs.DecodeJSON(sc.Bytes(), &t); err != nil {
 			return fmt.Errorf("line %d: %w", line, err)
 		}
 		if err := fn(&t); err != nil {

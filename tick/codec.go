@@ -92,7 +92,39 @@ func appendString(dst []byte, s string) []byte {
 // (other field order, whitespace, escapes) is parsed by encoding/json, which
 // gives the definitive answer. Missing fields are errors.
 func DecodeJSON(data []byte, t *Tick) error {
-	if !decodeCanonical(data, t) {
+	return decodeJSON(data, t, nil)
+}
+
+// Strings keeps one copy of each symbol and exchange it has decoded, so
+// that a decoder of many ticks allocates no strings per tick (they repeat:
+// at most MaxSymbols symbols and a few exchanges). Not safe for concurrent
+// use; the zero value is ready.
+type Strings struct{ m map[string]string }
+
+// maxInterned bounds what Strings keeps; past it, strings are allocated.
+const maxInterned = 1 << 20
+
+func (s *Strings) get(b []byte) string {
+	if v, ok := s.m[string(b)]; ok {
+		return v
+	}
+	v := string(b)
+	if s.m == nil {
+		s.m = map[string]string{}
+	}
+	if len(s.m) < maxInterned {
+		s.m[v] = v
+	}
+	return v
+}
+
+// DecodeJSON is the package's DecodeJSON, with strings from s.
+func (s *Strings) DecodeJSON(data []byte, t *Tick) error {
+	return decodeJSON(data, t, s)
+}
+
+func decodeJSON(data []byte, t *Tick, strs *Strings) error {
+	if !decodeCanonical(data, t, strs) {
 		if err := decodeGeneric(data, t); err != nil {
 			return err
 		}
@@ -152,8 +184,9 @@ func decodeGeneric(data []byte, t *Tick) error {
 // canon walks a record in AppendJSON's exact layout; any surprise sets bad
 // and the caller falls back to encoding/json.
 type canon struct {
-	b   []byte
-	bad bool
+	b    []byte
+	bad  bool
+	strs *Strings // nil: allocate each string
 }
 
 func (c *canon) lit(s string) {
@@ -173,7 +206,12 @@ func (c *canon) str() string {
 	for i := 1; i < len(c.b); i++ {
 		switch ch := c.b[i]; {
 		case ch == '"':
-			s := string(c.b[1:i])
+			var s string
+			if c.strs != nil {
+				s = c.strs.get(c.b[1:i])
+			} else {
+				s = string(c.b[1:i])
+			}
 			c.b = c.b[i+1:]
 			return s
 		case ch == '\\' || ch < 0x20 || ch >= 0x80:
@@ -314,8 +352,8 @@ func exactDecimal(n []byte) (float64, bool) {
 	return v, true
 }
 
-func decodeCanonical(data []byte, t *Tick) bool {
-	c := canon{b: data}
+func decodeCanonical(data []byte, t *Tick, strs *Strings) bool {
+	c := canon{b: data, strs: strs}
 	var v Tick
 	c.lit(`{"symbol":`)
 	v.Symbol = c.str()

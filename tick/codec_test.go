@@ -15,7 +15,7 @@ func TestRoundTrip(t *testing.T) {
 	in := sample()
 	b := AppendJSON(nil, &in)
 	var out Tick
-	if !decodeCanonical(b, &out) {
+	if !decodeCanonical(b, &out, nil) {
 		t.Fatalf("canonical fast path rejected its own encoding: %s", b)
 	}
 	if out != in {
@@ -73,7 +73,7 @@ func FuzzDecodeJSON(f *testing.F) {
 	f.Add([]byte(`{"symbol":"A","seq":01,"ts":-0,"price":-0.5,"size":1,"bid":1,"ask":1,"bid_size":1,"ask_size":1,"exchange":"X"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var fast, slow Tick
-		if decodeCanonical(data, &fast) {
+		if decodeCanonical(data, &fast, nil) {
 			if err := decodeGeneric(data, &slow); err != nil {
 				t.Fatalf("fast path accepted what encoding/json rejects (%v): %q", err, data)
 			}

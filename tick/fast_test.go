@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
+	"unsafe"
 )
 
 // TestAppendPriceMatchesStrconv: the cents fast path writes what
@@ -53,5 +54,26 @@ func TestExactDecimalMatchesParseFloat(t *testing.T) {
 	}
 	if answered < len(inputs)/2 {
 		t.Fatalf("the fast path answered %d of %d inputs: it is not taken", answered, len(inputs))
+	}
+}
+
+// TestStringsDecode: decoding with Strings gives the same ticks, and one
+// string per distinct symbol, shared by every tick that has it.
+func TestStringsDecode(t *testing.T) {
+	var strs Strings
+	in := sample()
+	b := AppendJSON(nil, &in)
+	var first, second Tick
+	if err := strs.DecodeJSON(b, &first); err != nil || first != in {
+		t.Fatalf("DecodeJSON with Strings = %+v, %v; want %+v", first, err, in)
+	}
+	if err := strs.DecodeJSON(b, &second); err != nil || second != in {
+		t.Fatalf("second decode = %+v, %v", second, err)
+	}
+	if unsafe.StringData(first.Symbol) != unsafe.StringData(second.Symbol) {
+		t.Fatal("the same symbol decoded twice is two strings")
+	}
+	if allocs := testing.AllocsPerRun(100, func() { strs.DecodeJSON(b, &second) }); allocs != 0 {
+		t.Fatalf("%v allocations per decode with Strings, want 0", allocs)
 	}
 }
