@@ -25,6 +25,7 @@
 #
 # Env overrides: TICKBENCH_TRINO_VERSION (default 476),
 #   TICKBENCH_TRINO_HEAP (default 2G), TICKBENCH_TRINO_JAVA,
+#   TICKBENCH_M2_REPO (default ~/.m2/repository: kept across clones),
 #   TICKBENCH_TRINO_START_TIMEOUT seconds (default 180).
 set -euo pipefail
 
@@ -39,7 +40,8 @@ HEAP="${TICKBENCH_TRINO_HEAP:-2G}"
 START_TIMEOUT="${TICKBENCH_TRINO_START_TIMEOUT:-180}"
 MIN_JAVA=24
 CATALOG=hive
-TARBALL="$HOME/.m2/repository/io/trino/trino-server/$TRINO_VERSION/trino-server-$TRINO_VERSION.tar.gz"
+M2_REPO="${TICKBENCH_M2_REPO:-$HOME/.m2/repository}"
+TARBALL="$M2_REPO/io/trino/trino-server/$TRINO_VERSION/trino-server-$TRINO_VERSION.tar.gz"
 SERVER="$TB_CACHE/trino-server-$TRINO_VERSION"
 MARKER="$SERVER/.complete"
 
@@ -59,7 +61,7 @@ fetch() {
     command -v mvn >/dev/null || die "mvn not found (needed once to fetch the Trino server)"
     log "fetching io.trino:trino-server:$TRINO_VERSION:tar.gz (~820 MB) with mvn into ~/.m2 (once per machine)"
     local mvn_log="$TB_CACHE/trino-fetch.log"
-    if ! mvn -B -q -Dstyle.color=never dependency:get "-Dartifact=io.trino:trino-server:$TRINO_VERSION:tar.gz" \
+    if ! mvn -B -q -Dstyle.color=never "-Dmaven.repo.local=$M2_REPO" dependency:get "-Dartifact=io.trino:trino-server:$TRINO_VERSION:tar.gz" \
       -Dtransitive=false </dev/null >"$mvn_log" 2>&1 || [[ ! -s "$TARBALL" ]]; then
       tail -n 40 "$mvn_log" >&2
       die "mvn could not fetch io.trino:trino-server:$TRINO_VERSION:tar.gz (full output: $mvn_log)"
