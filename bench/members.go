@@ -120,6 +120,7 @@ func (g *sinkGroup) totals() (s sink.Stats, perMember []int64, e2e, upload *hist
 		s.Overwritten += ms.Overwritten
 		s.AgedFlushes += ms.AgedFlushes
 		s.CappedFlushes += ms.CappedFlushes
+		s.Pauses += ms.Pauses
 		s.Rejected += ms.Rejected
 		s.ErrorObjects += ms.ErrorObjects
 		// Members hold their batches apart: the peak is the largest one's.
