@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/stack/s3lite"
 )
 
@@ -19,9 +20,15 @@ func TestValidateCoversEveryField(t *testing.T) {
 		want string
 	}
 	cases := map[string][]badCase{
-		"Name":                        {{func(c *Config) { c.Name = "a/b" }, `name "a/b": allowed 1..64`}},
-		"Rate":                        {{func(c *Config) { c.Rate = 0 }, "rate 0: allowed 1..10000000 ticks/s"}},
-		"Duration":                    {{func(c *Config) { c.Duration = 0 }, "duration 0s: allowed 1s..168h"}},
+		"Name":     {{func(c *Config) { c.Name = "a/b" }, `name "a/b": allowed 1..64`}},
+		"Rate":     {{func(c *Config) { c.Rate = 0 }, "rate 0: allowed 1..10000000 ticks/s"}},
+		"Duration": {{func(c *Config) { c.Duration = 0 }, "duration 0s: allowed 1s..168h"}},
+		"Profile": {{func(c *Config) { c.Profile = gen.Ramp{From: 0, To: 0, Duration: time.Minute} }, "ramp 0-0: allowed at least one end >= 1 tick/s"},
+			{func(c *Config) {
+				c.Profile = gen.Sine{Mean: 100, Amplitude: 10, Period: time.Second, Duration: time.Minute}
+				c.JoinAt = 2 * time.Minute
+			}, "join-at 2m0s: allowed 0 (none)..duration 1m0s"}},
+		"GenWorkers":                  {{func(c *Config) { c.GenWorkers = -1 }, "gen-workers -1: allowed 0 (automatic) or 1..1024"}},
 		"Model.Symbols":               {{func(c *Config) { c.Model.Symbols = 0 }, "symbols 0: allowed 1..456976"}},
 		"Model.Volatility":            {{func(c *Config) { c.Model.Volatility = -1 }, "volatility -1: allowed 0..10"}},
 		"Model.TicksPerSymbolPerYear": {{func(c *Config) { c.Model.TicksPerSymbolPerYear = 0 }, "ticks per symbol per year 0: allowed >= 1"}},

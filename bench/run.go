@@ -32,6 +32,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.Profile != nil {
+		// A shaped run is recorded by its mean rate and length.
+		cfg.Rate, cfg.Duration = gen.MeanRate(cfg.Profile), cfg.Profile.Length()
+	}
 	strategies, err := cfg.strategies()
 	if err != nil {
 		return nil, err
@@ -48,6 +52,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res.RunID = res.Started.Format("20060102T150405Z") + "-" + randomHex(3)
 	res.Workload.Source, res.Workload.Replay = cfg.Source, cfg.Replay
+	if cfg.Profile != nil {
+		res.Workload.Profile = cfg.Profile.String()
+	}
 	if src, err := cfg.newSource(); err != nil {
 		return nil, err
 	} else if c, ok := src.(*gen.CSV); ok {
@@ -194,18 +201,10 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 		return nil, fmt.Errorf("kafka producer: %w", err)
 	}
 	defer prodCl.Close()
-	pubDelay, pub := newHist(), newHist()
-	prod := &gen.Producer{
-		Client: prodCl, Topic: cfg.Topic, Source: source,
-		Pacer: gen.Constant{PerSecond: cfg.Rate, Duration: cfg.Duration},
-		Stop:  cfg.Stop,
-		Hooks: gen.Hooks{
-			Sent:  func(intended, handed int64) { pubDelay.record(handed - intended) },
-			Acked: func(intended, acked int64, err error) { pub.record(acked - intended) },
-		},
-	}
+	gr := newGenerator(&gen.Producer{Client: prodCl, Topic: cfg.Topic, Source: source, Pacer: cfg.pacer(), Stop: cfg.Stop, Workers: cfg.GenWorkers})
+	prod, pub := gr.Producer, gr.pub
 	progCtx, stopProgress := context.WithCancel(ctx)
-	pr := &progress{w: cfg.Progress, live: cfg.ProgressLive, start: time.Now(), duration: cfg.Duration, target: cfg.Rate,
+	pr := &progress{w: cfg.Progress, live: cfg.ProgressLive, start: time.Now(), pacer: cfg.pacer(),
 		sent: func() uint64 { return prod.Progress().Acked }, landed: func() int64 {
 			low := groups[0].landed.Load()
 			for _, g := range groups[1:] {
@@ -213,13 +212,13 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 			}
 			return low
 		}}
-	smp := newSampler(pr.start, cfg.Duration, cfg.Rate, func() uint64 { return prod.Progress().Acked }, pub, groups)
+	smp := newSampler(pr.start, cfg.pacer(), func() uint64 { return prod.Progress().Acked }, pub, groups)
 	smp.live = cfg.Live
 	byName := map[string]*sinkGroup{}
 	for i, s := range strategies {
 		byName[s.Name] = groups[i]
 	}
-	cfg.Live.setPhase(cfg.Rate, prod, pub, byName)
+	cfg.Live.setPhase(cfg.pacer().Rate(0), prod, pub, byName)
 	progDone := make(chan struct{})
 	go func() { pr.run(progCtx); close(progDone) }()
 	smpDone := make(chan struct{})
@@ -233,10 +232,10 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 	if perr != nil {
 		return nil, perr
 	}
-	producer := Producer{TargetRate: cfg.Rate, AchievedRate: pres.Achieved, Sent: pres.Sent, Acked: pres.Acked,
+	producer := Producer{TargetRate: cfg.Rate, AchievedRate: pres.Achieved, Workers: pres.Workers, Sent: pres.Sent, Acked: pres.Acked,
 		Failed: pres.Failed, Interrupted: pres.Interrupted}
 	producer.RateHeld = !pres.Interrupted && pres.Achieved >= 0.99*cfg.Rate
-	if producer.PublishDelay, err = pubDelay.summary(); err != nil {
+	if producer.PublishDelay, err = gr.delay().summary(); err != nil {
 		return nil, err
 	}
 	if producer.Publish, err = pub.summary(); err != nil {
