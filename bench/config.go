@@ -28,7 +28,14 @@ type Config struct {
 	// Ticks, if set, is the run's tick count instead of Rate x Duration:
 	// set it with SetTicks.
 	Ticks uint64
-	Model gen.ModelConfig
+	// Profile, if set, shapes the rate instead (gen.ParseProfile: ramp,
+	// steps, sine, burst) and sets the duration; Run then records its mean
+	// rate and length as Rate and Duration.
+	Profile gen.Shape
+	// GenWorkers is how many goroutines generate (gen.Producer.Workers);
+	// 0 (default) chooses from the peak rate.
+	GenWorkers int
+	Model      gen.ModelConfig
 	// Source is "model" (the synthetic market, default) or "csv:FILE"
 	// (rows of a CSV replayed at the pacer's rate); Replay is "order"
 	// (default) or "sample" (with replacement, seeded by Model.Seed).
@@ -144,8 +151,18 @@ var topicRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
 // Validate checks every field before anything starts and names the value
 // and the allowed range of the first bad one.
 func (c Config) Validate() error {
-	if err := c.validatePace(); err != nil {
+	if c.Profile != nil && c.Ticks > 0 {
+		return fmt.Errorf("ticks %d with a rate profile: give one of them", c.Ticks)
+	}
+	if c.Profile != nil {
+		if err := c.Profile.Validate(); err != nil {
+			return err
+		}
+	} else if err := c.validatePace(); err != nil {
 		return err
+	}
+	if c.GenWorkers < 0 || c.GenWorkers > gen.MaxWorkers {
+		return fmt.Errorf("gen-workers %d: allowed 0 (automatic) or 1..%d", c.GenWorkers, gen.MaxWorkers)
 	}
 	if err := c.Model.Validate(); err != nil {
 		return err
@@ -179,8 +196,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("mode %q: allowed %s, %s", c.Mode, ModeSequential, ModeParallel)
 	case c.Sinks < 1 || c.Sinks > 64:
 		return fmt.Errorf("sinks %d: allowed 1..64", c.Sinks)
-	case c.JoinAt < 0 || c.JoinAt > c.Duration:
-		return fmt.Errorf("join-at %v: allowed 0 (none)..duration %v", c.JoinAt, c.Duration)
+	case c.JoinAt < 0 || c.JoinAt > c.pacer().Length():
+		return fmt.Errorf("join-at %v: allowed 0 (none)..duration %v", c.JoinAt, c.pacer().Length())
 	case c.LeaveAt != 0 && (c.JoinAt == 0 || c.LeaveAt <= c.JoinAt):
 		return fmt.Errorf("leave-at %v: allowed 0 (stays) or after join-at %v", c.LeaveAt, c.JoinAt)
 	case c.Out == "":
@@ -216,6 +233,14 @@ func (c Config) validatePace() error {
 		return fmt.Errorf("duration %v: %d ticks at rate %v take %v (set them with SetTicks)", c.Duration, c.Ticks, c.Rate, d)
 	}
 	return nil
+}
+
+// pacer is the run's schedule: the profile, or Rate for Duration.
+func (c Config) pacer() gen.Shape {
+	if c.Profile != nil {
+		return c.Profile
+	}
+	return gen.Constant{PerSecond: c.Rate, Duration: c.Duration}
 }
 
 // newSource returns a fresh tick source for one generator run (every phase

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/stack"
 	"github.com/tickbench/tickbench/stack/s3lite"
 )
@@ -26,6 +27,12 @@ func TestValidateCoversEveryField(t *testing.T) {
 		"Ticks": {{func(c *Config) { c.Ticks = MaxTicks + 1 }, "ticks 1000000001: allowed 1..1000000000"},
 			{func(c *Config) { c.Ticks = 5 }, "duration 30s: 5 ticks at rate 10000 take 500µs (set them with SetTicks)"},
 			{func(c *Config) { c.Rate = 1; c.SetTicks(MaxTicks) }, "ticks 1000000000 at rate 1: would take"}},
+		"Profile": {{func(c *Config) { c.Profile = gen.Ramp{From: 0, To: 0, Duration: time.Minute} }, "ramp 0-0: allowed at least one end >= 1 tick/s"},
+			{func(c *Config) {
+				c.Profile = gen.Sine{Mean: 100, Amplitude: 10, Period: time.Second, Duration: time.Minute}
+				c.JoinAt = 2 * time.Minute
+			}, "join-at 2m0s: allowed 0 (none)..duration 1m0s"}},
+		"GenWorkers":                  {{func(c *Config) { c.GenWorkers = -1 }, "gen-workers -1: allowed 0 (automatic) or 1..1024"}},
 		"Model.Symbols":               {{func(c *Config) { c.Model.Symbols = 0 }, "symbols 0: allowed 1..456976"}},
 		"Model.Volatility":            {{func(c *Config) { c.Model.Volatility = -1 }, "volatility -1: allowed 0..10"}},
 		"Model.TicksPerSymbolPerYear": {{func(c *Config) { c.Model.TicksPerSymbolPerYear = 0 }, "ticks per symbol per year 0: allowed >= 1"}},

@@ -46,13 +46,14 @@ func (l *Live) setRetries(fn func() int64) {
 	l.retries = fn
 }
 
-func (l *Live) setAchieved(rate float64) {
+// setRates sets the target and achieved rates of the last full second.
+func (l *Live) setRates(target, achieved float64) {
 	if l == nil {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.achieved = rate
+	l.target, l.achieved = target, achieved
 }
 
 // WriteMetrics writes the current state in the Prometheus text exposition
@@ -71,7 +72,7 @@ func (l *Live) WriteMetrics(w io.Writer) error {
 	if prod != nil {
 		p := prod.Progress()
 		acked = p.Acked
-		m.family("tickbench_target_rate", "gauge", "ticks per second the generator is asked for")
+		m.family("tickbench_target_rate", "gauge", "ticks per second the generator is asked for, over the last full second (a rate profile moves it)")
 		m.sample("tickbench_target_rate", nil, target)
 		m.family("tickbench_achieved_rate", "gauge", "ticks acknowledged by Kafka per second, over the last full second")
 		m.sample("tickbench_achieved_rate", nil, achieved)

@@ -151,16 +151,8 @@ func (ph *phase) generate(ctx context.Context) error {
 		return fmt.Errorf("kafka producer: %w", err)
 	}
 	defer prodCl.Close()
-	pubDelay, pub := newHist(), newHist()
-	prod := &gen.Producer{
-		Client: prodCl, Topic: cfg.Topic, Source: source,
-		Pacer: gen.Constant{PerSecond: cfg.Rate, Duration: cfg.Duration},
-		Stop:  cfg.Stop,
-		Hooks: gen.Hooks{
-			Sent:  func(intended, handed int64) { pubDelay.record(handed - intended) },
-			Acked: func(intended, acked int64, err error) { pub.record(acked - intended) },
-		},
-	}
+	gr := newGenerator(&gen.Producer{Client: prodCl, Topic: cfg.Topic, Source: source, Pacer: cfg.pacer(), Stop: cfg.Stop, Workers: cfg.GenWorkers})
+	prod, pub := gr.Producer, gr.pub
 	ph.watch(ctx, prod, pub)
 	res, err := prod.Run(ctx)
 	if ctx.Err() != nil {
@@ -170,10 +162,10 @@ func (ph *phase) generate(ctx context.Context) error {
 		return err
 	}
 	ph.produced = res
-	p := Producer{TargetRate: cfg.Rate, AchievedRate: res.Achieved, Sent: res.Sent, Acked: res.Acked,
+	p := Producer{TargetRate: cfg.Rate, AchievedRate: res.Achieved, Workers: res.Workers, Sent: res.Sent, Acked: res.Acked,
 		Failed: res.Failed, Interrupted: res.Interrupted}
 	p.RateHeld = !res.Interrupted && res.Achieved >= 0.99*cfg.Rate
-	if p.PublishDelay, err = pubDelay.summary(); err != nil {
+	if p.PublishDelay, err = gr.delay().summary(); err != nil {
 		return err
 	}
 	if p.Publish, err = pub.summary(); err != nil {
@@ -191,7 +183,7 @@ func (ph *phase) generate(ctx context.Context) error {
 func (ph *phase) watch(ctx context.Context, prod *gen.Producer, pub *hist) {
 	cfg := ph.cfg
 	acked := func() uint64 { return prod.Progress().Acked }
-	pr := &progress{w: cfg.Progress, live: cfg.ProgressLive, start: time.Now(), duration: cfg.Duration, target: cfg.Rate,
+	pr := &progress{w: cfg.Progress, live: cfg.ProgressLive, start: time.Now(), pacer: cfg.pacer(),
 		sent: acked, landed: func() int64 {
 			low := ph.groups[0].landed.Load()
 			for _, g := range ph.groups[1:] {
@@ -199,13 +191,13 @@ func (ph *phase) watch(ctx context.Context, prod *gen.Producer, pub *hist) {
 			}
 			return low
 		}}
-	ph.sampler = newSampler(pr.start, cfg.Duration, cfg.Rate, acked, pub, ph.groups)
+	ph.sampler = newSampler(pr.start, cfg.pacer(), acked, pub, ph.groups)
 	ph.sampler.live = cfg.Live
 	byName := map[string]*sinkGroup{}
 	for i, s := range ph.strategies {
 		byName[s.Name] = ph.groups[i]
 	}
-	cfg.Live.setPhase(cfg.Rate, prod, pub, byName)
+	cfg.Live.setPhase(cfg.pacer().Rate(0), prod, pub, byName)
 	progCtx, stop := context.WithCancel(ctx)
 	progDone, smpDone := make(chan struct{}), make(chan struct{})
 	go func() { pr.run(progCtx); close(progDone) }()

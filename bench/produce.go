@@ -20,13 +20,17 @@ type ProduceConfig struct {
 	Topic   string
 	// Partitions of the topic when the run creates it.
 	Partitions int32
-	// Count ticks as fast as back-pressure allows when Rate is 0;
-	// otherwise Rate ticks/s for Duration.
+	// Count ticks as fast as back-pressure allows when Rate is 0 and
+	// there is no Profile; otherwise Rate ticks/s for Duration, or the
+	// Profile's shape.
 	Count    uint64
 	Rate     float64
 	Duration time.Duration
-	Model    gen.ModelConfig
-	Client   gen.ClientConfig
+	Profile  gen.Shape
+	// Workers is gen.Producer.Workers: 0 chooses from the peak rate.
+	Workers int
+	Model   gen.ModelConfig
+	Client  gen.ClientConfig
 	// KafkaOpts are extra client options: TLS and SASL (stack.Security).
 	KafkaOpts []kgo.Opt
 	// Live, if set, follows the run for live metrics (--metrics-addr).
@@ -36,6 +40,7 @@ type ProduceConfig struct {
 // ProduceResult is what a producer-only run measured.
 type ProduceResult struct {
 	Sent, Acked  uint64
+	Workers      int   // generator goroutines
 	Bytes        int64 // record values
 	Elapsed      time.Duration
 	RecordsPerS  float64
@@ -47,14 +52,20 @@ type ProduceResult struct {
 // Produce runs the generator alone.
 func Produce(ctx context.Context, cfg ProduceConfig) (*ProduceResult, error) {
 	var pacer gen.Pacer = gen.Unlimited{Count: cfg.Count}
-	if cfg.Rate > 0 {
-		c := gen.Constant{PerSecond: cfg.Rate, Duration: cfg.Duration}
-		if err := c.Validate(); err != nil {
+	shape := cfg.Profile
+	if shape == nil && cfg.Rate > 0 {
+		shape = gen.Constant{PerSecond: cfg.Rate, Duration: cfg.Duration}
+	}
+	if shape != nil {
+		if err := shape.Validate(); err != nil {
 			return nil, err
 		}
-		pacer = c
+		pacer = shape
 	} else if cfg.Count < 1 || cfg.Count > 10_000_000_000 {
 		return nil, fmt.Errorf("count %d: allowed 1..10000000000 when the rate is unlimited", cfg.Count)
+	}
+	if cfg.Workers < 0 || cfg.Workers > gen.MaxWorkers {
+		return nil, fmt.Errorf("workers %d: allowed 0 (automatic) or 1..%d", cfg.Workers, gen.MaxWorkers)
 	}
 	opts, err := cfg.Client.Options()
 	if err != nil {
@@ -78,30 +89,50 @@ func Produce(ctx context.Context, cfg ProduceConfig) (*ProduceResult, error) {
 	}
 	defer cl.Close()
 
-	pub, delay := newHist(), newHist()
-	prod := &gen.Producer{Client: cl, Topic: cfg.Topic, Source: model, Pacer: pacer,
-		Hooks: gen.Hooks{
-			Sent:  func(intended, at int64) { delay.record(at - intended) },
-			Acked: func(intended, at int64, _ error) { pub.record(at - intended) },
-		},
-	}
-	cfg.Live.setPhase(cfg.Rate, prod, pub, nil)
+	g := newGenerator(&gen.Producer{Client: cl, Topic: cfg.Topic, Source: model, Pacer: pacer, Workers: cfg.Workers})
+	cfg.Live.setPhase(pacer.Rate(0), g.Producer, g.pub, nil)
 	began := time.Now()
-	res, err := prod.Run(ctx)
+	res, err := g.Run(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := &ProduceResult{Sent: res.Sent, Acked: res.Acked, Bytes: res.Bytes, Elapsed: time.Since(began)}
+	out := &ProduceResult{Sent: res.Sent, Acked: res.Acked, Bytes: res.Bytes, Workers: res.Workers, Elapsed: time.Since(began)}
 	out.RecordsPerS = float64(res.Acked) / out.Elapsed.Seconds()
 	out.MBPerS = float64(out.Bytes) / (1 << 20) / out.Elapsed.Seconds()
-	if out.Publish, err = pub.summary(); err != nil {
+	if out.Publish, err = g.pub.summary(); err != nil {
 		return nil, err
 	}
-	if out.PublishDelay, err = delay.summary(); err != nil {
+	if out.PublishDelay, err = g.delay().summary(); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
+
+// generator is a producer with its latency histograms: publish delay
+// (intended -> handed to the client), one per worker so that workers never
+// wait for each other, and publish latency (intended -> acknowledged),
+// recorded by franz-go's one promise goroutine.
+type generator struct {
+	*gen.Producer
+	delays []*hist
+	pub    *hist
+}
+
+// newGenerator sets p's hooks to record into the generator's histograms.
+func newGenerator(p *gen.Producer) *generator {
+	g := &generator{Producer: p, delays: make([]*hist, p.WorkerCount()), pub: newHist()}
+	for i := range g.delays {
+		g.delays[i] = newHist()
+	}
+	p.Hooks = gen.Hooks{
+		Sent:  func(w int, intended, handed int64) { g.delays[w].record(handed - intended) },
+		Acked: func(intended, acked int64, _ error) { g.pub.record(acked - intended) },
+	}
+	return g
+}
+
+// delay merges the workers' publish-delay histograms.
+func (g *generator) delay() *hist { return mergeHists(g.delays...) }
 
 // Print writes one line in the shape of Kafka's ProducerPerformance summary.
 func (r *ProduceResult) Print(w io.Writer) {

@@ -5,17 +5,18 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/tickbench/tickbench/gen"
 )
 
 // progress prints one status line a second until ctx ends.
 type progress struct {
-	w        io.Writer
-	live     bool
-	start    time.Time
-	duration time.Duration
-	target   float64
-	sent     func() uint64
-	landed   func() int64
+	w      io.Writer
+	live   bool
+	start  time.Time
+	pacer  gen.Shape
+	sent   func() uint64
+	landed func() int64
 }
 
 func (p *progress) run(ctx context.Context) {
@@ -37,12 +38,12 @@ func (p *progress) run(ctx context.Context) {
 			sent, landed := p.sent(), p.landed()
 			rate := float64(sent-lastSent) / now.Sub(last).Seconds()
 			lastSent, last = sent, now
-			clock := fmt.Sprintf("%5.0fs/%gs", now.Sub(p.start).Seconds(), p.duration.Seconds())
-			if over := now.Sub(p.start) - p.duration; over > 0 {
+			clock := fmt.Sprintf("%5.0fs/%gs", now.Sub(p.start).Seconds(), p.pacer.Length().Seconds())
+			if over := now.Sub(p.start) - p.pacer.Length(); over > 0 {
 				clock = fmt.Sprintf("draining %4.0fs", over.Seconds())
 			}
 			line := fmt.Sprintf("[%s] rate %s/s (target %s)  produced %s  landed %s  lag %s",
-				clock, num(rate), num(p.target), num(float64(sent)), num(float64(landed)), num(float64(int64(sent)-landed)))
+				clock, num(rate), num(p.pacer.Rate(now.Sub(p.start))), num(float64(sent)), num(float64(landed)), num(float64(int64(sent)-landed)))
 			if p.live {
 				fmt.Fprintf(p.w, "\r\033[K%s", line)
 			} else {

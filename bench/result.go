@@ -45,12 +45,15 @@ type Result struct {
 
 // Workload is what was asked for.
 type Workload struct {
-	Rate       float64 `json:"rate"` // ticks/s
-	DurationS  float64 `json:"duration_s"`
-	Symbols    int     `json:"symbols"`
-	Seed       uint64  `json:"seed"`
-	Topic      string  `json:"topic"`
-	Partitions int32   `json:"partitions"`
+	Rate      float64 `json:"rate"` // ticks/s; of a shaped run, its mean
+	DurationS float64 `json:"duration_s"`
+	// Profile is the rate's shape (gen.ParseProfile's syntax); empty for
+	// a constant rate.
+	Profile    string `json:"profile,omitempty"`
+	Symbols    int    `json:"symbols"`
+	Seed       uint64 `json:"seed"`
+	Topic      string `json:"topic"`
+	Partitions int32  `json:"partitions"`
 	// Source is "model" or "csv:FILE"; Replay is "order" or "sample".
 	Source        string   `json:"source"`
 	Replay        string   `json:"replay"`
@@ -63,7 +66,9 @@ type Producer struct {
 	TargetRate   float64 `json:"target_rate"`
 	AchievedRate float64 `json:"achieved_rate"` // (sent-1) / (last hand-over - start)
 	// RateHeld is achieved >= 99% of target.
-	RateHeld    bool   `json:"rate_held"`
+	RateHeld bool `json:"rate_held"`
+	// Workers is how many goroutines generated the ticks.
+	Workers     int    `json:"workers"`
 	Sent        uint64 `json:"sent"`
 	Acked       uint64 `json:"acked"`
 	Failed      uint64 `json:"failed"`
@@ -289,8 +294,12 @@ func (r *Result) PrintSummary(w io.Writer) {
 	if r.Workload.Source != "model" && r.Workload.Source != "" {
 		source = fmt.Sprintf("%s (%d rows, %s)", r.Workload.Source, r.Workload.SourceRows, r.Workload.Replay)
 	}
-	fmt.Fprintf(w, "workload   %s ticks/s for %gs, %s, seed %d, topic %s (%d partitions)\n",
-		num(r.Workload.Rate), r.Workload.DurationS, source, r.Workload.Seed, r.Workload.Topic, r.Workload.Partitions)
+	rate := num(r.Workload.Rate) + " ticks/s"
+	if r.Workload.Profile != "" {
+		rate = r.Workload.Profile + " (mean " + rate + ")"
+	}
+	fmt.Fprintf(w, "workload   %s for %gs, %s, seed %d, topic %s (%d partitions)\n",
+		rate, r.Workload.DurationS, source, r.Workload.Seed, r.Workload.Topic, r.Workload.Partitions)
 	for i, s := range r.Strategies {
 		if i > 0 && r.Mode == ModeParallel {
 			break // one generator fed them all
@@ -304,8 +313,8 @@ func (r *Result) PrintSummary(w io.Writer) {
 		if r.Mode == ModeSequential && len(r.Strategies) > 1 {
 			label = "[" + s.Strategy + "] "
 		}
-		fmt.Fprintf(w, "producer   %starget %s/s  achieved %s/s (%s)  sent %s  acked %s  failed %d", label,
-			num(p.TargetRate), num(p.AchievedRate), held, num(float64(p.Sent)), num(float64(p.Acked)), p.Failed)
+		fmt.Fprintf(w, "producer   %starget %s/s  achieved %s/s (%s)  sent %s  acked %s  failed %d  workers %d", label,
+			num(p.TargetRate), num(p.AchievedRate), held, num(float64(p.Sent)), num(float64(p.Acked)), p.Failed, p.Workers)
 		if p.Interrupted {
 			fmt.Fprint(w, "  (interrupted)")
 		}

@@ -31,6 +31,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.Profile != nil {
+		// A shaped run is recorded by its mean rate and length.
+		cfg.Rate, cfg.Duration = gen.MeanRate(cfg.Profile), cfg.Profile.Length()
+	}
 	strategies, err := cfg.strategies()
 	if err != nil {
 		return nil, err
@@ -47,6 +51,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res.RunID = res.Started.Format("20060102T150405Z") + "-" + randomHex(3)
 	res.Workload.Source, res.Workload.Replay = cfg.Source, cfg.Replay
+	if cfg.Profile != nil {
+		res.Workload.Profile = cfg.Profile.String()
+	}
 	if src, err := cfg.newSource(); err != nil {
 		return nil, err
 	} else if c, ok := src.(*gen.CSV); ok {

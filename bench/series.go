@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/tickbench/tickbench/gen"
 )
 
 // Sample is one interval (about a second) of a strategy's run: what the
@@ -12,7 +14,7 @@ import (
 // behind, and the end-to-end and upload p99 of what landed in the interval.
 type Sample struct {
 	T            float64 `json:"t_s"`           // end of the interval, seconds since the generator started
-	TargetRate   float64 `json:"target_rate"`   // ticks/s asked for; 0 once the generator has stopped
+	TargetRate   float64 `json:"target_rate"`   // ticks/s the pacer scheduled in the interval; 0 once the generator has stopped
 	AchievedRate float64 `json:"achieved_rate"` // ticks acknowledged by Kafka in the interval, per second
 	LandedRate   float64 `json:"landed_rate"`   // ticks whose S3 PUT was acknowledged in the interval, per second
 	Lag          int64   `json:"lag"`           // ticks acknowledged by Kafka and not yet landed, at T
@@ -28,12 +30,11 @@ type intervals struct {
 // sampler cuts a phase into one-second intervals: the per-second series of
 // every strategy and the interval histograms behind them.
 type sampler struct {
-	start    time.Time
-	duration time.Duration
-	target   float64
-	acked    func() uint64
-	pub      *hist
-	groups   []*sinkGroup
+	start  time.Time
+	pacer  gen.Shape
+	acked  func() uint64
+	pub    *hist
+	groups []*sinkGroup
 
 	last       time.Time
 	lastAcked  uint64
@@ -51,8 +52,8 @@ func (s *sampler) result(i int) ([]Sample, intervals) {
 	return s.series[i], iv
 }
 
-func newSampler(start time.Time, duration time.Duration, target float64, acked func() uint64, pub *hist, groups []*sinkGroup) *sampler {
-	return &sampler{start: start, duration: duration, target: target, acked: acked, pub: pub, groups: groups,
+func newSampler(start time.Time, pacer gen.Shape, acked func() uint64, pub *hist, groups []*sinkGroup) *sampler {
+	return &sampler{start: start, pacer: pacer, acked: acked, pub: pub, groups: groups,
 		last: start, lastLanded: make([]int64, len(groups)), series: make([][]Sample, len(groups)), ivs: make([]intervals, len(groups))}
 }
 
@@ -83,11 +84,10 @@ func (s *sampler) sample(now time.Time) {
 		return h
 	}
 	acked := s.acked()
+	// The ticks scheduled in the interval, per second: a shape's rate
+	// averaged over it, 0 once the generator's time is up (draining).
+	target := (s.pacer.Count(now.Sub(s.start)) - s.pacer.Count(s.last.Sub(s.start))) / dt
 	// The producer histogram is shared by the phase's strategies.
-	target := s.target
-	if s.last.Sub(s.start) >= s.duration {
-		target = 0 // the interval started after the generator's end: draining
-	}
 	pub := stamp(s.pub.takeInterval())
 	s.pubIvs = append(s.pubIvs, pub)
 	for i, g := range s.groups {
@@ -114,7 +114,7 @@ func (s *sampler) sample(now time.Time) {
 		s.lastLanded[i] = landed
 	}
 	if dt >= 0.5 {
-		s.live.setAchieved(float64(acked-s.lastAcked) / dt)
+		s.live.setRates(target, float64(acked-s.lastAcked)/dt)
 	}
 	s.last, s.lastAcked = now, acked
 }

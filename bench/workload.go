@@ -8,17 +8,21 @@ import (
 	"os"
 	"time"
 
+	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/sink"
 )
 
 // WorkloadFile is a run described as data (JSON), like OpenMessaging
 // Benchmark's workloads: every field is optional and overrides the default;
 // flags given on the command line override the file. Durations are Go
-// durations ("30s", "5m").
+// durations ("30s", "5m"); a rate profile is gen.ParseProfile's syntax
+// ("ramp:1k-300k@5m").
 type WorkloadFile struct {
 	Name          *string   `json:"name"`
 	Rate          *float64  `json:"rate"`
 	Duration      *string   `json:"duration"`
+	RateProfile   *string   `json:"rate_profile"` // instead of rate and duration (gen.ProfileSyntax)
+	GenWorkers    *int      `json:"gen_workers"`
 	Symbols       *int      `json:"symbols"`
 	Seed          *uint64   `json:"seed"`
 	Source        *string   `json:"source"`
@@ -94,6 +98,19 @@ func (w *WorkloadFile) Apply(cfg *Config) error {
 	}
 	if w.Rate != nil {
 		cfg.Rate = *w.Rate
+	}
+	if w.RateProfile != nil {
+		if w.Rate != nil || w.Duration != nil {
+			return fmt.Errorf("workload rate_profile sets the rate and the duration: give it without rate and duration")
+		}
+		p, err := gen.ParseProfile(*w.RateProfile)
+		if err != nil {
+			return fmt.Errorf("workload rate_profile: %w", err)
+		}
+		cfg.Profile = p
+	}
+	if w.GenWorkers != nil {
+		cfg.GenWorkers = *w.GenWorkers
 	}
 	if w.Symbols != nil {
 		cfg.Model.Symbols = *w.Symbols

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tickbench/tickbench/gen"
 )
 
 func TestWorkloadFile(t *testing.T) {
@@ -25,6 +27,25 @@ func TestWorkloadFile(t *testing.T) {
 	}
 }
 
+func TestWorkloadRateProfile(t *testing.T) {
+	w, err := ReadWorkload(strings.NewReader(`{"rate_profile": "steps:1k@10s,5k@20s", "gen_workers": 2}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Default()
+	if err := w.Apply(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	p := cfg.pacer()
+	if p.String() != "steps:1000@10s,5000@20s" || p.Length() != 30*time.Second || gen.Total(p) != 110_000 || cfg.GenWorkers != 2 {
+		t.Fatalf("pacer %v (length %v, %d ticks), %d workers: want steps:1000@10s,5000@20s, 30s, 110000 ticks, 2 workers",
+			p, p.Length(), gen.Total(p), cfg.GenWorkers)
+	}
+}
+
 func TestWorkloadFileErrors(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{`{"rate": 10, "rat": 5}`, `unknown field "rat"`},
@@ -36,6 +57,9 @@ func TestWorkloadFileErrors(t *testing.T) {
 		{`{"flush_records": -1}`, `flush-records -1: allowed`},
 		{`{"strategies": ["jsonl", "csv"]}`, `strategy "csv": allowed`},
 		{`{"layout": "daily"}`, `layout "daily": allowed`},
+		{`{"rate_profile": "ramp:1000-300000/5m"}`, `rate profile "ramp:1000-300000/5m": want ramp:FROM-TO@DURATION`},
+		{`{"rate_profile": "steps:1000@1m", "duration": "1m"}`, `rate_profile sets the rate and the duration`},
+		{`{"gen_workers": 2000}`, `gen-workers 2000: allowed 0 (automatic) or 1..1024`},
 	}
 	for _, tt := range tests {
 		w, err := ReadWorkload(strings.NewReader(tt.in))

@@ -163,7 +163,7 @@ func (c Constant) Count(elapsed time.Duration) float64 {
 
 // String implements Shape: constant:RATE@DURATION.
 func (c Constant) String() string {
-	return "constant:" + fmtRate(c.PerSecond) + "@" + c.Duration.String()
+	return "constant:" + fmtRate(c.PerSecond) + "@" + fmtDuration(c.Duration)
 }
 
 // Ramp changes the rate linearly from From to To ticks/s over Duration
@@ -228,7 +228,7 @@ func (r Ramp) Count(elapsed time.Duration) float64 {
 
 // String implements Shape: ramp:FROM-TO@DURATION.
 func (r Ramp) String() string {
-	return "ramp:" + fmtRate(r.From) + "-" + fmtRate(r.To) + "@" + r.Duration.String()
+	return "ramp:" + fmtRate(r.From) + "-" + fmtRate(r.To) + "@" + fmtDuration(r.Duration)
 }
 
 // Step is one level of Steps: Rate ticks/s (0 pauses) for Duration.
@@ -339,7 +339,7 @@ func (s Steps) Count(elapsed time.Duration) float64 {
 func (s Steps) String() string {
 	parts := make([]string, len(s.steps))
 	for i, st := range s.steps {
-		parts[i] = fmtRate(st.Rate) + "@" + st.Duration.String()
+		parts[i] = fmtRate(st.Rate) + "@" + fmtDuration(st.Duration)
 	}
 	return "steps:" + strings.Join(parts, ",")
 }
@@ -448,7 +448,7 @@ func (s Sine) Count(elapsed time.Duration) float64 {
 
 // String implements Shape: sine:MEAN+-AMPLITUDE/PERIOD@DURATION.
 func (s Sine) String() string {
-	return "sine:" + fmtRate(s.Mean) + "+-" + fmtRate(s.Amplitude) + "/" + s.Period.String() + "@" + s.Duration.String()
+	return "sine:" + fmtRate(s.Mean) + "+-" + fmtRate(s.Amplitude) + "/" + fmtDuration(s.Period) + "@" + fmtDuration(s.Duration)
 }
 
 // Burst runs at Base ticks/s with a spike to Spike ticks/s during the last
@@ -530,13 +530,13 @@ func (b Burst) Count(elapsed time.Duration) float64 {
 
 // String implements Shape: burst:BASE,SPIKE@FOR/EVERY@DURATION.
 func (b Burst) String() string {
-	return "burst:" + fmtRate(b.Base) + "," + fmtRate(b.Spike) + "@" + b.For.String() + "/" + b.Every.String() + "@" + b.Duration.String()
+	return "burst:" + fmtRate(b.Base) + "," + fmtRate(b.Spike) + "@" + fmtDuration(b.For) + "/" + fmtDuration(b.Every) + "@" + fmtDuration(b.Duration)
 }
 
 // Unlimited schedules Count ticks with no schedule: the producer sends as
-// fast as back-pressure allows, and each tick is intended when it is sent
-// (Pace never waits), so latency is measured from the hand-over; use it
-// for throughput.
+// fast as back-pressure allows, and each tick is intended when its worker
+// is free to send it (Pace never waits: the previous hand-over), so
+// latency is measured from about the hand-over; use it for throughput.
 type Unlimited struct {
 	Count uint64
 }
@@ -714,6 +714,19 @@ func parseDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("duration %q: want a Go duration such as 30s, 5m or 1h30m", s)
 	}
 	return d, nil
+}
+
+// fmtDuration writes d as time.Duration does, without its zero minutes
+// and seconds (5m, 1h30m, not 5m0s, 1h30m0s).
+func fmtDuration(d time.Duration) string {
+	out := d.String()
+	if strings.HasSuffix(out, "m0s") {
+		out = out[:len(out)-2]
+	}
+	if strings.HasSuffix(out, "h0m") {
+		out = out[:len(out)-2]
+	}
+	return out
 }
 
 // fmtRate writes a rate so that parseRate reads it back exactly.

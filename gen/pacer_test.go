@@ -370,3 +370,20 @@ func BenchmarkDue(b *testing.B) {
 		})
 	}
 }
+
+// TestProfileString: String writes the compact form, durations without
+// zero minutes or seconds.
+func TestProfileString(t *testing.T) {
+	for spec, want := range map[string]string{
+		"ramp:1k-0.3M@300s":             "ramp:1000-300000@5m",
+		"steps:1000@1h,5k@90s,0@1h0m1s": "steps:1000@1h,5000@1m30s,0@1h0m1s",
+		"sine:50k±20k/60s@2h30m":        "sine:50000+-20000/1m@2h30m",
+		"burst:0,2.5k@500ms/10s@1m":     "burst:0,2500@500ms/10s@1m",
+		"constant:1M@1s":                "constant:1000000@1s",
+	} {
+		s, err := ParseProfile(spec)
+		if err != nil || s.String() != want {
+			t.Errorf("ParseProfile(%q) = %v, %v: want %s", spec, s, err, want)
+		}
+	}
+}

@@ -2,6 +2,8 @@ package gen
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,20 +14,64 @@ import (
 	"github.com/tickbench/tickbench/tick"
 )
 
-// TestProducerOpenLoop: a generator that finds itself behind schedule sends
-// the overdue ticks at once and keeps their intended times; every tick
-// reaches Kafka keyed by symbol.
-func TestProducerOpenLoop(t *testing.T) {
+// cluster starts an in-process broker with topic "ticks" and a producer
+// client on it.
+func cluster(t *testing.T) (*kfake.Cluster, *kgo.Client) {
+	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "ticks"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(c.Close)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ProducerLinger(time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
+	t.Cleanup(cl.Close)
+	return c, cl
+}
+
+// consume reads n ticks from the topic, failing on a record that is not a
+// tick, has a key other than its symbol, or a Kafka timestamp other than
+// its intended time.
+func consume(t *testing.T, c *kfake.Cluster, n int) []tick.Tick {
+	t.Helper()
+	consumer, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics("ticks"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer consumer.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out []tick.Tick
+	for len(out) < n {
+		fs := consumer.PollFetches(ctx)
+		if err := fs.Err0(); err != nil {
+			t.Fatalf("after %d records: %v", len(out), err)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			var tk tick.Tick
+			if err := tick.DecodeJSON(r.Value, &tk); err != nil {
+				t.Fatalf("record %d: %v", r.Offset, err)
+			}
+			if string(r.Key) != tk.Symbol {
+				t.Fatalf("key %q, symbol %q", r.Key, tk.Symbol)
+			}
+			if r.Timestamp.UnixMilli() != time.Unix(0, tk.Intended).UnixMilli() {
+				t.Fatalf("kafka timestamp %v != intended %v", r.Timestamp, time.Unix(0, tk.Intended))
+			}
+			out = append(out, tk)
+		})
+	}
+	return out
+}
+
+// TestProducerOpenLoop: a generator that finds itself behind schedule sends
+// the overdue ticks at once and keeps their intended times; every tick
+// reaches Kafka keyed by symbol.
+func TestProducerOpenLoop(t *testing.T) {
+	c, cl := cluster(t)
 	model, err := NewModel(DefaultModelConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +92,7 @@ func TestProducerOpenLoop(t *testing.T) {
 	p := &Producer{
 		Client: cl, Topic: "ticks", Source: model, Now: now,
 		Pacer: Constant{PerSecond: rate, Duration: n * time.Second / rate},
-		Hooks: Hooks{Sent: func(intended, handed int64) {
+		Hooks: Hooks{Sent: func(_ int, intended, handed int64) {
 			if handed-intended > int64(100*time.Millisecond) {
 				lateHanded.Add(1)
 			}
@@ -56,47 +102,158 @@ func TestProducerOpenLoop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Sent != n || res.Acked != n || res.Interrupted {
-		t.Fatalf("result %+v, want %d sent and acked", res, n)
+	if res.Sent != n || res.Acked != n || res.Interrupted || res.Workers != 1 {
+		t.Fatalf("result %+v, want %d sent and acked by 1 worker", res, n)
 	}
 	if lateHanded.Load() < 150 {
 		t.Fatalf("only %d ticks were handed over >100ms late; the clock jump should make ~200 overdue", lateHanded.Load())
 	}
-
-	consumer, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics("ticks"),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer consumer.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	seen := make([]bool, n)
-	for got := 0; got < n; {
-		fs := consumer.PollFetches(ctx)
-		if err := fs.Err0(); err != nil {
-			t.Fatalf("after %d records: %v", got, err)
+	for _, tk := range consume(t, c, n) {
+		wantIntended := res.Start.UnixNano() + int64(tk.Seq)*int64(time.Second)/rate
+		if tk.Intended != wantIntended {
+			t.Fatalf("seq %d intended %d, want start + seq/rate = %d", tk.Seq, tk.Intended, wantIntended)
 		}
-		fs.EachRecord(func(r *kgo.Record) {
-			var tk tick.Tick
-			if err := tick.DecodeJSON(r.Value, &tk); err != nil {
-				t.Fatalf("record %d: %v", r.Offset, err)
+		if seen[tk.Seq] {
+			t.Fatalf("seq %d twice", tk.Seq)
+		}
+		seen[tk.Seq] = true
+	}
+}
+
+// TestProducerWorkersSplitTheStream: k workers together send exactly the
+// ticks one generator would, each once, at the intended times the pacer
+// gives, for every pacer shape; every worker sends its share and reports
+// its own index to Sent.
+func TestProducerWorkersSplitTheStream(t *testing.T) {
+	cfg := DefaultModelConfig()
+	cfg.Symbols = 7 // short walk chunks: workers cross many of them
+	pacers := []Pacer{
+		Constant{PerSecond: 20_000, Duration: 100 * time.Millisecond},
+		Ramp{From: 0, To: 40_000, Duration: 100 * time.Millisecond},
+		NewSteps(Step{10_000, 50 * time.Millisecond}, Step{0, 20 * time.Millisecond}, Step{30_000, 30 * time.Millisecond}),
+		Sine{Mean: 20_000, Amplitude: 20_000, Period: 40 * time.Millisecond, Duration: 100 * time.Millisecond},
+		Burst{Base: 5_000, Spike: 50_000, For: 10 * time.Millisecond, Every: 30 * time.Millisecond, Duration: 100 * time.Millisecond},
+		Unlimited{Count: 2000},
+	}
+	for _, workers := range []int{1, 2, 3, 7} {
+		for _, pacer := range pacers {
+			t.Run(fmt.Sprintf("%T/workers=%d", pacer, workers), func(t *testing.T) {
+				c, cl := cluster(t)
+				model, err := NewModel(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				perWorker := make([]atomic.Int64, workers)
+				p := &Producer{Client: cl, Topic: "ticks", Source: model, Pacer: pacer, Workers: workers,
+					Hooks: Hooks{Sent: func(w int, _, _ int64) { perWorker[w].Add(1) }}}
+				res, err := p.Run(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				var want uint64
+				if s, ok := pacer.(Shape); ok {
+					want = Total(s)
+				} else {
+					want = pacer.(Unlimited).Count
+				}
+				if res.Sent != want || res.Acked != want || res.Workers != workers || p.Progress().Sent != want {
+					t.Fatalf("result %+v, progress %+v: want %d ticks sent and acked by %d workers", res, p.Progress(), want, workers)
+				}
+				for w := range perWorker {
+					share := (int64(want) - int64(w) + int64(workers) - 1) / int64(workers)
+					if got := perWorker[w].Load(); got != share {
+						t.Errorf("worker %d sent %d ticks, want its share %d", w, got, share)
+					}
+				}
+				single, err := NewModel(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := consume(t, c, int(want))
+				bySeq := make([]*tick.Tick, want)
+				for i := range got {
+					tk := &got[i]
+					if tk.Seq >= want || bySeq[tk.Seq] != nil {
+						t.Fatalf("seq %d out of range or twice", tk.Seq)
+					}
+					bySeq[tk.Seq] = tk
+				}
+				for seq, tk := range bySeq {
+					if due, ok := pacer.Due(uint64(seq)); ok && pacer.Peak() > 0 && tk.Intended != res.Start.UnixNano()+int64(due) {
+						t.Fatalf("seq %d intended %d, want start + Due = %d", seq, tk.Intended, res.Start.UnixNano()+int64(due))
+					}
+					var ref tick.Tick
+					single.Next(uint64(seq), tk.Intended, &ref)
+					if *tk != ref {
+						t.Fatalf("seq %d: workers sent %+v, one generator gives %+v", seq, *tk, ref)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestProducerRejectsWorkers(t *testing.T) {
+	p := &Producer{Workers: MaxWorkers + 1, Pacer: Unlimited{Count: 1}}
+	if _, err := p.Run(context.Background()); err == nil || err.Error() != "producer workers 1025: allowed 0 (automatic) or 1..1024" {
+		t.Fatalf("Run with %d workers: %v", p.Workers, err)
+	}
+}
+
+func TestProducerAutomaticWorkers(t *testing.T) {
+	for _, tt := range []struct {
+		pacer Pacer
+		want  int
+	}{
+		{Constant{PerSecond: 1000, Duration: time.Second}, 1},
+		{Constant{PerSecond: OneWorkerRate, Duration: time.Second}, 1},
+		{Constant{PerSecond: OneWorkerRate + 1, Duration: time.Second}, 0},
+		{Ramp{From: 1000, To: 2 * OneWorkerRate, Duration: time.Second}, 0},
+		{Unlimited{Count: 10}, 0},
+	} {
+		want := tt.want
+		if want == 0 {
+			want = runtime.GOMAXPROCS(0)
+		}
+		if got := (&Producer{Pacer: tt.pacer}).WorkerCount(); got != want {
+			t.Errorf("%v: %d workers, want %d", tt.pacer, got, want)
+		}
+	}
+}
+
+// BenchmarkProducer is the whole generator path, model to franz-go client,
+// against an in-process broker (which shares the CPU), unlimited, with 1
+// and 2 workers; ticks/s counts acknowledged ticks.
+func BenchmarkProducer(b *testing.B) {
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(6, "ticks"))
+			if err != nil {
+				b.Fatal(err)
 			}
-			if string(r.Key) != tk.Symbol {
-				t.Fatalf("key %q, symbol %q", r.Key, tk.Symbol)
+			defer c.Close()
+			opts, err := DefaultClientConfig().Options()
+			if err != nil {
+				b.Fatal(err)
 			}
-			wantIntended := res.Start.UnixNano() + int64(tk.Seq)*int64(time.Second)/rate
-			if tk.Intended != wantIntended {
-				t.Fatalf("seq %d intended %d, want start + seq/rate = %d", tk.Seq, tk.Intended, wantIntended)
+			cl, err := kgo.NewClient(append(opts, kgo.SeedBrokers(c.ListenAddrs()...))...)
+			if err != nil {
+				b.Fatal(err)
 			}
-			if r.Timestamp.UnixMilli() != time.Unix(0, tk.Intended).UnixMilli() {
-				t.Fatalf("kafka timestamp %v != intended %v", r.Timestamp, time.Unix(0, tk.Intended))
+			defer cl.Close()
+			model, err := NewModel(DefaultModelConfig())
+			if err != nil {
+				b.Fatal(err)
 			}
-			if seen[tk.Seq] {
-				t.Fatalf("seq %d twice", tk.Seq)
+			p := &Producer{Client: cl, Topic: "ticks", Source: model, Pacer: Unlimited{Count: uint64(b.N)}, Workers: workers}
+			b.ReportAllocs()
+			b.ResetTimer()
+			res, err := p.Run(context.Background())
+			if err != nil {
+				b.Fatal(err)
 			}
-			seen[tk.Seq] = true
-			got++
+			b.ReportMetric(float64(res.Acked)/b.Elapsed().Seconds(), "ticks/s")
 		})
 	}
 }

@@ -32,6 +32,7 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	fs.Var(durationValue{&cfg.Duration, "1s..168h"}, "duration", "how long the generator runs, 1s..168h")
 	var ticks uint64
 	fs.Uint64Var(&ticks, "ticks", 0, "send exactly this many ticks, 1..1000000000, instead of --duration (0: use --duration)")
+	rateFlags(fs, &cfg.Profile, &cfg.GenWorkers)
 	modelFlags(fs, &cfg.Model)
 	fs.StringVar(&cfg.Source, "source", cfg.Source, "where ticks come from: model (synthetic) or csv:FILE (rows replayed at the rate; header Index,Date,Open,High,Low,Close,Adj Close,Volume)")
 	fs.StringVar(&cfg.Replay, "replay", cfg.Replay, "with csv: order (cycling) or sample (with replacement, seeded by --seed)")
@@ -62,6 +63,9 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	faults := fs.String("s3-faults", "", "faults the embedded S3 server injects, e.g. 503=0.05,500=0.01,reset=0.01,reset-after=0.01,latency=50ms,jitter=5ms,stall-every=10s,stall-for=1s,puts-per-second=3500,seed=1")
 	fs.StringVar(&cfg.Stack.DataDir, "data-dir", cfg.Stack.DataDir, "where the embedded S3 server keeps objects")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkRateFlags(fs, &cfg.Profile, cfg.GenWorkers); err != nil {
 		return err
 	}
 	if given(fs, "ticks") && given(fs, "duration") {

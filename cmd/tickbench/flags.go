@@ -273,3 +273,49 @@ func flagValue(args []string, name string) string {
 	}
 	return ""
 }
+
+// profileValue parses --rate-profile into a shape.
+type profileValue struct{ s *gen.Shape }
+
+func (v profileValue) String() string {
+	if v.s == nil || *v.s == nil {
+		return ""
+	}
+	return (*v.s).String()
+}
+
+func (v profileValue) Set(s string) error {
+	shape, err := gen.ParseProfile(s)
+	if err != nil {
+		return err
+	}
+	*v.s = shape
+	return nil
+}
+
+// rateFlags registers the generator's --rate-profile and --gen-workers
+// (--rate and --duration differ between bench and produce); checkRateFlags
+// applies them after parsing.
+func rateFlags(fs *flag.FlagSet, profile *gen.Shape, workers *int) {
+	fs.Var(profileValue{profile}, "rate-profile", "shape the rate instead of --rate and --duration: "+gen.ProfileSyntax)
+	fs.Var(intValue{workers}, "gen-workers", fmt.Sprintf("generator goroutines, each sending every k-th tick, 0..%d (0: 1 up to a peak rate of %d ticks/s, else one per core)", gen.MaxWorkers, gen.OneWorkerRate))
+}
+
+// checkRateFlags: --rate-profile sets the rate and the duration, so it
+// excludes --rate and --duration; --rate replaces a workload file's
+// profile, --duration alone cannot.
+func checkRateFlags(fs *flag.FlagSet, profile *gen.Shape, workers int) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case workers < 0 || workers > gen.MaxWorkers:
+		return usageError{fmt.Errorf("--gen-workers %d: allowed 0 (automatic) or 1..%d", workers, gen.MaxWorkers)}
+	case set["rate-profile"] && (set["rate"] || set["duration"]):
+		return usageError{errors.New("--rate-profile sets the rate and the duration: give it without --rate and --duration")}
+	case *profile != nil && set["rate"]:
+		*profile = nil
+	case *profile != nil && set["duration"]:
+		return usageError{errors.New("--duration: the workload's rate_profile sets the duration; give --rate-profile instead, or --rate to replace the profile")}
+	}
+	return nil
+}

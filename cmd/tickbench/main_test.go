@@ -52,6 +52,12 @@ func TestBenchRejectsBadInput(t *testing.T) {
 		{[]string{"--tls-ca", "ca.pem"}, "need --tls"},
 		{[]string{"--tls", "--tls-cert", "c.pem"}, `tls-cert "c.pem" and tls-key "": give both or neither`},
 		{[]string{"--tls"}, "only for external brokers"},
+		{[]string{"--rate-profile", "ramp:1k-2k@1m", "--rate", "5"}, "--rate-profile sets the rate and the duration: give it without --rate and --duration"},
+		{[]string{"--duration", "5m", "--rate-profile", "ramp:1k-2k@1m"}, "--rate-profile sets the rate and the duration"},
+		{[]string{"--rate-profile", "ramp:1000-300000/5m"}, `invalid value "ramp:1000-300000/5m" for flag -rate-profile: rate profile "ramp:1000-300000/5m": want ramp:FROM-TO@DURATION, e.g. ramp:1000-300000@5m`},
+		{[]string{"--rate-profile", "sine:100+-200/1s@1m"}, "sine amplitude 200: allowed 0..100"},
+		{[]string{"--rate-profile", "steps:1k@1s", "--join-at", "2s"}, "join-at 2s: allowed 0 (none)..duration 1s"},
+		{[]string{"--gen-workers", "-1"}, "--gen-workers -1: allowed 0 (automatic) or 1..1024"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -72,6 +78,32 @@ func TestBenchRejectsBadInput(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRateProfileAndWorkload: --rate replaces a workload file's rate
+// profile, --duration alone cannot, and produce takes the same flags.
+func TestRateProfileAndWorkload(t *testing.T) {
+	workload := filepath.Join(t.TempDir(), "w.json")
+	if err := os.WriteFile(workload, []byte(`{"rate_profile": "steps:1k@1s,2k@1s"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bench", "--workload", workload, "--duration", "5s"}, "--duration: the workload's rate_profile sets the duration; give --rate-profile instead, or --rate to replace the profile"},
+		{[]string{"bench", "--workload", workload, "--rate", "0"}, "rate 0: allowed 1..10000000 ticks/s"}, // the constant rate, not the profile
+		{[]string{"produce", "--rate-profile", "burst:1,2@1s/1s@1m", "--brokers", "127.0.0.1:1"}, "burst for 1s: allowed 1ms..999.999999ms (below every)"},
+		{[]string{"produce", "--rate-profile", "steps:1k@1m", "--rate", "5", "--brokers", "127.0.0.1:1"}, "--rate-profile sets the rate and the duration"},
+		{[]string{"produce", "--gen-workers", "2000", "--brokers", "127.0.0.1:1"}, "--gen-workers 2000: allowed 0 (automatic) or 1..1024"},
+	} {
+		env, _, _ := testEnv()
+		err := run(context.Background(), tt.args, env)
+		var u usageError
+		if err == nil || !errors.As(err, &u) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("run(%v) = %v, want a usage error containing %q", tt.args, err, tt.want)
+		}
 	}
 }
 

@@ -20,9 +20,13 @@ func runProduce(ctx context.Context, args []string, env environment) error {
 	rate := fs.String("rate", "max", `ticks per second (with --duration), or "max": --count ticks as fast as back-pressure allows`)
 	fs.Var(durationValue{&cfg.Duration, "1s..168h"}, "duration", "how long a paced run lasts, 1s..168h")
 	count := fs.Uint64("count", 1_000_000, "ticks to send when --rate is max")
+	rateFlags(fs, &cfg.Profile, &cfg.Workers)
 	kf := topicFlags(fs, env, &cfg.Topic, &cfg.Model, &cfg.Client)
 	metricsAddr := metricsFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkRateFlags(fs, &cfg.Profile, cfg.Workers); err != nil {
 		return err
 	}
 	var err error
@@ -30,7 +34,7 @@ func runProduce(ctx context.Context, args []string, env environment) error {
 		return err
 	}
 	cfg.Count = *count
-	if *rate != "max" {
+	if *rate != "max" && cfg.Profile == nil {
 		r, err := strconv.ParseFloat(*rate, 64)
 		if err != nil || r <= 0 {
 			return usageError{fmt.Errorf(`--rate %q: allowed a number 1..%d, or "max"`, *rate, gen.MaxRate)}
