@@ -70,7 +70,11 @@ if [[ -n ${NEW_BIN:-} ]]; then
   cp "$NEW_BIN" "$out/bin/new"
   new_label="$NEW_BIN"
 else
-  new_label="the working tree ($(git log -1 --format=%h HEAD)$([[ -n $(git status --porcelain) ]] && echo ', with local changes'))${NEW_TAGS:+, -tags $NEW_TAGS}"
+  dirty=""
+  if [[ -n $(git status --porcelain) ]]; then
+    dirty=", with local changes"
+  fi
+  new_label="the working tree ($(git log -1 --format=%h HEAD)$dirty)${NEW_TAGS:+, -tags $NEW_TAGS}"
   echo "== building new: $new_label"
   go build -tags "$NEW_TAGS" -o "$out/bin/new" ./cmd/tickbench
 fi
