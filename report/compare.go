@@ -80,7 +80,7 @@ func CompareHTML(w io.Writer, c Comparison) error {
 					if h == nil {
 						continue
 					}
-					ln := histogramCurve(fmt.Sprintf("%s %s (%d)", set.name, strategy, h.TotalCount()), h)
+					ln := histogramCurve(set.name+" "+strategy, h)
 					ln.dashed, ln.color = set.name == "base", color(i)
 					lines = append(lines, ln)
 				}

@@ -78,7 +78,7 @@ func TestCompareReport(t *testing.T) {
 		name   string
 		ms     float64
 		dashed bool
-	}{{"base jsonl (200)", 10, true}, {"new jsonl (200)", 20, false}} {
+	}{{"base jsonl", 10, true}, {"new jsonl", 20, false}} {
 		ys := floats(t, e2e[i].attrs["data-y"])
 		if e2e[i].attrs["data-series"] != want.name || ys[len(ys)-1] < want.ms*0.99 || ys[len(ys)-1] > want.ms*1.01 ||
 			(e2e[i].attrs["stroke-dasharray"] != "") != want.dashed {
