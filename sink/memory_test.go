@@ -2,14 +2,9 @@ package sink
 
 import (
 	"context"
-	"fmt"
 	"runtime"
 	"testing"
 	"time"
-
-	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/tickbench/tickbench/tick"
 )
 
 // heapAlloc is the live heap after a full collection.
@@ -61,21 +56,7 @@ func TestFootprintMatchesHeap(t *testing.T) {
 // cap acts (capped flushes), and every tick lands exactly once.
 func TestMemoryCapHolds(t *testing.T) {
 	const partitions, n = 40, 30_000
-	brokers := testCluster(t, partitions)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic("ticks"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs := make([]*kgo.Record, n)
-	for i := range recs {
-		// Seq i, spread round-robin, an hour before base: one dt= folder.
-		r := record(int32(i%partitions), int64(i), base-int64(time.Hour)+int64(i)*int64(time.Microsecond))
-		recs[i] = &kgo.Record{Partition: r.Partition, Value: r.Value}
-	}
-	if err := cl.ProduceSync(t.Context(), recs...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	cl.Close()
+	brokers := spreadTicks(t, partitions, n)
 
 	cfg := DefaultConfig()
 	cfg.Brokers, cfg.Topic, cfg.Group, cfg.Prefix = brokers, "ticks", "g", "runs/r/jsonl/"
@@ -123,23 +104,7 @@ func TestMemoryCapHolds(t *testing.T) {
 	if limit := int64(cfg.MaxBuffered + over); st.PeakBuffered > limit {
 		t.Fatalf("batches held %d bytes at the peak, cap %d: more than one record per core over", st.PeakBuffered, cfg.MaxBuffered)
 	}
-	seen := make([]int, n)
-	for key, body := range store.objects {
-		if err := ReadTicks(JSONL{}, body, func(tk *tick.Tick) error {
-			if tk.Seq >= n {
-				return fmt.Errorf("seq %d out of range", tk.Seq)
-			}
-			seen[tk.Seq]++
-			return nil
-		}); err != nil {
-			t.Fatalf("%s: %v", key, err)
-		}
-	}
-	for seq, c := range seen {
-		if c != 1 {
-			t.Fatalf("tick %d landed %d times", seq, c)
-		}
-	}
+	eachOnce(t, store.objects, n)
 	if s.open.Load() != 0 || s.inflight.Load() != 0 || s.queued.Load() != 0 {
 		t.Fatalf("after the run: open %d, in flight %d, queued %d bytes still counted", s.open.Load(), s.inflight.Load(), s.queued.Load())
 	}

@@ -179,20 +179,7 @@ func (z *zombieStore) partitionsHeld() int {
 // the store exactly once.
 func TestKillDuringInflightUploads(t *testing.T) {
 	const partitions, n = 6, 6000
-	brokers := testCluster(t, partitions)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic("ticks"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs := make([]*kgo.Record, n)
-	for i := range recs {
-		r := record(int32(i%partitions), int64(i), base-int64(time.Hour)+int64(i)*int64(time.Microsecond))
-		recs[i] = &kgo.Record{Partition: r.Partition, Value: r.Value}
-	}
-	if err := cl.ProduceSync(t.Context(), recs...).FirstErr(); err != nil {
-		t.Fatal(err)
-	}
-	cl.Close()
+	brokers := spreadTicks(t, partitions, n)
 
 	cfg := DefaultConfig()
 	cfg.Brokers, cfg.Topic, cfg.Group, cfg.Prefix = brokers, "ticks", "g", "runs/r/jsonl/"
@@ -253,9 +240,39 @@ func TestKillDuringInflightUploads(t *testing.T) {
 
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
+	eachOnce(t, shared.objects, n)
+}
+
+// spreadTicks starts a cluster whose topic "ticks" holds n ticks, seq i in
+// partition i mod partitions, an hour before base (one dt= folder).
+func spreadTicks(t *testing.T, partitions, n int) []string {
+	t.Helper()
+	brokers := testCluster(t, partitions)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic("ticks"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	recs := make([]*kgo.Record, n)
+	for i := range recs {
+		r := record(int32(i%partitions), int64(i), base-int64(time.Hour)+int64(i)*int64(time.Microsecond))
+		recs[i] = &kgo.Record{Partition: r.Partition, Value: r.Value}
+	}
+	if err := cl.ProduceSync(t.Context(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	return brokers
+}
+
+// eachOnce checks that the JSON-lines objects hold ticks 0..n-1, each once.
+func eachOnce(t *testing.T, objects map[string][]byte, n int) {
+	t.Helper()
 	seen := make([]int, n)
-	for key, body := range shared.objects {
+	for key, body := range objects {
 		if err := ReadTicks(JSONL{}, body, func(tk *tick.Tick) error {
+			if tk.Seq >= uint64(n) {
+				return fmt.Errorf("seq %d out of range", tk.Seq)
+			}
 			seen[tk.Seq]++
 			return nil
 		}); err != nil {
