@@ -387,3 +387,38 @@ func TestProfileString(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseProfile: the parser never panics; what it accepts is valid,
+// reads back from its String, and schedules its first ticks in order.
+func FuzzParseProfile(f *testing.F) {
+	for _, s := range shapes {
+		f.Add(s.String())
+	}
+	f.Add("ramp:1000-300000/5m")
+	f.Add("sine:1M±1M/100ms@168h")
+	f.Add("burst:0,1@1ms/10ms@1s")
+	f.Fuzz(func(t *testing.T, spec string) {
+		s, err := ParseProfile(spec)
+		if err != nil {
+			return
+		}
+		if err := s.Validate(); err != nil {
+			t.Fatalf("%q parsed to an invalid %#v: %v", spec, s, err)
+		}
+		again, err := ParseProfile(s.String())
+		if err != nil || !reflect.DeepEqual(again, s) {
+			t.Fatalf("%q -> %q -> %#v, %v", spec, s.String(), again, err)
+		}
+		prev := time.Duration(-1)
+		for n := range uint64(100) {
+			d, ok := s.Due(n)
+			if !ok {
+				break
+			}
+			if d <= prev || d >= s.Length() {
+				t.Fatalf("%v: Due(%d) = %v after %v", s, n, d, prev)
+			}
+			prev = d
+		}
+	})
+}
