@@ -98,11 +98,10 @@ func TestMemoryCapHolds(t *testing.T) {
 	}
 	// One record adds a line (~150 bytes), an intended time, and at most
 	// one growth step of one buffer: doubling one holding under ~110 KiB,
-	// so at most 128 KiB. Partitions take records in parallel, each
-	// checking the cap first: as many records as run at once may pass it.
-	over := runtime.GOMAXPROCS(0) * (128<<10 + 1<<10)
-	if limit := int64(cfg.MaxBuffered + over); st.PeakBuffered > limit {
-		t.Fatalf("batches held %d bytes at the peak, cap %d: more than one record per core over", st.PeakBuffered, cfg.MaxBuffered)
+	// so at most 128 KiB. Near the cap partitions take records one at a
+	// time; one that checked just below 7/8 of it may still be adding.
+	if limit := int64(cfg.MaxBuffered + 2*(128<<10+1<<10)); st.PeakBuffered > limit {
+		t.Fatalf("batches held %d bytes at the peak, cap %d: more than two records over", st.PeakBuffered, cfg.MaxBuffered)
 	}
 	eachOnce(t, store.objects, n)
 	if s.open.Load() != 0 || s.inflight.Load() != 0 || s.queued.Load() != 0 {

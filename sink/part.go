@@ -88,7 +88,8 @@ func (w *part) run(ctx context.Context) {
 		for _, recs := range chunks {
 			var n int64
 			for _, r := range recs {
-				if !w.admit(ctx) {
+				locked, ok := w.admit(ctx)
+				if !ok {
 					return
 				}
 				before := w.bt.mem()
@@ -99,6 +100,9 @@ func (w *part) run(ctx context.Context) {
 				}
 				w.s.inflight.Add(int64(moved))
 				w.s.hold(int64(w.bt.mem() - before))
+				if locked {
+					w.s.admitMu.Unlock()
+				}
 				w.openMem.Store(int64(w.bt.mem()))
 				for i, b := range cut {
 					if !w.submit(ctx, b) {
@@ -202,17 +206,28 @@ func (w *part) cutOpen(ctx context.Context, b *batch) bool {
 
 // admit waits, before the next record, while the batches hold more than
 // MaxBuffered: it asks the largest open batches to be cut (its own among
-// them, perhaps) and waits for uploads to give memory back. False: stop.
-func (w *part) admit(ctx context.Context) bool {
+// them, perhaps) and waits for uploads to give memory back. Near the cap
+// (past 7/8 of it) partitions take records one at a time: admit then
+// returns locked, and the caller unlocks admitMu once the record's memory
+// is counted, so that parallel partitions cannot all pass the check
+// before any of them grows. ok false: stop.
+func (w *part) admit(ctx context.Context) (locked, ok bool) {
 	for {
 		freed := w.s.memoryFreed()
 		if !w.s.over() {
-			return true
+			if !w.s.near() {
+				return false, true
+			}
+			w.s.admitMu.Lock()
+			if !w.s.over() {
+				return true, true
+			}
+			w.s.admitMu.Unlock()
 		}
 		w.s.relieve()
 		if b := w.early(); b != nil {
 			if !w.cutOpen(ctx, b) {
-				return false
+				return false, false
 			}
 			continue
 		}
@@ -221,9 +236,9 @@ func (w *part) admit(ctx context.Context) bool {
 		case <-w.notify:
 			w.poke() // keep the signal for the loop: records may have come too
 		case <-w.quit:
-			return false
+			return false, false
 		case <-ctx.Done():
-			return false
+			return false, false
 		}
 	}
 }

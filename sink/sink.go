@@ -172,6 +172,7 @@ type Sink struct {
 	open, inflight, queued atomic.Int64
 	peak                   atomic.Int64
 	relieveMu              sync.Mutex
+	admitMu                sync.Mutex // near the cap, one partition takes a record at a time
 	freedMu                sync.Mutex
 	freedCh                chan struct{} // closed when memory is given back
 
@@ -512,6 +513,11 @@ func (s *Sink) memoryFreed() <-chan struct{} {
 	s.freedMu.Lock()
 	defer s.freedMu.Unlock()
 	return s.freedCh
+}
+
+// near reports whether the batches hold more than 7/8 of MaxBuffered.
+func (s *Sink) near() bool {
+	return s.open.Load()+s.inflight.Load() > int64(s.cfg.MaxBuffered-s.cfg.MaxBuffered/8)
 }
 
 // over reports whether the batches hold more than MaxBuffered.
