@@ -21,6 +21,7 @@ type batcher struct {
 	encoder   func() Encoder // a spare encoder or a new one
 	open      *batch         // nil until the first record
 	strs      tick.Strings   // symbols and exchanges, one string each
+	t         tick.Tick      // the record being decoded: one per batcher, not one per record on the heap
 	consumed  int            // records taken
 	invalid   int            // records that are not ticks, or not encodable
 }
@@ -36,17 +37,18 @@ func (bt *batcher) add(r *kgo.Record, cut []*batch) []*batch {
 	if bt.open == nil {
 		bt.open = newBatch(bt.partition, r.Offset)
 	}
-	var t tick.Tick
-	if err := bt.strs.DecodeJSON(r.Value, &t); err != nil {
+	bt.t = tick.Tick{}
+	t := &bt.t
+	if err := bt.strs.DecodeJSON(r.Value, t); err != nil {
 		bt.invalid++
 		bt.open.skip(r, err)
 		return cut
 	}
-	if !bt.open.fits(bt.policy, bt.dirs.layout, &t) {
+	if !bt.open.fits(bt.policy, bt.dirs.layout, t) {
 		cut = append(cut, bt.open)
 		bt.open = newBatch(bt.partition, r.Offset)
 	}
-	if err := bt.open.add(bt.encoder, bt.dirs.of(&t), &t, r.Offset, r.LeaderEpoch); err != nil {
+	if err := bt.open.add(bt.encoder, bt.dirs.of(t), t, r.Offset, r.LeaderEpoch); err != nil {
 		// Encoders fail only on ticks they cannot represent; count it like
 		// an invalid record rather than stop the pipeline.
 		bt.invalid++

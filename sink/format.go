@@ -22,6 +22,7 @@ type Format interface {
 // An Encoder builds one object incrementally, so the bytes flush policy can
 // look at the encoded size as ticks arrive.
 type Encoder interface {
+	// Append encodes t; t is reused after the call, so it must not be kept.
 	Append(t *tick.Tick) error
 	// Len is the encoded size so far (an estimate for columnar formats).
 	Len() int

@@ -113,6 +113,7 @@ func (w *part) run(ctx context.Context) {
 					}
 				}
 				n += int64(len(r.Key)+len(r.Value)) + recordOverhead
+				r.Recycle() // the batcher copied what it keeps
 			}
 			w.dequeued(n)
 		}

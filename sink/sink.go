@@ -274,6 +274,7 @@ func (s *Sink) Run(ctx context.Context) error {
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.SessionTimeout(s.cfg.SessionTimeout),
 		kgo.HeartbeatInterval(min(3*time.Second, s.cfg.SessionTimeout/3)),
+		kgo.WithPools(&fetchPool{}),
 	}, s.cfg.ClientOpts...)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
