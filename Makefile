@@ -83,7 +83,7 @@ compare-producer: build
 ## leaves it up; prints the model-vs-Trino table
 scan-model:
 	bash scripts/stack.sh up
-	TICKBENCH_LOCAL_STACK=1 $(GO) test -count=1 -timeout 30m -run 'TestLocalTrinoScanModel' -v ./lake
+	TICKBENCH_LOCAL_STACK=1 TICKBENCH_SCAN_MODEL=full $(GO) test -count=1 -timeout 30m -run 'TestLocalTrinoScanModel' -v ./lake
 
 ## query: SQL over the latest run's first strategy with the local DuckDB
 ## (ARGS e.g. --strategy parquet-snappy); ddl: its Athena CREATE TABLE

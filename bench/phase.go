@@ -137,7 +137,7 @@ func (ph *phase) generate(ctx context.Context) error {
 	// Return the previous phase's garbage to the OS first, so the peak
 	// RSS of this phase is its own.
 	debug.FreeOSMemory()
-	ph.usage = startUsage()
+	ph.usage = startUsage(ph.st.Servers)
 	source, err := cfg.newSource()
 	if err != nil {
 		return err
@@ -261,6 +261,7 @@ func (ph *phase) collect(i int) (StrategyResult, error) {
 		if len(ph.strategies) == 1 {
 			sr.CPUSecondsPerMillion = ph.used.cpu.Seconds() / float64(acked) * 1e6
 			sr.PeakRSSBytes = ph.used.peakRSS
+			sr.CPUByProcess = ph.used.byProcess()
 		}
 	}
 	sr.SustainedRate, sr.FellBehind = keptUp(acked, ph.produced.LastSent, ph.drains[i])

@@ -140,7 +140,12 @@ type StrategyResult struct {
 	// 0 in parallel mode, where they cannot be told apart.
 	CPUSecondsPerMillion float64 `json:"cpu_s_per_million"`
 	PeakRSSBytes         int64   `json:"peak_rss_bytes"`
-	Verify               Verify  `json:"verify"`
+	// CPUByProcess is the CPU each process used while this strategy ran
+	// alone: tickbench and, on the local stack, each of its servers. The
+	// one nearest the machine's cores is what saturates first. Empty in
+	// parallel mode.
+	CPUByProcess []ProcessCPU `json:"cpu_by_process,omitempty"`
+	Verify       Verify       `json:"verify"`
 	// EndToEnd is intended -> the S3 PUT holding the tick acknowledged;
 	// Upload is per object, PUT start -> acknowledged.
 	EndToEnd Latency `json:"end_to_end"`
@@ -153,6 +158,13 @@ type StrategyResult struct {
 	// intervals are the per-second histograms behind Series, written as
 	// .hlog files by WriteFiles (not kept in the JSON).
 	intervals intervals
+}
+
+// ProcessCPU is one process's CPU over a phase.
+type ProcessCPU struct {
+	Name       string  `json:"name"` // "tickbench", or the server's ("kafka", "kafka-2", "s3")
+	CPUSeconds float64 `json:"cpu_s"`
+	Cores      float64 `json:"cores"` // CPU seconds per second of the phase
 }
 
 // S3Faults counts faults the embedded S3 server injected (--s3-faults).
@@ -353,6 +365,13 @@ func (r *Result) PrintSummary(w io.Writer) {
 		if f := s.S3Faults; f != (S3Faults{}) || s.S3Retries > 0 {
 			fmt.Fprintf(w, "s3 faults during %s: %d retries by the client; injected %d x 503, %d x 500, %d resets, %d throttled, %d stalled, %d delayed\n",
 				s.Strategy, s.S3Retries, f.Errors503, f.Errors500, f.Resets, f.Throttled, f.Stalled, f.Delayed)
+		}
+		if len(s.CPUByProcess) > 1 {
+			var parts []string
+			for _, p := range s.CPUByProcess {
+				parts = append(parts, fmt.Sprintf("%s %.2f", p.Name, p.Cores))
+			}
+			fmt.Fprintf(w, "cores used during %s: %s (of %d on this machine)\n", s.Strategy, strings.Join(parts, ", "), r.Machine.CPUs)
 		}
 		if s.BadRecords > 0 {
 			fmt.Fprintf(w, "bad records during %s: %d not ticks, set aside with their reason in %d objects under %serrors/\n",

@@ -3,7 +3,9 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"os"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -14,6 +16,9 @@ import (
 // phase: the cost of a strategy when it runs alone.
 type usage struct {
 	cpu0    time.Duration
+	wall0   time.Time
+	servers map[string]int           // name -> pid of the stack's server processes
+	srv0    map[string]time.Duration // their CPU at the start
 	peak    atomic.Int64
 	stopped chan struct{}
 	done    chan struct{}
@@ -21,11 +26,21 @@ type usage struct {
 
 type used struct {
 	cpu     time.Duration
-	peakRSS int64 // bytes; 0 where /proc is not available
+	wall    time.Duration
+	servers map[string]time.Duration // CPU of each server process that was there throughout
+	peakRSS int64                    // bytes; 0 where /proc is not available
 }
 
-func startUsage() *usage {
-	u := &usage{cpu0: processCPU(), stopped: make(chan struct{}), done: make(chan struct{})}
+// startUsage starts measuring this process and the server processes of
+// servers (name -> pid; nil for none).
+func startUsage(servers map[string]int) *usage {
+	u := &usage{cpu0: processCPU(), wall0: time.Now(), servers: servers, srv0: map[string]time.Duration{},
+		stopped: make(chan struct{}), done: make(chan struct{})}
+	for name, pid := range servers {
+		if c, ok := pidCPU(pid); ok {
+			u.srv0[name] = c
+		}
+	}
 	go func() {
 		defer close(u.done)
 		t := time.NewTicker(100 * time.Millisecond)
@@ -47,7 +62,61 @@ func startUsage() *usage {
 func (u *usage) stop() used {
 	close(u.stopped)
 	<-u.done
-	return used{cpu: processCPU() - u.cpu0, peakRSS: u.peak.Load()}
+	us := used{cpu: processCPU() - u.cpu0, wall: time.Since(u.wall0), peakRSS: u.peak.Load()}
+	for name, c0 := range u.srv0 {
+		if c, ok := pidCPU(u.servers[name]); ok && c >= c0 {
+			if us.servers == nil {
+				us.servers = map[string]time.Duration{}
+			}
+			us.servers[name] = c - c0
+		}
+	}
+	return us
+}
+
+// byProcess is tickbench's CPU and each server's, busiest first.
+func (us used) byProcess() []ProcessCPU {
+	if us.wall <= 0 {
+		return nil
+	}
+	out := []ProcessCPU{{Name: "tickbench", CPUSeconds: us.cpu.Seconds(), Cores: us.cpu.Seconds() / us.wall.Seconds()}}
+	for name, c := range us.servers {
+		out = append(out, ProcessCPU{Name: name, CPUSeconds: c.Seconds(), Cores: c.Seconds() / us.wall.Seconds()})
+	}
+	slices.SortFunc(out, func(a, b ProcessCPU) int {
+		return cmp.Or(cmp.Compare(b.CPUSeconds, a.CPUSeconds), cmp.Compare(a.Name, b.Name))
+	})
+	return out
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's CPU times: 100 on
+// every Linux architecture Go supports.
+const clockTicks = 100
+
+// pidCPU is the user and system CPU time of process pid so far, from
+// /proc/PID/stat (Linux); false when it cannot be read (the process ended).
+func pidCPU(pid int) (time.Duration, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	// The command name, field 2, is in parentheses and may hold spaces:
+	// fields are counted after its closing one. utime and stime are
+	// fields 14 and 15.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := bytes.Fields(b[i+1:])
+	if len(f) < 13 {
+		return 0, false
+	}
+	ut, err1 := strconv.ParseInt(string(f[11]), 10, 64)
+	st, err2 := strconv.ParseInt(string(f[12]), 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(ut+st) * time.Second / clockTicks, true
 }
 
 func processCPU() time.Duration {

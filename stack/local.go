@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 )
 
 // LocalStateDir is where scripts/stack.sh keeps the real local stack's
@@ -37,7 +39,33 @@ func Local(dir string) (Config, error) {
 			return Config{}, fmt.Errorf("local stack: %s missing from the state files in %s", k, dir)
 		}
 	}
+	cfg.Servers = serverPIDs(map[string]map[string]string{"kafka": kafka, "s3": s3})
 	return cfg, nil
+}
+
+// serverPIDs finds the server processes in the state files: KAFKA_PID is
+// "kafka", and a cluster's KAFKA_PID_2 "kafka-2". A pid no longer alive is
+// left out.
+func serverPIDs(states map[string]map[string]string) map[string]int {
+	out := map[string]int{}
+	for name, st := range states {
+		for k, v := range st {
+			_, node, ok := strings.Cut(k, "_PID")
+			if !ok || (node != "" && node[0] != '_') {
+				continue
+			}
+			pid, err := strconv.Atoi(v)
+			if err != nil || pid <= 0 || syscall.Kill(pid, 0) != nil {
+				continue
+			}
+			if node != "" {
+				out[name+"-"+node[1:]] = pid
+			} else {
+				out[name] = pid
+			}
+		}
+	}
+	return out
 }
 
 // readState parses KEY=VALUE lines.

@@ -59,6 +59,9 @@ type Config struct {
 	Security Security
 	// SSE asks S3 to encrypt the objects it stores; see sink.S3Store.
 	SSE, SSEKMSKeyID string
+	// Servers are the local stack's server processes (name -> pid, from
+	// their state files): a run reports the CPU each used beside its own.
+	Servers map[string]int
 }
 
 // embeddedSegmentBytes is the embedded broker's segment size.
@@ -92,6 +95,8 @@ type Stack struct {
 	KafkaOpts []kgo.Opt
 	// SSE and SSEKMSKeyID are Config's, for the writers of objects.
 	SSE, SSEKMSKeyID string
+	// Servers are Config's: the server processes on this machine.
+	Servers map[string]int
 
 	closers []func() error
 	retries atomic.Int64
@@ -120,7 +125,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if err := ValidateSSE(cfg.SSE, cfg.SSEKMSKeyID); err != nil {
 		return nil, err
 	}
-	st := &Stack{Bucket: cfg.Bucket, Kind: Kind{Name: cfg.Name}, SSE: cfg.SSE, SSEKMSKeyID: cfg.SSEKMSKeyID}
+	st := &Stack{Bucket: cfg.Bucket, Kind: Kind{Name: cfg.Name}, SSE: cfg.SSE, SSEKMSKeyID: cfg.SSEKMSKeyID, Servers: cfg.Servers}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, st.Close())

@@ -3,7 +3,10 @@ package stack
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -58,5 +61,19 @@ func TestEmbeddedIsLocalAndPerRun(t *testing.T) {
 	}
 	if _, err := a.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(a.Bucket)}); err != nil {
 		t.Fatalf("the run's own key: %v", err)
+	}
+}
+
+// TestServerPIDs: pids of live processes are found under their state
+// file's name, a cluster's nodes by number; dead pids and other keys are not.
+func TestServerPIDs(t *testing.T) {
+	self := strconv.Itoa(os.Getpid())
+	got := serverPIDs(map[string]map[string]string{
+		"kafka": {"KAFKA_PID": self, "KAFKA_PID_2": self, "KAFKA_PIDFILE": self, "KAFKA_BROKERS": "127.0.0.1:9092"},
+		"s3":    {"S3_PID": strconv.Itoa(1 << 30), "S3_ENDPOINT": "http://127.0.0.1:1"},
+	})
+	want := map[string]int{"kafka": os.Getpid(), "kafka-2": os.Getpid()}
+	if !maps.Equal(got, want) {
+		t.Errorf("serverPIDs = %v, want %v", got, want)
 	}
 }
