@@ -130,6 +130,7 @@ func processResult(name, runID string, kind stack.Kind, w Workload, p Process) *
 func Merge(files []*Result) (*Result, error) {
 	var prods, sinks []Process
 	var first *Result
+	var sinkKind stack.Kind
 	for _, r := range files {
 		switch r.Role {
 		case RoleProduce, RoleSink, RoleMerged:
@@ -147,6 +148,9 @@ func Merge(files []*Result) (*Result, error) {
 				}
 			case p.Role == RoleSink && p.Sink != nil:
 				sinks = append(sinks, p)
+				if sinkKind == (stack.Kind{}) {
+					sinkKind = r.Stack // the sinks alone know the S3 side
+				}
 			default:
 				return nil, fmt.Errorf("merge %s: a %q row without its %s counts", r.Name, p.Role, p.Role)
 			}
@@ -161,15 +165,16 @@ func Merge(files []*Result) (*Result, error) {
 	out := &Result{Schema: SchemaVersion, Name: RoleMerged, RunID: first.RunID, Role: RoleMerged, Stack: first.Stack,
 		Workload: first.Workload, Mode: ModeDistributed, Prices: lake.USEast1, Machine: thisMachine()}
 	out.Started, out.Finished = first.Started, first.Finished
+	if sinkKind != (stack.Kind{}) {
+		out.Stack = sinkKind
+	}
 	var cpu float64
 	var peak int64
 	for _, p := range slices.Concat(prods, sinks) {
 		out.Processes = append(out.Processes, p)
 		cpu += p.CPUSeconds
 		peak = max(peak, p.PeakRSSBytes)
-		if p.Clock.WallStart.Before(out.Started) {
-			out.Started = p.Clock.WallStart
-		}
+		out.Started = minTime(out.Started, p.Clock.WallStart)
 		if p.Clock.WallEnd.After(out.Finished) {
 			out.Finished = p.Clock.WallEnd
 		}
@@ -184,7 +189,6 @@ func Merge(files []*Result) (*Result, error) {
 		k := p.Sink.Bucket + "/" + p.Sink.Prefix + " " + p.Sink.Strategy
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
-			out.Stack = sinkStack(files, p)
 		}
 		groups[k] = append(groups[k], p)
 	}
@@ -198,10 +202,17 @@ func Merge(files []*Result) (*Result, error) {
 			sr.PutCostPerDayUSD = out.Prices.PutCost(float64(sr.PutRequests) / float64(prod.Acked) * out.Workload.Rate * 86400)
 		}
 		sr.PeakRSSBytes = peak
-		if !out.Workload.StartAt.IsZero() {
-			if whole := out.Finished.Sub(out.Workload.StartAt).Seconds(); whole > 0 {
-				sr.SustainedRate = float64(prod.Acked) / whole
+		// Landed per second from the schedule's start (or the first
+		// producer's, without a shared one) to the last process's end.
+		began := out.Workload.StartAt
+		if began.IsZero() {
+			began = prods[0].Clock.WallStart
+			for _, p := range prods {
+				began = minTime(began, p.Clock.WallStart)
 			}
+		}
+		if whole := out.Finished.Sub(began).Seconds(); whole > 0 {
+			sr.SustainedRate = float64(prod.Acked) / whole
 		}
 		out.Strategies = append(out.Strategies, sr)
 	}
@@ -210,17 +221,6 @@ func Merge(files []*Result) (*Result, error) {
 		out.Strategies = []StrategyResult{{Strategy: "none", Producer: prod, Verify: Verify{Problem: "no sink results"}}}
 	}
 	return out, nil
-}
-
-// sinkStack is the stack a sink member's result names (it alone knows
-// the S3 side).
-func sinkStack(files []*Result, p Process) stack.Kind {
-	for _, r := range files {
-		if len(r.Processes) > 0 && r.Processes[0].PID == p.PID && r.Processes[0].Host == p.Host {
-			return r.Stack
-		}
-	}
-	return stack.Kind{}
 }
 
 // checkShards requires shards 0/N..N-1/N, each once, all of the same N.
@@ -379,4 +379,11 @@ func (r *Result) printProcesses(w io.Writer) {
 		fmt.Fprintf(w, "%-8s %-20s %8d %6s %12s %12s %8.2f %10s  %s\n", p.Role, p.Host, p.PID, shard, num(float64(n)), p99, p.CPUSeconds, size(p.PeakRSSBytes), clock)
 	}
 	fmt.Fprintln(w, "(e2e across hosts is only as good as their clocks agree: two synchronized hosts by at most the sum of their max errors)")
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }

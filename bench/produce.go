@@ -73,8 +73,9 @@ type ProduceResult struct {
 	File *Result
 }
 
-// Produce runs the generator alone.
-func Produce(ctx context.Context, cfg ProduceConfig) (*ProduceResult, error) {
+// Validate names the first bad value and its allowed range, and returns
+// the pacer the config describes.
+func (cfg ProduceConfig) Validate() (gen.Pacer, error) {
 	var pacer gen.Pacer = gen.Unlimited{Count: cfg.Count}
 	shape := cfg.Profile
 	if shape == nil && cfg.Rate > 0 {
@@ -95,7 +96,17 @@ func Produce(ctx context.Context, cfg ProduceConfig) (*ProduceResult, error) {
 		return nil, err
 	}
 	if late := time.Since(cfg.StartAt); !cfg.StartAt.IsZero() && late > 0 {
-		return nil, fmt.Errorf("start at %s: %v in the past; allowed a future instant (or none: now), so every shard starts on time", cfg.StartAt.UTC().Format(time.RFC3339Nano), late.Round(time.Millisecond))
+		return nil, fmt.Errorf("start at %s: %v in the past; allowed a future instant (or none: now), so that every shard starts on time",
+			cfg.StartAt.UTC().Format(time.RFC3339Nano), late.Round(time.Millisecond))
+	}
+	return pacer, nil
+}
+
+// Produce runs the generator alone.
+func Produce(ctx context.Context, cfg ProduceConfig) (*ProduceResult, error) {
+	pacer, err := cfg.Validate()
+	if err != nil {
+		return nil, err
 	}
 	meter := startProcessMeter()
 	meter.shard = cfg.Shard.String()
