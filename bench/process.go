@@ -3,6 +3,8 @@ package bench
 import (
 	"fmt"
 	"io"
+	"maps"
+	"math"
 	"os"
 	"reflect"
 	"slices"
@@ -74,6 +76,57 @@ type Clock struct {
 	// error of the wall clock, µs (adjtimex maxerror, esterror).
 	MaxErrorUS int64 `json:"max_error_us,omitempty"`
 	EstErrorUS int64 `json:"est_error_us,omitempty"`
+}
+
+// Clocks is what a merged result can assert about the clocks its
+// end-to-end latencies were measured with (intended time on a producer's
+// host, S3 acknowledgement on a sink's).
+type Clocks struct {
+	Hosts int `json:"hosts"`
+	// Synchronized: every host's kernel called its clock synchronized.
+	Synchronized bool `json:"synchronized"`
+	// SkewBoundUS bounds how far two hosts' clocks may disagree: the sum
+	// of the two largest max errors of the hosts; 0 on one host (one
+	// clock) or when not every host is synchronized.
+	SkewBoundUS int64 `json:"skew_bound_us"`
+	// Stepped lists processes whose wall clock was stepped during the run
+	// (by more than a millisecond).
+	Stepped []string `json:"stepped,omitempty"`
+	Note    string   `json:"note"`
+}
+
+// checkClocks sums up the processes' clock facts.
+func checkClocks(ps []Process) *Clocks {
+	maxErr := map[string]int64{}
+	var unsynced []string
+	c := &Clocks{}
+	for _, p := range ps {
+		if _, seen := maxErr[p.Host]; !seen {
+			maxErr[p.Host] = 0
+		}
+		maxErr[p.Host] = max(maxErr[p.Host], p.Clock.MaxErrorUS)
+		if p.Clock.Sync != ClockSynchronized && !slices.Contains(unsynced, p.Host) {
+			unsynced = append(unsynced, p.Host)
+		}
+		if math.Abs(p.Clock.SteppedS) > 1e-3 {
+			c.Stepped = append(c.Stepped, fmt.Sprintf("%s pid %d by %.3fs", p.Host, p.PID, p.Clock.SteppedS))
+		}
+	}
+	c.Hosts, c.Synchronized = len(maxErr), len(unsynced) == 0
+	errs := slices.Sorted(maps.Values(maxErr))
+	switch {
+	case c.Hosts == 1:
+		c.Note = "one host: intended and acknowledged times come from one clock"
+	case !c.Synchronized:
+		c.Note = fmt.Sprintf("%d hosts, %s not synchronized: end-to-end across hosts is not asserted", c.Hosts, strings.Join(unsynced, ", "))
+	default:
+		c.SkewBoundUS = errs[len(errs)-1] + errs[len(errs)-2]
+		c.Note = fmt.Sprintf("%d hosts, all synchronized: end-to-end across hosts is within ±%s ms", c.Hosts, ms(c.SkewBoundUS))
+	}
+	if len(c.Stepped) > 0 {
+		c.Note += "; wall clock stepped during the run: " + strings.Join(c.Stepped, ", ")
+	}
+	return c
 }
 
 // Clock sync states.
@@ -179,6 +232,7 @@ func Merge(files []*Result) (*Result, error) {
 			out.Finished = p.Clock.WallEnd
 		}
 	}
+	out.Clocks = checkClocks(out.Processes)
 	prod, err := mergeProducers(prods)
 	if err != nil {
 		return nil, err
@@ -378,7 +432,9 @@ func (r *Result) printProcesses(w io.Writer) {
 		}
 		fmt.Fprintf(w, "%-8s %-20s %8d %6s %12s %12s %8.2f %10s  %s\n", p.Role, p.Host, p.PID, shard, num(float64(n)), p99, p.CPUSeconds, size(p.PeakRSSBytes), clock)
 	}
-	fmt.Fprintln(w, "(e2e across hosts is only as good as their clocks agree: two synchronized hosts by at most the sum of their max errors)")
+	if r.Clocks != nil {
+		fmt.Fprintf(w, "clocks: %s\n", r.Clocks.Note)
+	}
 }
 
 func minTime(a, b time.Time) time.Time {
