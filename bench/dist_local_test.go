@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -82,6 +83,9 @@ func TestLocalDistributedRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	sinks[1].Wait() //nolint:errcheck // killed on purpose
+	if id := os.Getenv("TICKBENCH_STOP_BROKER"); id != "" {
+		stopBroker(t, ctx, root, id, start.Add(dur/2), cfg.Stack.Brokers)
+	}
 	for i, cmd := range append(prods, sinks[0]) {
 		if err := cmd.Wait(); err != nil {
 			t.Fatalf("process %d (%v): %v", i, cmd.Args[1:3], err)
@@ -120,4 +124,28 @@ func TestLocalDistributedRun(t *testing.T) {
 	}
 	t.Logf("%d ticks from %d shards, one of 2 sinks SIGKILLed at a third: survivor consumed %d (%d objects already there), all landed exactly once in %d objects\n%s%s",
 		want, shards, s.Consumed, s.ExistingObjects, s.Verify.Objects, summary, verified)
+}
+
+// stopBroker stops broker id of a cluster of 3 or more (make up BROKERS=3)
+// at the instant given, with the scripts that started it, and starts it
+// again once the test ends: with replication factor 3 and
+// min.insync.replicas 2 no acknowledged tick may be lost.
+func stopBroker(t *testing.T, ctx context.Context, root, id string, at time.Time, brokers []string) {
+	t.Helper()
+	if len(brokers) < 3 {
+		t.Fatalf("TICKBENCH_STOP_BROKER=%s: needs a cluster of 3 brokers or more (make up BROKERS=3), the stack has %d", id, len(brokers))
+	}
+	script := func(ctx context.Context, verb string) {
+		cmd := exec.CommandContext(ctx, "bash", "scripts/kafka.sh", verb, id)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("kafka.sh %s %s: %v\n%s", verb, id, err, out)
+		}
+	}
+	time.Sleep(time.Until(at))
+	script(ctx, "broker-stop")
+	// After the test's context has ended: the broker must be back for
+	// the tests that follow.
+	t.Cleanup(func() { script(context.Background(), "broker-start") })
+	t.Logf("broker %s stopped mid-run", id)
 }
