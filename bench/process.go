@@ -44,8 +44,10 @@ type Process struct {
 	// (end-to-end, upload) of the ticks it landed. Its Verify is empty:
 	// only the union of all members can be verified.
 	Sink *StrategyResult `json:"sink,omitempty"`
-	// CPUSeconds and PeakRSSBytes are the whole process's, from start to
-	// the result.
+	// CPUSeconds and PeakRSSBytes are the whole process's over its run
+	// (the generator's, from before any wait for the start, or the sink's
+	// consuming), setting up clients aside; the clock's wall times span
+	// the same.
 	CPUSeconds   float64 `json:"cpu_s"`
 	PeakRSSBytes int64   `json:"peak_rss_bytes"`
 	Clock        Clock   `json:"clock"`
@@ -136,13 +138,11 @@ const (
 	ClockUnknown        = "unknown"
 )
 
-// processMeter follows a process from its start: CPU, peak memory and the
-// clock.
+// processMeter follows a process's run: CPU, peak memory and the clock.
 type processMeter struct {
-	use   *usage
-	wall  time.Time // with its monotonic reading
-	host  string
-	shard string
+	use  *usage
+	wall time.Time // with its monotonic reading
+	host string
 }
 
 func startProcessMeter() *processMeter {
@@ -153,7 +153,7 @@ func startProcessMeter() *processMeter {
 	return &processMeter{use: startUsage(), wall: time.Now(), host: host}
 }
 
-// row stops the meter and returns the process's row.
+// row stops the meter and returns the process's row; call it once.
 func (m *processMeter) row(role string) Process {
 	used := m.use.stop()
 	end := time.Now()
@@ -161,7 +161,7 @@ func (m *processMeter) row(role string) Process {
 	wall := end.Round(0).Sub(m.wall.Round(0))
 	c := Clock{WallStart: m.wall.Round(0).UTC(), WallEnd: end.Round(0).UTC(), MonotonicS: mono.Seconds(), SteppedS: (wall - mono).Seconds()}
 	c.Sync, c.MaxErrorUS, c.EstErrorUS = clockSync()
-	return Process{Role: role, Host: m.host, PID: os.Getpid(), Shard: m.shard, CPUSeconds: used.cpu.Seconds(),
+	return Process{Role: role, Host: m.host, PID: os.Getpid(), CPUSeconds: used.cpu.Seconds(),
 		PeakRSSBytes: used.peakRSS, Clock: c, Machine: thisMachine()}
 }
 

@@ -108,8 +108,6 @@ func Produce(ctx context.Context, cfg ProduceConfig) (*ProduceResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	meter := startProcessMeter()
-	meter.shard = cfg.Shard.String()
 	opts, err := cfg.Client.Options()
 	if err != nil {
 		return nil, err
@@ -135,10 +133,13 @@ func Produce(ctx context.Context, cfg ProduceConfig) (*ProduceResult, error) {
 	g := newGenerator(&gen.Producer{Client: cl, Topic: cfg.Topic, Source: model, Pacer: pacer, Workers: cfg.Workers,
 		Shard: cfg.Shard, Start: cfg.StartAt})
 	cfg.Live.setPhase(pacer.Rate(0), g.Producer, g.pub, nil)
+	meter := startProcessMeter()
 	res, err := g.Run(ctx)
+	p := meter.row(RoleProduce)
 	if err != nil {
 		return nil, err
 	}
+	p.Shard = cfg.Shard.String()
 	// Elapsed counts from the schedule's start, not from a wait for it.
 	out := &ProduceResult{Sent: res.Sent, Acked: res.Acked, Bytes: res.Bytes, Workers: res.Workers, Elapsed: time.Since(res.Start)}
 	out.RecordsPerS = float64(res.Acked) / out.Elapsed.Seconds()
@@ -149,7 +150,6 @@ func Produce(ctx context.Context, cfg ProduceConfig) (*ProduceResult, error) {
 		return nil, err
 	}
 	out.Publish, out.PublishDelay = row.Publish, row.PublishDelay
-	p := meter.row(RoleProduce)
 	p.Producer = &row
 	runID := res.Start.UTC().Format("20060102T150405.000Z") + "-seed" + fmt.Sprint(cfg.Model.Seed)
 	out.File = processResult("produce-"+strings.ReplaceAll(cfg.Shard.String(), "/", "-of-"), runID,
