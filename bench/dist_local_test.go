@@ -108,6 +108,10 @@ func TestLocalDistributedRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	lines, err := os.ReadFile(strings.TrimSuffix(merged, ".json") + ".bench.txt")
+	if err != nil || !strings.Contains(string(lines), "BenchmarkTickbench/strategy=jsonl/rate=6000 1 ") {
+		t.Fatalf("the merge's benchmark lines: %v\n%s", err, lines)
+	}
 	want := uint64(rate * dur / time.Second) // --rate is the run's, shared by the shards
 	s := m.Strategies[0]
 	if p := s.Producer; p.Sent != want || p.Acked != want || p.Failed != 0 {

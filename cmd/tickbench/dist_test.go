@@ -39,6 +39,7 @@ func TestDistRejectsBadInput(t *testing.T) {
 		{[]string{"sink", "--brokers", "127.0.0.1:1", "--group", "g", "--prefix", "p/", "--drain-at", "later"}, `flag -drain-at: not an RFC 3339 instant`},
 		{[]string{"sink", "--workload", twoStrategies}, "workload strategies [jsonl parquet-zstd]: a sink process lands one; allowed a list of one"},
 		{[]string{"merge"}, "merge takes the result files of one run's processes"},
+		{[]string{"merge", "--out", "m.txt", "p.json"}, `--out "m.txt": allowed a file name ending in .json`},
 		{[]string{"verify", "--expect", "5"}, "--prefix: required"},
 		{[]string{"verify", "--prefix", "p/"}, "--expect 0: allowed 1..10000000000 (or --result with a merged result)"},
 		{[]string{"verify", "--prefix", "p/", "--stack", "aws", "--expect", "3"}, `--stack "aws": allowed local`},
