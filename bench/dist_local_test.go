@@ -40,7 +40,7 @@ func TestLocalDistributedRun(t *testing.T) {
 	const shards, rate, dur = 3, 6000, 12 * time.Second
 	// The start leaves the processes time to start and the sinks to join.
 	start := time.Now().Add(4 * time.Second).UTC()
-	drainAt := start.Add(dur + 3*time.Second)
+	drainAt := start.Add(dur + 2*time.Second)
 	dir := t.TempDir()
 	group, prefix := "dist-"+randomHex(4), "dist/"+randomHex(4)+"/"
 	run := func(name string, args ...string) *exec.Cmd {

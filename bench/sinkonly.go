@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"time"
 
@@ -37,7 +38,11 @@ type SinkConfig struct {
 	// DrainAt, if set, is when the sink reads the topic's end offsets for
 	// UntilCaughtUp instead of at its start (which it implies): in a run
 	// spread over processes, the producers' end (their shared start plus
-	// the duration) plus a grace. Until then it lands what comes.
+	// the duration) plus a grace for the last acknowledgements. Until then
+	// it lands what comes; after, it drains to the end offsets, and again
+	// while a drain finds that they moved. Batches open at the producers'
+	// end wait for it, so the grace adds to their end-to-end latency: keep
+	// it short (a second or two).
 	DrainAt time.Time
 	// Timeout bounds the wait for the group to catch up, from the drain
 	// targets on, while it lands nothing; default 5 m.
@@ -142,22 +147,37 @@ func consume(ctx context.Context, cfg SinkConfig, st *stack.Stack, g *sinkGroup)
 		case <-t.C:
 		}
 	}
-	targets, err := endOffsets(ctx, adm, cfg.Topic)
-	if err != nil {
-		return err
-	}
-	g.setDrain(targets)
-	if !joined {
-		if _, err := g.join(ctx); err != nil {
-			return err
-		}
-	}
 	timeout := cfg.Timeout
 	if timeout <= 0 {
 		timeout = 5 * time.Minute
 	}
-	if err := waitCommitted(ctx, adm, cfg.Group, cfg.Topic, targets, timeout, g.errs); err != nil {
-		return fmt.Errorf("sink %s: %w", cfg.Group, err)
+	for {
+		targets, err := endOffsets(ctx, adm, cfg.Topic)
+		if err != nil {
+			return err
+		}
+		g.setDrain(targets)
+		if !joined {
+			if _, err := g.join(ctx); err != nil {
+				return err
+			}
+			joined = true
+		}
+		if err := waitCommitted(ctx, adm, cfg.Group, cfg.Topic, targets, timeout, g.errs); err != nil {
+			return fmt.Errorf("sink %s: %w", cfg.Group, err)
+		}
+		if cfg.DrainAt.IsZero() {
+			break
+		}
+		// Producers still finishing at DrainAt (late acknowledgements)
+		// moved the end: land that too, until a drain finds it where it was.
+		now, err := endOffsets(ctx, adm, cfg.Topic)
+		if err != nil {
+			return err
+		}
+		if maps.Equal(now, targets) {
+			break
+		}
 	}
 	g.stopAll()
 	return g.firstErr()

@@ -99,7 +99,7 @@ func FuzzReadWorkload(f *testing.F) {
 // processes; produce takes the generator's fields, sink the sink's.
 func TestWorkloadForProcesses(t *testing.T) {
 	w, err := ReadWorkload(strings.NewReader(`{"rate": 300000, "duration": "5m", "seed": 7, "symbols": 500, "topic": "t", "partitions": 24,
-		"gen_workers": 2, "acks": "leader", "shard": "1/3", "start_at": "2026-12-02T03:00:00Z", "drain_at": "2026-12-02T03:05:10Z",
+		"gen_workers": 2, "acks": "leader", "shard": "1/3", "start_at": "2026-12-02T03:00:00Z", "drain_at": "2026-12-02T03:05:02Z",
 		"strategies": ["parquet-zstd"], "layout": "dt-symbol", "flush_records": 100000, "flush_interval": "1m", "sinks": 4, "mode": "parallel"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +118,7 @@ func TestWorkloadForProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	if s.Topic != "t" || s.Strategy != "parquet-zstd" || s.Layout != "dt-symbol" || s.Policy.Records != 100000 || s.Policy.Interval != time.Minute ||
-		!s.DrainAt.Equal(start.Add(5*time.Minute+10*time.Second)) {
+		!s.DrainAt.Equal(start.Add(5*time.Minute+2*time.Second)) {
 		t.Fatalf("sink config %+v", s)
 	}
 	// bench keeps taking what it took; the distributed fields are not its.

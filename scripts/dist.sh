@@ -40,7 +40,7 @@ prefix="runs/dist-$stamp/$STRATEGY/"
 # group; the sinks drain once the producers' schedule is over, plus a grace
 # for the last acknowledgements.
 start="$(date -u -d "+6 seconds" +%Y-%m-%dT%H:%M:%SZ)"
-drain="$(date -u -d "$start + $((secs + 5)) seconds" +%Y-%m-%dT%H:%M:%SZ)"
+drain="$(date -u -d "$start + $((secs + 2)) seconds" +%Y-%m-%dT%H:%M:%SZ)"
 echo "dist: $SHARDS shards x $RATE ticks/s for $DURATION from $start, $SINKS sinks ($STRATEGY) draining at $drain; files in $OUT"
 
 pids=()
