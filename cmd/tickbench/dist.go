@@ -74,7 +74,7 @@ func s3Flags(fs *flag.FlagSet, env environment, withStack, withBucket bool) *s3S
 	if withStack {
 		s.stackName = fs.String("stack", "", "local: the S3 server of make up (instead of --s3-endpoint)")
 	}
-	fs.StringVar(&s.cfg.S3Endpoint, "s3-endpoint", env.getenv("AWS_ENDPOINT_URL_S3"), "S3 API endpoint for s3:// results (env AWS_ENDPOINT_URL_S3; empty: AWS S3 with the default credential chain)")
+	fs.StringVar(&s.cfg.S3Endpoint, "s3-endpoint", env.getenv("AWS_ENDPOINT_URL_S3"), "S3 API endpoint of s3:// results and landed objects (env AWS_ENDPOINT_URL_S3; empty: AWS S3 with the default credential chain)")
 	if r := env.getenv("AWS_REGION"); r != "" {
 		s.cfg.Region = r
 	}

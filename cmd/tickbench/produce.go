@@ -37,7 +37,7 @@ func runProduce(ctx context.Context, args []string, env environment) error {
 	count := fs.Uint64("count", 1_000_000, "ticks to send when --rate is max")
 	rateFlags(fs, &cfg.Profile, &cfg.Workers)
 	kf := topicFlags(fs, env, &cfg.Topic, &cfg.Model, &cfg.Client)
-	fs.Var(shardValue{&cfg.Shard}, "shard", fmt.Sprintf("I/N: this process sends the ticks n with n mod N == I of the run the other flags describe, 0 <= I < N <= %d (default 0/1, all)", gen.MaxShards))
+	fs.Var(shardValue{&cfg.Shard}, "shard", fmt.Sprintf("I/N: this process sends the ticks n with n mod N == I of the run the other flags describe, 0 <= I < N <= %d; 0/1 is the whole run", gen.MaxShards))
 	fs.Var(timeValue{&cfg.StartAt}, "start-at", "RFC 3339 instant the run's schedule starts, shared by its shards, e.g. 2026-12-02T03:00:00Z; must be in the future (default: now)")
 	resultPath := resultFlag(fs, "producer")
 	store := s3Flags(fs, env, false, false)
