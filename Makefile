@@ -28,11 +28,13 @@ bench-matrix: build
 
 ## dist: one run over OS processes on this machine as docs/distributed.md
 ## runs it on several hosts: SHARDS generator shards (default 3), SINKS
-## sink members (default 2), merged, verified and reported; needs `make up`
+## sink members (default 2) landing STRATEGY, merged, verified and
+## reported; needs `make up`
 SHARDS   ?= 3
 SINKS    ?= 2
+STRATEGY ?= jsonl
 dist: build
-	RATE=$(RATE) DURATION=$(DURATION) SHARDS=$(SHARDS) SINKS=$(SINKS) ARGS="$(ARGS)" bash scripts/dist.sh
+	RATE=$(RATE) DURATION=$(DURATION) SHARDS=$(SHARDS) SINKS=$(SINKS) STRATEGY=$(STRATEGY) ARGS="$(ARGS)" bash scripts/dist.sh
 
 ## test: formatting, vet, unit tests (race detector on), then the integration
 ## suite on a real Kafka + S3 that scripts/test.sh starts and stops
