@@ -7,7 +7,7 @@ DURATION ?= 30s
 ARGS     ?=
 BIN      := bin/tickbench
 
-.PHONY: all build bench bench-matrix test vet fmt-check bench-go up down status clean compare-producer query ddl regress regress-errors lint-workflows fuzz scan-model
+.PHONY: all build bench bench-matrix test vet fmt-check bench-go up down status broker-stop broker-start clean compare-producer query ddl regress regress-errors lint-workflows fuzz scan-model
 
 all: build
 
@@ -59,14 +59,25 @@ bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 ## up/down: a real local stack (Apache Kafka from Maven Central, versitygw,
-## moto, Trino 476 from Maven Central: LAKE=none leaves Trino out)
+## moto, Trino 476 from Maven Central: LAKE=none leaves Trino out);
+## BROKERS=3 makes Kafka a 3-broker cluster (replication factor 3,
+## min.insync.replicas 2), default 1
 LAKE ?= trino
+BROKERS ?=
 up:
-	LAKE=$(LAKE) bash scripts/stack.sh up
+	LAKE=$(LAKE) BROKERS=$(BROKERS) bash scripts/stack.sh up
 down:
 	bash scripts/stack.sh down
 status:
 	bash scripts/stack.sh status
+
+## broker-stop/broker-start: stop broker ID of the cluster (a controlled
+## shutdown; its partitions move to the others), and start it again
+ID ?=
+broker-stop:
+	bash scripts/kafka.sh broker-stop $(ID)
+broker-start:
+	bash scripts/kafka.sh broker-start $(ID)
 
 ## clean: build output and the embedded S3 server's landed objects
 clean:
