@@ -26,12 +26,13 @@ func checkBadRecords(t *testing.T, ctx context.Context, st *stack.Stack, sinkSta
 		t.Fatalf("injected %+v: want ~1%% of %d bad, of every kind", inj, count)
 	}
 	prefix := "bad/" + randomHex(4) + "/"
-	stats, err := RunSink(ctx, SinkConfig{Stack: sinkStack, Topic: topic, Group: "bad-" + randomHex(4), Prefix: prefix,
+	sr, err := RunSink(ctx, SinkConfig{Stack: sinkStack, Topic: topic, Group: "bad-" + randomHex(4), Prefix: prefix,
 		Strategy: "jsonl", Policy: sink.Policy{Records: 1000, Bytes: 64 << 20, Interval: time.Hour}, Layout: sink.LayoutHourly,
 		UntilCaughtUp: true, Timeout: 2 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
+	stats := sr.Stats
 	if stats.Invalid != int64(inj.Bad) || stats.Rejected != int64(inj.Bad) || stats.ErrorObjects == 0 {
 		t.Fatalf("sink stats %+v: want %d invalid, all rejected into errors/", stats, inj.Bad)
 	}

@@ -162,16 +162,9 @@ func (ph *phase) generate(ctx context.Context) error {
 		return err
 	}
 	ph.produced = res
-	p := Producer{TargetRate: cfg.Rate, AchievedRate: res.Achieved, Workers: res.Workers, Sent: res.Sent, Acked: res.Acked,
-		Failed: res.Failed, Interrupted: res.Interrupted}
-	p.RateHeld = !res.Interrupted && res.Achieved >= 0.99*cfg.Rate
-	if p.PublishDelay, err = gr.delay().summary(); err != nil {
+	if ph.producer, err = gr.row(cfg.Rate, res); err != nil {
 		return err
 	}
-	if p.Publish, err = pub.summary(); err != nil {
-		return err
-	}
-	ph.producer = p
 	if cfg.AfterProduce != nil {
 		cfg.AfterProduce()
 	}
@@ -242,17 +235,9 @@ func (ph *phase) drain(ctx context.Context) error {
 func (ph *phase) collect(i int) (StrategyResult, error) {
 	cfg, s, g := ph.cfg, ph.strategies[i], ph.groups[i]
 	stats, perMember, e2e, upload := g.totals()
-	sr := StrategyResult{
-		Strategy: s.Name, Format: g.cfg.Format.Name(), Layout: string(g.cfg.Layout), Prefix: g.cfg.Prefix, Bucket: ph.st.Bucket,
-		FlushRecords: s.Policy.Records, FlushBytes: s.Policy.Bytes, FlushInterval: s.Policy.Interval.String(),
-		Members: cfg.Sinks, Semantics: semantics(s.Policy, stats), Producer: ph.producer,
-		Objects: stats.Objects, Bytes: stats.Bytes, Consumed: stats.Consumed,
-		MembersConsumed: perMember, Invalid: stats.Invalid, CommitErrors: stats.CommitErrors, ExistingObjects: stats.Existed,
-		OverwrittenObjects: stats.Overwritten, AgedFlushes: stats.AgedFlushes, CappedFlushes: stats.CappedFlushes,
-		FetchPauses: stats.Pauses, DrainS: ph.drains[i].Seconds(),
-		PutRequests: stats.Requests, S3Retries: ph.retries, S3Faults: ph.faults,
-		BadRecords: stats.Rejected, ErrorObjects: stats.ErrorObjects,
-	}
+	sr := landing(s, g.cfg, ph.st.Bucket, stats)
+	sr.Members, sr.MembersConsumed, sr.Producer = cfg.Sinks, perMember, ph.producer
+	sr.DrainS, sr.S3Retries, sr.S3Faults = ph.drains[i].Seconds(), ph.retries, ph.faults
 	acked := ph.produced.Acked
 	if acked > 0 {
 		sr.BytesPerTick = float64(stats.Bytes) / float64(acked)
@@ -273,6 +258,18 @@ func (ph *phase) collect(i int) (StrategyResult, error) {
 		return sr, err
 	}
 	return sr, nil
+}
+
+// landing is a strategy's row with a sink's counters.
+func landing(s Strategy, sc sink.Config, bucket string, stats sink.Stats) StrategyResult {
+	return StrategyResult{
+		Strategy: s.Name, Format: sc.Format.Name(), Layout: string(sc.Layout), Prefix: sc.Prefix, Bucket: bucket,
+		FlushRecords: s.Policy.Records, FlushBytes: s.Policy.Bytes, FlushInterval: s.Policy.Interval.String(),
+		Semantics: semantics(s.Policy, stats), Objects: stats.Objects, Bytes: stats.Bytes, Consumed: stats.Consumed,
+		Invalid: stats.Invalid, CommitErrors: stats.CommitErrors, ExistingObjects: stats.Existed,
+		OverwrittenObjects: stats.Overwritten, AgedFlushes: stats.AgedFlushes, CappedFlushes: stats.CappedFlushes,
+		FetchPauses: stats.Pauses, PutRequests: stats.Requests, BadRecords: stats.Rejected, ErrorObjects: stats.ErrorObjects,
+	}
 }
 
 // keptUp tells whether a strategy kept up with the generator: one that did

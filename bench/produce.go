@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tickbench/tickbench/gen"
+	"github.com/tickbench/tickbench/stack"
 )
 
 // ProduceConfig is a producer-only run: the generator against a broker with
@@ -35,6 +37,26 @@ type ProduceConfig struct {
 	KafkaOpts []kgo.Opt
 	// Live, if set, follows the run for live metrics (--metrics-addr).
 	Live *Live
+	// Shard is this process's share of a run split over several; the zero
+	// value is the whole run.
+	Shard gen.Shard
+	// StartAt is the shared start of the schedule (zero: now). It must
+	// not have passed: a shard started late would send its share of the
+	// overdue ticks in a burst, and its result would measure that.
+	StartAt time.Time
+}
+
+// workload is what the config asks for, as a result file records it.
+func (cfg ProduceConfig) workload(pacer gen.Pacer) Workload {
+	w := Workload{DurationS: cfg.Duration.Seconds(), Symbols: cfg.Model.Symbols, Seed: cfg.Model.Seed,
+		Topic: cfg.Topic, Partitions: cfg.Partitions, Source: "model", StartAt: cfg.StartAt.UTC(), Shards: max(cfg.Shard.Count, 1)}
+	if s, ok := pacer.(gen.Shape); ok {
+		w.Rate, w.DurationS = gen.MeanRate(s), s.Length().Seconds()
+		if cfg.Profile != nil {
+			w.Profile = s.String()
+		}
+	}
+	return w
 }
 
 // ProduceResult is what a producer-only run measured.
@@ -47,6 +69,8 @@ type ProduceResult struct {
 	MBPerS       float64 // MiB of values per second
 	Publish      Latency // intended -> ack; unlimited runs have no schedule, so hand-over -> ack
 	PublishDelay Latency
+	// File is this process's result file (for --result).
+	File *Result
 }
 
 // Produce runs the generator alone.
@@ -67,6 +91,14 @@ func Produce(ctx context.Context, cfg ProduceConfig) (*ProduceResult, error) {
 	if cfg.Workers < 0 || cfg.Workers > gen.MaxWorkers {
 		return nil, fmt.Errorf("workers %d: allowed 0 (automatic) or 1..%d", cfg.Workers, gen.MaxWorkers)
 	}
+	if err := cfg.Shard.Validate(); err != nil {
+		return nil, err
+	}
+	if late := time.Since(cfg.StartAt); !cfg.StartAt.IsZero() && late > 0 {
+		return nil, fmt.Errorf("start at %s: %v in the past; allowed a future instant (or none: now), so every shard starts on time", cfg.StartAt.UTC().Format(time.RFC3339Nano), late.Round(time.Millisecond))
+	}
+	meter := startProcessMeter()
+	meter.shard = cfg.Shard.String()
 	opts, err := cfg.Client.Options()
 	if err != nil {
 		return nil, err
@@ -89,22 +121,28 @@ func Produce(ctx context.Context, cfg ProduceConfig) (*ProduceResult, error) {
 	}
 	defer cl.Close()
 
-	g := newGenerator(&gen.Producer{Client: cl, Topic: cfg.Topic, Source: model, Pacer: pacer, Workers: cfg.Workers})
+	g := newGenerator(&gen.Producer{Client: cl, Topic: cfg.Topic, Source: model, Pacer: pacer, Workers: cfg.Workers,
+		Shard: cfg.Shard, Start: cfg.StartAt})
 	cfg.Live.setPhase(pacer.Rate(0), g.Producer, g.pub, nil)
-	began := time.Now()
 	res, err := g.Run(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := &ProduceResult{Sent: res.Sent, Acked: res.Acked, Bytes: res.Bytes, Workers: res.Workers, Elapsed: time.Since(began)}
+	// Elapsed counts from the schedule's start, not from a wait for it.
+	out := &ProduceResult{Sent: res.Sent, Acked: res.Acked, Bytes: res.Bytes, Workers: res.Workers, Elapsed: time.Since(res.Start)}
 	out.RecordsPerS = float64(res.Acked) / out.Elapsed.Seconds()
 	out.MBPerS = float64(out.Bytes) / (1 << 20) / out.Elapsed.Seconds()
-	if out.Publish, err = g.pub.summary(); err != nil {
+	w := cfg.workload(pacer)
+	row, err := g.row(w.Rate/float64(w.Shards), res) // a shard's share of the rate
+	if err != nil {
 		return nil, err
 	}
-	if out.PublishDelay, err = g.delay().summary(); err != nil {
-		return nil, err
-	}
+	out.Publish, out.PublishDelay = row.Publish, row.PublishDelay
+	p := meter.row(RoleProduce)
+	p.Producer = &row
+	runID := res.Start.UTC().Format("20060102T150405.000Z") + "-seed" + fmt.Sprint(cfg.Model.Seed)
+	out.File = processResult("produce-"+strings.ReplaceAll(cfg.Shard.String(), "/", "-of-"), runID,
+		stack.Kind{Name: "external", Kafka: "external"}, w, p)
 	return out, nil
 }
 
@@ -133,6 +171,22 @@ func newGenerator(p *gen.Producer) *generator {
 
 // delay merges the workers' publish-delay histograms.
 func (g *generator) delay() *hist { return mergeHists(g.delays...) }
+
+// row is the generator's run as a result records it, against a target
+// rate in ticks/s (0: unlimited).
+func (g *generator) row(target float64, res gen.Result) (Producer, error) {
+	p := Producer{TargetRate: target, AchievedRate: res.Achieved, Workers: res.Workers, Sent: res.Sent, Acked: res.Acked,
+		Failed: res.Failed, Interrupted: res.Interrupted}
+	p.RateHeld = !res.Interrupted && res.Achieved >= 0.99*target
+	var err error
+	if p.PublishDelay, err = g.delay().summary(); err != nil {
+		return p, err
+	}
+	if p.Publish, err = g.pub.summary(); err != nil {
+		return p, err
+	}
+	return p, nil
+}
 
 // Print writes one line in the shape of Kafka's ProducerPerformance summary.
 func (r *ProduceResult) Print(w io.Writer) {

@@ -20,10 +20,10 @@ import (
 // documents every field. The major version changes on any incompatible
 // change; a minor version only adds fields, so a reader of v1.N reads every
 // v1.M (absent fields stay zero).
-const SchemaVersion = "tickbench.result/v1.2"
+const SchemaVersion = "tickbench.result/v1.3"
 
 // readableSchemas are the versions ReadResult accepts.
-var readableSchemas = []string{"tickbench.result/v1", "tickbench.result/v1.1", SchemaVersion}
+var readableSchemas = []string{"tickbench.result/v1", "tickbench.result/v1.1", "tickbench.result/v1.2", SchemaVersion}
 
 // Result is everything a run measured; it is written as JSON.
 type Result struct {
@@ -41,6 +41,13 @@ type Result struct {
 	Machine    Machine          `json:"machine"`
 	// Verified is true when every strategy landed exactly what was produced.
 	Verified bool `json:"verified"`
+	// Role is empty for a run in one process (bench), RoleProduce or
+	// RoleSink for one process of a distributed run, RoleMerged for their
+	// merge (schema v1.3).
+	Role string `json:"role,omitempty"`
+	// Processes are the rows of a distributed run: one in a process's
+	// result, every one in a merge.
+	Processes []Process `json:"processes,omitempty"`
 }
 
 // Workload is what was asked for.
@@ -59,6 +66,10 @@ type Workload struct {
 	Replay        string   `json:"replay"`
 	SourceRows    int      `json:"source_rows,omitempty"`
 	SourceBadRows []string `json:"source_bad_rows,omitempty"`
+	// StartAt is the shared start of a distributed run's schedule and
+	// Shards how many generator processes split it (schema v1.3).
+	StartAt time.Time `json:"start_at,omitzero"`
+	Shards  int       `json:"shards,omitempty"`
 }
 
 // Producer is what the generator did.
@@ -364,6 +375,7 @@ func (r *Result) PrintSummary(w io.Writer) {
 	}
 
 	r.printLake(w)
+	r.printProcesses(w)
 
 	fmt.Fprintf(w, "\n%-35s %10s %9s %9s %9s %9s %9s\n", "latency (µs)", "count", "p50", "p90", "p99", "p99.9", "max")
 	row := func(name string, l Latency) {

@@ -40,12 +40,13 @@ func TestLocalSCRAM(t *testing.T) {
 	sc := cfg.Stack
 	sc.Brokers, sc.Security = brokers, sec
 	prefix := "scram/" + randomHex(4) + "/"
-	stats, err := RunSink(ctx, SinkConfig{Stack: sc, Topic: cfg.Topic, Group: "scram-" + randomHex(4), Prefix: prefix,
+	sr, err := RunSink(ctx, SinkConfig{Stack: sc, Topic: cfg.Topic, Group: "scram-" + randomHex(4), Prefix: prefix,
 		Strategy: "jsonl", Policy: sink.Policy{Records: 1000, Bytes: 64 << 20, Interval: time.Hour}, Layout: sink.LayoutHourly,
 		UntilCaughtUp: true, Timeout: 2 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
+	stats := sr.Stats
 	st, err := stack.Start(ctx, sc)
 	if err != nil {
 		t.Fatal(err)

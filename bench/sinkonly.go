@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -33,29 +34,45 @@ type SinkConfig struct {
 	// topic's end offsets as they were when it started, flushing what it
 	// holds when it gets there; otherwise it runs until ctx ends.
 	UntilCaughtUp bool
-	Timeout       time.Duration // bound for UntilCaughtUp; default 5 m
-	Progress      io.Writer
+	// DrainAt, if set, is when the sink reads the topic's end offsets for
+	// UntilCaughtUp instead of at its start (which it implies): in a run
+	// spread over processes, the producers' end (their shared start plus
+	// the duration) plus a grace. Until then it lands what comes.
+	DrainAt time.Time
+	// Timeout bounds the wait for the group to catch up, from the drain
+	// targets on, while it lands nothing; default 5 m.
+	Timeout  time.Duration
+	Progress io.Writer
 	// Live, if set, follows the sink for live metrics (--metrics-addr).
 	Live *Live
 }
 
-// RunSink consumes until ctx ends (or, with UntilCaughtUp, until caught
-// up) and returns the sink's counters.
-func RunSink(ctx context.Context, cfg SinkConfig) (sink.Stats, error) {
+// SinkResult is what a sink process did: its counters, and its result
+// file (for --result).
+type SinkResult struct {
+	Stats sink.Stats
+	File  *Result
+}
+
+// RunSink consumes until ctx ends (or, with UntilCaughtUp or DrainAt,
+// until caught up) and returns the sink's counters and result file; on an
+// error after it started, both are still returned with what it did.
+func RunSink(ctx context.Context, cfg SinkConfig) (*SinkResult, error) {
+	meter := startProcessMeter()
 	s, err := NewStrategy(cfg.Strategy, cfg.Policy, cfg.Layout)
 	if err != nil {
-		return sink.Stats{}, err
+		return nil, err
 	}
 	st, err := stack.Start(ctx, cfg.Stack)
 	if err != nil {
-		return sink.Stats{}, err
+		return nil, err
 	}
 	defer st.Close()
 	sc := sink.DefaultConfig()
 	sc.Brokers, sc.Topic, sc.Group, sc.Prefix, sc.Policy, sc.Layout = st.Brokers, cfg.Topic, cfg.Group, cfg.Prefix, s.Policy, s.Layout
 	sc.ClientOpts = st.KafkaOpts
 	if sc.Format, err = sink.FormatByName(s.Format); err != nil {
-		return sink.Stats{}, err
+		return nil, err
 	}
 	if s.Uploaders > 0 {
 		sc.Uploaders = s.Uploaders
@@ -67,44 +84,81 @@ func RunSink(ctx context.Context, cfg SinkConfig) (sink.Stats, error) {
 		sc.MaxBuffered = cfg.MaxBuffered
 	}
 	if err := sc.Validate(); err != nil {
-		return sink.Stats{}, err
+		return nil, err
 	}
 	g := newSinkGroup(sc, sink.S3Store{Client: st.S3, Bucket: st.Bucket, SSE: st.SSE, SSEKMSKeyID: st.SSEKMSKeyID})
 	cfg.Live.setPhase(0, nil, nil, map[string]*sinkGroup{cfg.Strategy: g})
 	cfg.Live.setRetries(st.S3Retries)
-	if !cfg.UntilCaughtUp {
+	runErr := consume(ctx, cfg, st, g)
+	stats, _, e2e, upload := g.totals()
+	out := &SinkResult{Stats: stats}
+	sr := landing(s, sc, st.Bucket, stats)
+	sr.Members, sr.MembersConsumed, sr.S3Retries = 1, []int64{stats.Consumed}, st.S3Retries()
+	if sr.EndToEnd, err = e2e.summary(); err != nil {
+		return out, errors.Join(runErr, err)
+	}
+	if sr.Upload, err = upload.summary(); err != nil {
+		return out, errors.Join(runErr, err)
+	}
+	p := meter.row(RoleSink)
+	p.Sink = &sr
+	out.File = processResult("sink-"+cfg.Group, cfg.Group, st.Kind, Workload{Topic: cfg.Topic}, p)
+	return out, runErr
+}
+
+// consume runs one member until ctx ends, or until the group has landed
+// the topic's end offsets as they are at DrainAt (or now, with
+// UntilCaughtUp).
+func consume(ctx context.Context, cfg SinkConfig, st *stack.Stack, g *sinkGroup) error {
+	if !cfg.UntilCaughtUp && cfg.DrainAt.IsZero() {
 		m, err := g.join(ctx)
 		if err != nil {
-			return sink.Stats{}, err
+			return err
 		}
 		<-m.done
-		stats, _, _, _ := g.totals()
-		return stats, g.firstErr()
+		return g.firstErr()
 	}
-
 	admCl, err := kgo.NewClient(append(slices.Clip(st.KafkaOpts), kgo.SeedBrokers(st.Brokers...))...)
 	if err != nil {
-		return sink.Stats{}, err
+		return err
 	}
 	defer admCl.Close()
 	adm := kadm.NewClient(admCl)
+	defer g.stopAll()
+	joined := false
+	if wait := time.Until(cfg.DrainAt); wait > 0 {
+		// Land what arrives meanwhile; the drain targets come at DrainAt.
+		if _, err := g.join(ctx); err != nil {
+			return err
+		}
+		joined = true
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case err := <-g.errs:
+			return err
+		case <-t.C:
+		}
+	}
 	targets, err := endOffsets(ctx, adm, cfg.Topic)
 	if err != nil {
-		return sink.Stats{}, err
+		return err
 	}
 	g.setDrain(targets)
-	if _, err := g.join(ctx); err != nil {
-		return sink.Stats{}, err
+	if !joined {
+		if _, err := g.join(ctx); err != nil {
+			return err
+		}
 	}
-	defer g.stopAll()
 	timeout := cfg.Timeout
 	if timeout <= 0 {
 		timeout = 5 * time.Minute
 	}
 	if err := waitCommitted(ctx, adm, cfg.Group, cfg.Topic, targets, timeout, g.errs); err != nil {
-		return sink.Stats{}, fmt.Errorf("sink %s: %w", cfg.Group, err)
+		return fmt.Errorf("sink %s: %w", cfg.Group, err)
 	}
 	g.stopAll()
-	stats, _, _, _ := g.totals()
-	return stats, g.firstErr()
+	return g.firstErr()
 }

@@ -174,3 +174,52 @@ func readRejects(ctx context.Context, cl *s3.Client, bucket string, keys []strin
 	}
 	return out, nil
 }
+
+// VerifyLanded reads back what a strategy landed under prefix and checks
+// that ticks 0..expect-1 are there, each exactly once: the check of a run
+// whose producers were separate processes, against the ticks they
+// acknowledged.
+func VerifyLanded(ctx context.Context, cl *s3.Client, bucket, prefix, strategy string, expect uint64) (Verify, error) {
+	s, err := NewStrategy(strategy, sink.Policy{}, "")
+	if err != nil {
+		return Verify{}, err
+	}
+	f, err := sink.FormatByName(s.Format)
+	if err != nil {
+		return Verify{}, err
+	}
+	return verify(ctx, cl, bucket, prefix, f, expect)
+}
+
+// Expected is how many ticks a merged result's producers acknowledged, as
+// the set 0..n-1 that verify checks: only when every shard sent its whole
+// share (no failures, not interrupted), since a shard cut short leaves
+// gaps that a count cannot describe.
+func (r *Result) Expected() (uint64, error) {
+	if r.Role != RoleMerged || len(r.Strategies) == 0 {
+		return 0, fmt.Errorf("result %s: role %q, want a merged result (tickbench merge)", r.Name, r.Role)
+	}
+	p := r.Strategies[0].Producer
+	if p.Failed > 0 || p.Interrupted || p.Acked != p.Sent {
+		return 0, fmt.Errorf("result %s: producers sent %d, acknowledged %d, failed %d, interrupted %v: the acknowledged ticks are not 0..n-1; give --expect", r.Name, p.Sent, p.Acked, p.Failed, p.Interrupted)
+	}
+	return p.Acked, nil
+}
+
+// SetVerify records v as the verification of the merged strategy landed
+// under prefix; Verified holds when every strategy verified.
+func (r *Result) SetVerify(prefix string, v Verify) error {
+	found := false
+	r.Verified = true
+	for i := range r.Strategies {
+		s := &r.Strategies[i]
+		if s.Prefix == prefix {
+			s.Verify, found = v, true
+		}
+		r.Verified = r.Verified && s.Verify.OK
+	}
+	if !found {
+		return fmt.Errorf("result %s: no strategy landed under prefix %q", r.Name, prefix)
+	}
+	return nil
+}

@@ -16,7 +16,8 @@ import (
 // Benchmark's workloads: every field is optional and overrides the default;
 // flags given on the command line override the file. Durations are Go
 // durations ("30s", "5m"); a rate profile is gen.ParseProfile's syntax
-// ("ramp:1k-300k@5m").
+// ("ramp:1k-300k@5m"). One file can describe a run spread over processes:
+// tickbench produce and sink each take the fields that concern them.
 type WorkloadFile struct {
 	Name          *string   `json:"name"`
 	Rate          *float64  `json:"rate"`
@@ -39,6 +40,12 @@ type WorkloadFile struct {
 	Sinks         *int      `json:"sinks"`
 	Acks          *string   `json:"acks"`
 	Compression   *string   `json:"compression"`
+	// Shard ("i/N") and StartAt (RFC 3339) split the generator over
+	// processes (tickbench produce); DrainAt is when sink processes read
+	// the topic's end offsets and land up to them (tickbench sink).
+	Shard   *string `json:"shard"`
+	StartAt *string `json:"start_at"`
+	DrainAt *string `json:"drain_at"`
 }
 
 // maxWorkloadBytes bounds a workload file: it is configuration, not data.
@@ -82,8 +89,66 @@ func LoadWorkload(path string) (*WorkloadFile, error) {
 
 // Apply sets the fields the file gives; cfg.Validate checks the values.
 func (w *WorkloadFile) Apply(cfg *Config) error {
+	return w.apply(workloadTargets{
+		name: &cfg.Name, rate: &cfg.Rate, duration: &cfg.Duration, profile: &cfg.Profile, genWorkers: &cfg.GenWorkers,
+		model: &cfg.Model, source: &cfg.Source, replay: &cfg.Replay, topic: &cfg.Topic, partitions: []*int32{&cfg.Partitions, &cfg.Stack.Partitions},
+		strategies: &cfg.Strategies, mode: &cfg.Mode, layout: &cfg.Layout, policy: &cfg.Policy, sinks: &cfg.Sinks, client: &cfg.Client,
+	})
+}
+
+// ApplyProduce sets the fields a generator process takes (the sink's are
+// left for the sinks that read the same file); bench.Produce checks them.
+func (w *WorkloadFile) ApplyProduce(cfg *ProduceConfig) error {
+	return w.apply(workloadTargets{
+		rate: &cfg.Rate, duration: &cfg.Duration, profile: &cfg.Profile, genWorkers: &cfg.Workers, model: &cfg.Model,
+		topic: &cfg.Topic, partitions: []*int32{&cfg.Partitions}, client: &cfg.Client, shard: &cfg.Shard, startAt: &cfg.StartAt,
+	})
+}
+
+// ApplySink sets the fields a sink process takes: the topic, the one
+// strategy, its layout and flush policy, and when to drain.
+func (w *WorkloadFile) ApplySink(cfg *SinkConfig) error {
+	var strategies []string
+	if err := w.apply(workloadTargets{topic: &cfg.Topic, strategies: &strategies, layout: &cfg.Layout, policy: &cfg.Policy, drainAt: &cfg.DrainAt}); err != nil {
+		return err
+	}
+	switch len(strategies) {
+	case 0:
+	case 1:
+		cfg.Strategy = strategies[0]
+	default:
+		return fmt.Errorf("workload strategies %v: a sink process lands one; allowed a list of one", strategies)
+	}
+	return nil
+}
+
+// workloadTargets are where a command keeps the fields of a workload file;
+// a nil target is a field the command does not take.
+type workloadTargets struct {
+	name, source, replay, topic, mode *string
+	rate                              *float64
+	duration                          *time.Duration
+	profile                           *gen.Shape
+	genWorkers, sinks                 *int
+	model                             *gen.ModelConfig
+	partitions                        []*int32
+	strategies                        *[]string
+	layout                            *sink.Layout
+	policy                            *sink.Policy
+	client                            *gen.ClientConfig
+	shard                             *gen.Shard
+	startAt, drainAt                  *time.Time
+}
+
+func set[T any](dst *T, v *T) {
+	if dst != nil && v != nil {
+		*dst = *v
+	}
+}
+
+func (w *WorkloadFile) apply(t workloadTargets) error {
 	dur := func(field string, s *string, d *time.Duration) error {
-		if s == nil {
+		if s == nil || d == nil {
 			return nil
 		}
 		v, err := time.ParseDuration(*s)
@@ -93,13 +158,20 @@ func (w *WorkloadFile) Apply(cfg *Config) error {
 		*d = v
 		return nil
 	}
-	if w.Name != nil {
-		cfg.Name = *w.Name
+	instant := func(field string, s *string, d *time.Time) error {
+		if s == nil || d == nil {
+			return nil
+		}
+		v, err := time.Parse(time.RFC3339Nano, *s)
+		if err != nil {
+			return fmt.Errorf("workload %s %q: not an RFC 3339 instant (e.g. 2026-12-02T03:00:00Z)", field, *s)
+		}
+		*d = v
+		return nil
 	}
-	if w.Rate != nil {
-		cfg.Rate = *w.Rate
-	}
-	if w.RateProfile != nil {
+	set(t.name, w.Name)
+	set(t.rate, w.Rate)
+	if w.RateProfile != nil && t.profile != nil {
 		if w.Rate != nil || w.Duration != nil {
 			return fmt.Errorf("workload rate_profile sets the rate and the duration: give it without rate and duration")
 		}
@@ -107,62 +179,55 @@ func (w *WorkloadFile) Apply(cfg *Config) error {
 		if err != nil {
 			return fmt.Errorf("workload rate_profile: %w", err)
 		}
-		cfg.Profile = p
+		*t.profile = p
 	}
-	if w.GenWorkers != nil {
-		cfg.GenWorkers = *w.GenWorkers
+	set(t.genWorkers, w.GenWorkers)
+	if t.model != nil {
+		set(&t.model.Symbols, w.Symbols)
+		set(&t.model.Seed, w.Seed)
 	}
-	if w.Symbols != nil {
-		cfg.Model.Symbols = *w.Symbols
+	set(t.source, w.Source)
+	set(t.replay, w.Replay)
+	set(t.topic, w.Topic)
+	for _, p := range t.partitions {
+		set(p, w.Partitions)
 	}
-	if w.Seed != nil {
-		cfg.Model.Seed = *w.Seed
+	set(t.strategies, w.Strategies)
+	set(t.mode, w.Mode)
+	if w.Layout != nil && t.layout != nil {
+		*t.layout = sink.Layout(*w.Layout)
 	}
-	if w.Source != nil {
-		cfg.Source = *w.Source
+	if t.policy != nil {
+		set(&t.policy.Records, w.FlushRecords)
+		set(&t.policy.Bytes, w.FlushBytes)
 	}
-	if w.Replay != nil {
-		cfg.Replay = *w.Replay
+	set(t.sinks, w.Sinks)
+	if t.client != nil {
+		set(&t.client.Acks, w.Acks)
+		set(&t.client.Compression, w.Compression)
 	}
-	if w.Topic != nil {
-		cfg.Topic = *w.Topic
+	if w.Shard != nil && t.shard != nil {
+		sh, err := gen.ParseShard(*w.Shard)
+		if err != nil {
+			return fmt.Errorf("workload %w", err)
+		}
+		*t.shard = sh
 	}
-	if w.Partitions != nil {
-		cfg.Partitions = *w.Partitions
-		cfg.Stack.Partitions = *w.Partitions
-	}
-	if w.Strategies != nil {
-		cfg.Strategies = *w.Strategies
-	}
-	if w.Mode != nil {
-		cfg.Mode = *w.Mode
-	}
-	if w.Layout != nil {
-		cfg.Layout = sink.Layout(*w.Layout)
-	}
-	if w.FlushRecords != nil {
-		cfg.Policy.Records = *w.FlushRecords
-	}
-	if w.FlushBytes != nil {
-		cfg.Policy.Bytes = *w.FlushBytes
-	}
-	if w.Sinks != nil {
-		cfg.Sinks = *w.Sinks
-	}
-	if w.Acks != nil {
-		cfg.Client.Acks = *w.Acks
-	}
-	if w.Compression != nil {
-		cfg.Client.Compression = *w.Compression
+	var interval, maxAge *time.Duration
+	if t.policy != nil {
+		interval, maxAge = &t.policy.Interval, &t.policy.MaxAge
 	}
 	for _, d := range []struct {
 		field string
 		s     *string
 		d     *time.Duration
-	}{{"duration", w.Duration, &cfg.Duration}, {"flush_interval", w.FlushInterval, &cfg.Policy.Interval}, {"max_age", w.MaxAge, &cfg.Policy.MaxAge}} {
+	}{{"duration", w.Duration, t.duration}, {"flush_interval", w.FlushInterval, interval}, {"max_age", w.MaxAge, maxAge}} {
 		if err := dur(d.field, d.s, d.d); err != nil {
 			return err
 		}
 	}
-	return nil
+	if err := instant("start_at", w.StartAt, t.startAt); err != nil {
+		return err
+	}
+	return instant("drain_at", w.DrainAt, t.drainAt)
 }

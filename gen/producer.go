@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,6 +48,13 @@ type Producer struct {
 	// default) chooses: 1 when the pacer's peak is at most OneWorkerRate,
 	// GOMAXPROCS above it or when unlimited.
 	Workers int
+	// Shard is this process's share of a run split over several
+	// processes (--shard i/N); the zero value is the whole run.
+	Shard Shard
+	// Start is the instant the pacer's schedule starts from: processes
+	// that share a run share it. The zero value means when Run is called;
+	// Run waits for a Start in the future.
+	Start time.Time
 	// Now is the clock; nil means time.Now. Tests inject their own.
 	Now func() time.Time
 	// Stop, when closed, ends pacing early; ticks already handed over are
@@ -65,13 +74,59 @@ type workerCount struct {
 	_ [56]byte
 }
 
+// MaxShards bounds Shard.Count.
+const MaxShards = 1024
+
+// Shard is one process's share of a run: the ticks n with n mod Count ==
+// Index. Interleaved rather than in contiguous blocks, because a tick's
+// intended time follows its number: blocks would have shard i send only
+// during the i-th part of the run, at the full rate, while the others
+// wait, so the load would not be split at all. Interleaved, every shard
+// sends 1/Count of the rate for the whole run.
+type Shard struct {
+	Index, Count int
+}
+
+// count is the number of shards, 1 for the zero value.
+func (s Shard) count() int { return max(s.Count, 1) }
+
+// String is the flag's form, i/N.
+func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.count()) }
+
+// Validate names a bad shard and the allowed range.
+func (s Shard) Validate() error {
+	if s.Count < 0 || s.Count > MaxShards || s.Index < 0 || s.Index >= s.count() {
+		return fmt.Errorf("shard %d/%d: allowed i/N with 1 <= N <= %d and 0 <= i < N", s.Index, s.Count, MaxShards)
+	}
+	return nil
+}
+
+// ParseShard reads i/N.
+func ParseShard(v string) (Shard, error) {
+	var s Shard
+	i, n, ok := strings.Cut(v, "/")
+	var err1, err2 error
+	s.Index, err1 = strconv.Atoi(i)
+	s.Count, err2 = strconv.Atoi(n)
+	if !ok || err1 != nil || err2 != nil {
+		return Shard{}, fmt.Errorf("shard %q: not i/N (e.g. 0/3: the first of 3 shards)", v)
+	}
+	if s.Count == 0 {
+		return Shard{}, fmt.Errorf("shard %q: allowed i/N with 1 <= N <= %d and 0 <= i < N", v, MaxShards)
+	}
+	if err := s.Validate(); err != nil {
+		return Shard{}, err
+	}
+	return s, nil
+}
+
 // WorkerCount is how many workers Run uses: Workers, or the automatic
-// choice when it is 0.
+// choice when it is 0 (by this shard's share of the peak rate).
 func (p *Producer) WorkerCount() int {
 	switch {
 	case p.Workers > 0:
 		return p.Workers
-	case p.Pacer.Peak() > 0 && p.Pacer.Peak() <= OneWorkerRate:
+	case p.Pacer.Peak() > 0 && p.Pacer.Peak()/float64(p.Shard.count()) <= OneWorkerRate:
 		return 1
 	default:
 		return runtime.GOMAXPROCS(0)
@@ -119,6 +174,9 @@ func (p *Producer) Run(ctx context.Context) (Result, error) {
 	if k < 1 || k > MaxWorkers {
 		return Result{}, fmt.Errorf("producer workers %d: allowed 0 (automatic) or 1..%d", p.Workers, MaxWorkers)
 	}
+	if err := p.Shard.Validate(); err != nil {
+		return Result{}, err
+	}
 	now := p.Now
 	if now == nil {
 		now = time.Now
@@ -138,7 +196,10 @@ func (p *Producer) Run(ctx context.Context) (Result, error) {
 		}
 	}
 
-	start := now()
+	start := p.Start
+	if start.IsZero() {
+		start = now()
+	}
 	done := make([]workerDone, k)
 	var wg sync.WaitGroup
 	// Every clone is taken before any worker starts: a Source is not safe
@@ -148,7 +209,9 @@ func (p *Producer) Run(ctx context.Context) (Result, error) {
 		srcs = append(srcs, p.Source.Clone())
 	}
 	for i, src := range srcs {
-		w := &worker{p: p, id: i, stride: uint64(k), now: now, start: start, src: src, promise: promise, sent: &counts[i].n}
+		// Worker i of shard s/N owns the ticks n = s + N*(i + k*j).
+		n := p.Shard.count()
+		w := &worker{p: p, first: uint64(p.Shard.Index + n*i), stride: uint64(n * k), id: i, now: now, start: start, src: src, promise: promise, sent: &counts[i].n}
 		wg.Go(func() { done[i] = w.run(ctx) })
 	}
 	wg.Wait()
@@ -177,10 +240,11 @@ func (p *Producer) Run(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
-// worker generates and hands over the ticks n = id, id+stride, ...
+// worker generates and hands over the ticks n = first, first+stride, ...
 type worker struct {
 	p       *Producer
 	id      int
+	first   uint64
 	stride  uint64
 	now     func() time.Time
 	start   time.Time
@@ -207,12 +271,28 @@ func (w *worker) run(ctx context.Context) workerDone {
 	w.keys = map[string][]byte{}
 	var tk tick.Tick
 	var d workerDone
-	for n := uint64(w.id); ; n += w.stride {
+	// A shared start in the future is waited for here, so every pacer,
+	// Unlimited too, sees elapsed >= 0.
+	last := w.now().Sub(w.start)
+	if last < 0 {
+		timer.Reset(-last)
+		select {
+		case <-ctx.Done():
+			d.interrupted = true
+			return d
+		case <-p.Stop:
+			d.interrupted = true
+			return d
+		case <-timer.C:
+		}
+		last = 0
+	}
+	for n := w.first; ; n += w.stride {
 		// The clock's last reading, at the previous hand-over, saves a read
 		// per tick (reading it is ~10% of the producer's CPU here): a tick
 		// overdue then is overdue now, and one that is not is waited for
 		// and the clock read again.
-		elapsed := d.lastSent
+		elapsed := last
 		var wait time.Duration
 		for {
 			var stop bool
@@ -248,6 +328,7 @@ func (w *worker) run(ctx context.Context) workerDone {
 			p.Hooks.Sent(w.id, intended, handed.UnixNano())
 		}
 		d.lastSent = handed.Sub(w.start)
+		last = d.lastSent
 		w.sent.Add(1)
 		select {
 		case <-p.Stop:

@@ -194,6 +194,111 @@ func TestProducerWorkersSplitTheStream(t *testing.T) {
 	}
 }
 
+// TestProducerShardsUnionIsTheStream: N shards, each a Producer of its own
+// (as separate processes would run them) with a shared start, together
+// send exactly the ticks one generator sends, tick for tick, at the same
+// intended times, each shard its share, for several N and worker counts.
+func TestProducerShardsUnionIsTheStream(t *testing.T) {
+	cfg := DefaultModelConfig()
+	cfg.Symbols = 7
+	pacer := Ramp{From: 1000, To: 20_000, Duration: 200 * time.Millisecond}
+	want := Total(pacer)
+	// A start an hour ago makes every tick overdue, so the shards send at
+	// once and each tick's intended time is start + Due(n) exactly.
+	start := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+	single, err := NewModel(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ shards, workers int }{{1, 1}, {2, 1}, {3, 2}, {5, 3}} {
+		t.Run(fmt.Sprintf("shards=%d/workers=%d", tt.shards, tt.workers), func(t *testing.T) {
+			c, cl := cluster(t)
+			var sent uint64
+			for i := range tt.shards {
+				model, err := NewModel(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p := &Producer{Client: cl, Topic: "ticks", Source: model, Pacer: pacer, Workers: tt.workers,
+					Shard: Shard{Index: i, Count: tt.shards}, Start: start}
+				res, err := p.Run(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				share := (want - uint64(i) + uint64(tt.shards) - 1) / uint64(tt.shards)
+				if res.Sent != share || res.Acked != share || !res.Start.Equal(start) {
+					t.Fatalf("shard %d/%d: result %+v, want %d ticks sent and acked from start %v", i, tt.shards, res, share, start)
+				}
+				sent += res.Sent
+			}
+			got := consume(t, c, int(sent))
+			seen := make([]bool, want)
+			for _, tk := range got {
+				if tk.Seq >= want || seen[tk.Seq] {
+					t.Fatalf("seq %d out of range 0..%d or twice", tk.Seq, want-1)
+				}
+				seen[tk.Seq] = true
+				due, _ := pacer.Due(tk.Seq)
+				var ref tick.Tick
+				single.Next(tk.Seq, start.UnixNano()+int64(due), &ref)
+				if tk != ref {
+					t.Fatalf("seq %d: the shards sent %+v, one generator gives %+v", tk.Seq, tk, ref)
+				}
+			}
+			if sent != want {
+				t.Fatalf("shards sent %d ticks together, one generator sends %d", sent, want)
+			}
+		})
+	}
+}
+
+// TestProducerWaitsForStart: nothing is handed over before a future start,
+// and the schedule counts from it.
+func TestProducerWaitsForStart(t *testing.T) {
+	_, cl := cluster(t)
+	model, err := NewModel(DefaultModelConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(300 * time.Millisecond)
+	var early atomic.Int64
+	p := &Producer{Client: cl, Topic: "ticks", Source: model, Pacer: Constant{PerSecond: 1000, Duration: time.Second}, Start: start,
+		Shard: Shard{Index: 1, Count: 2},
+		Hooks: Hooks{Sent: func(_ int, intended, handed int64) {
+			if handed < start.UnixNano() || intended < start.UnixNano() {
+				early.Add(1)
+			}
+		}}}
+	res, err := p.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if early.Load() > 0 || res.Sent != 500 || !res.Start.Equal(start) {
+		t.Fatalf("%d ticks before the start; result %+v, want 500 sent (every other of 1000) from %v", early.Load(), res, start)
+	}
+}
+
+func TestParseShard(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"0/1", "0/1"}, {"2/3", "2/3"}, {"1023/1024", "1023/1024"},
+		{"3/3", "shard 3/3: allowed i/N with 1 <= N <= 1024 and 0 <= i < N"},
+		{"0/0", `shard "0/0": allowed i/N with 1 <= N <= 1024 and 0 <= i < N`},
+		{"-1/2", "shard -1/2: allowed i/N with 1 <= N <= 1024 and 0 <= i < N"},
+		{"0/1025", "shard 0/1025: allowed i/N with 1 <= N <= 1024 and 0 <= i < N"},
+		{"1", `shard "1": not i/N (e.g. 0/3: the first of 3 shards)`},
+		{"a/3", `shard "a/3": not i/N (e.g. 0/3: the first of 3 shards)`},
+	} {
+		s, err := ParseShard(tt.in)
+		got := s.String()
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tt.want {
+			t.Errorf("ParseShard(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 func TestProducerRejectsWorkers(t *testing.T) {
 	p := &Producer{Workers: MaxWorkers + 1, Pacer: Unlimited{Count: 1}}
 	if _, err := p.Run(context.Background()); err == nil || err.Error() != "producer workers 1025: allowed 0 (automatic) or 1..1024" {

@@ -154,15 +154,8 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		}
 	}
 
-	switch {
-	case cfg.S3Endpoint == "" && !cfg.AWS:
-		if err := st.startEmbeddedS3(ctx, cfg); err != nil {
-			return nil, err
-		}
-	default:
-		if err := st.connectS3(ctx, cfg); err != nil {
-			return nil, err
-		}
+	if err := st.startS3(ctx, cfg); err != nil {
+		return nil, err
 	}
 	if st.Kind.Name == "" {
 		kafkaEmbedded, s3Embedded := st.Kind.Kafka == "embedded-kfake", st.Kind.S3 == "embedded-s3lite"
@@ -176,6 +169,26 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		}
 	}
 	return st, nil
+}
+
+// StartS3 is Start for a command that needs only S3 (merging or
+// verifying results): no broker is started or contacted.
+func StartS3(ctx context.Context, cfg Config) (_ *Stack, err error) {
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = Default().ConnectTimeout
+	}
+	st := &Stack{Bucket: cfg.Bucket, Kind: Kind{Name: cfg.Name}}
+	if err := st.startS3(ctx, cfg); err != nil {
+		return nil, errors.Join(err, st.Close())
+	}
+	return st, nil
+}
+
+func (st *Stack) startS3(ctx context.Context, cfg Config) error {
+	if cfg.S3Endpoint == "" && !cfg.AWS {
+		return st.startEmbeddedS3(ctx, cfg)
+	}
+	return st.connectS3(ctx, cfg)
 }
 
 func (st *Stack) startEmbeddedS3(ctx context.Context, cfg Config) error {

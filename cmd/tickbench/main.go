@@ -69,6 +69,8 @@ var commands = []struct {
 	{"produce", "producer only: send ticks to a broker and report records/s and latency", runProduce},
 	{"inject", "write valid ticks mixed with bad records (--bad-ratio) to a topic, to try the sink's errors/", runInject},
 	{"sink", "sink only: land a topic in S3 as one member of a consumer group", runSink},
+	{"merge", "combine the result files of one run's producer shards and sinks into one result", runMerge},
+	{"verify", "check that ticks 0..N-1 landed under a prefix exactly once (a distributed run's check)", runVerify},
 	{"ticks", "print the tick model's ticks as JSON lines", runTicks},
 	{"catalog", "print the Athena DDL of a landed strategy, or create it in Glue", runCatalog},
 	{"query", "run SQL over a landed strategy: locally (DuckDB) or on Athena", runQuery},

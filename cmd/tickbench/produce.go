@@ -16,12 +16,31 @@ import (
 
 func runProduce(ctx context.Context, args []string, env environment) error {
 	cfg := bench.ProduceConfig{Topic: "ticks", Partitions: 6, Model: gen.DefaultModelConfig(), Client: gen.DefaultClientConfig()}
+	// A workload file sets the defaults that the flags then override.
+	if path := flagValue(args, "workload"); path != "" {
+		w, err := bench.LoadWorkload(path)
+		if err != nil {
+			return usageError{err}
+		}
+		if err := w.ApplyProduce(&cfg); err != nil {
+			return usageError{fmt.Errorf("%s: %w", path, err)}
+		}
+	}
+	rateDefault := "max"
+	if cfg.Rate > 0 {
+		rateDefault = strconv.FormatFloat(cfg.Rate, 'g', -1, 64)
+	}
 	fs := newFlagSet("produce", env.stderr)
-	rate := fs.String("rate", "max", `ticks per second (with --duration), or "max": --count ticks as fast as back-pressure allows`)
+	fs.String("workload", "", "JSON workload file (as bench's; produce takes its generator fields, shard and start_at); flags override its fields")
+	rate := fs.String("rate", rateDefault, `ticks per second (with --duration), or "max": --count ticks as fast as back-pressure allows`)
 	fs.Var(durationValue{&cfg.Duration, "1s..168h"}, "duration", "how long a paced run lasts, 1s..168h")
 	count := fs.Uint64("count", 1_000_000, "ticks to send when --rate is max")
 	rateFlags(fs, &cfg.Profile, &cfg.Workers)
 	kf := topicFlags(fs, env, &cfg.Topic, &cfg.Model, &cfg.Client)
+	fs.Var(shardValue{&cfg.Shard}, "shard", fmt.Sprintf("I/N: this process sends the ticks n with n mod N == I of the run the other flags describe, 0 <= I < N <= %d (default 0/1, all)", gen.MaxShards))
+	fs.Var(timeValue{&cfg.StartAt}, "start-at", "RFC 3339 instant the run's schedule starts, shared by its shards, e.g. 2026-12-02T03:00:00Z; must be in the future (default: now)")
+	resultPath := resultFlag(fs, "producer")
+	store := s3Flags(fs, env, false, false)
 	metricsAddr := metricsFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -50,11 +69,23 @@ func runProduce(ctx context.Context, args []string, env environment) error {
 	}
 	defer stopMetrics()
 	cfg.Live = live
+	sc, err := store.config(false)
+	if err != nil {
+		return err
+	}
+	if *kf.stackName == "local" {
+		if sc, err = stack.Local(stack.LocalStateDir); err != nil {
+			return err
+		}
+	}
 	res, err := bench.Produce(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	res.Print(env.stdout)
+	if *resultPath != "" {
+		return saveResult(ctx, env, *resultPath, res.File, sc)
+	}
 	return nil
 }
 
