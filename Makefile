@@ -7,7 +7,7 @@ DURATION ?= 30s
 ARGS     ?=
 BIN      := bin/tickbench
 
-.PHONY: all build bench bench-matrix test vet fmt-check bench-go up down status broker-stop broker-start clean compare-producer query ddl regress regress-errors lint-workflows fuzz scan-model
+.PHONY: all build bench bench-matrix test vet fmt-check bench-go up down status broker-stop broker-start lint-deploy clean compare-producer query ddl regress regress-errors lint-workflows fuzz scan-model
 
 all: build
 
@@ -28,7 +28,7 @@ bench-matrix: build
 
 ## test: formatting, vet, unit tests (race detector on), then the integration
 ## suite on a real Kafka + S3 that scripts/test.sh starts and stops
-test: fmt-check vet lint-workflows
+test: fmt-check vet lint-workflows lint-deploy
 	bash scripts/test.sh
 
 vet:
@@ -37,6 +37,13 @@ vet:
 ## lint-workflows: actionlint on .github/workflows/, and their make targets exist
 lint-workflows:
 	bash scripts/lint-workflows.sh
+
+## lint-deploy: cfn-lint (pinned, installed into .tickbench/cache) on
+## deploy/aws/, and broken copies fail it; deploy/kubernetes/ is checked by
+## go test (strict decoding with the Kubernetes API's types, the command
+## lines parsed by tickbench's flags)
+lint-deploy:
+	bash scripts/lint-deploy.sh
 
 fmt-check:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi

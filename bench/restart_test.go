@@ -68,11 +68,11 @@ func TestLocalBrokerRestart(t *testing.T) {
 	t.Logf("sent %d, landed %d once; e2e p99.9 %d us, max %d us across the restart", s.Producer.Sent, s.Verify.Landed, s.EndToEnd.P999, s.EndToEnd.Max)
 }
 
-// TestLocalBrokerStop stops one broker of the cluster of `make up BROKERS=3`
+// TestLocalThreeBrokersStopOne stops one broker of the cluster of `make up BROKERS=3`
 // mid-run and starts it again 8 s later: the run's topic has 3 replicas and
 // min.insync.replicas is 2, so acks=all writes go on meanwhile, and every
 // tick lands exactly once.
-func TestLocalBrokerStop(t *testing.T) {
+func TestLocalThreeBrokersStopOne(t *testing.T) {
 	cfg := localConfig(t)
 	if n := len(cfg.Stack.Brokers); n < 3 {
 		t.Skipf("needs the 3-broker cluster of `make up BROKERS=3`; the local stack has %d broker(s)", n)
