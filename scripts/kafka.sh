@@ -40,7 +40,7 @@ TB_NAME=kafka # prefix of log() lines
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 KAFKA_VERSION="${TICKBENCH_KAFKA_VERSION:-4.1.2}"
-KAFKA_HEAP="${TICKBENCH_KAFKA_HEAP:--Xmx512m -Xms256m}" # more nodes: see cmd_up
+KAFKA_HEAP="${TICKBENCH_KAFKA_HEAP:--Xmx512m -Xms256m}" # more nodes: cluster_heap
 START_TIMEOUT="${TICKBENCH_KAFKA_START_TIMEOUT:-90}"
 
 POM_DIR="$TB_ROOT/scripts/kafka"
@@ -226,7 +226,7 @@ cmd_up() {
   local java_major
   java_major="$("$JAVA" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1)"
   [[ "${java_major:-0}" -ge 17 ]] || die "Kafka $KAFKA_VERSION needs Java 17+, $JAVA is ${java_major:-unknown}"
-  if [[ -z "${TICKBENCH_KAFKA_HEAP:-}" ]] && ((n > 1)); then KAFKA_HEAP="-Xmx384m -Xms128m"; fi
+  cluster_heap "$n"
 
   mkdir -p "$RUN"
   # Three ports per node: PLAINTEXT, CONTROLLER, SASL_PLAINTEXT.
@@ -292,6 +292,12 @@ cmd_up() {
   fi
 }
 
+# cluster_heap N: three nodes with the single node's heap would take 1.5 GB;
+# each of a cluster gets less, unless TICKBENCH_KAFKA_HEAP says otherwise.
+cluster_heap() {
+  if [[ -z "${TICKBENCH_KAFKA_HEAP:-}" ]] && (($1 > 1)); then KAFKA_HEAP="-Xmx384m -Xms128m"; fi
+}
+
 # launch_node I: start node I's JVM on its config and set LAUNCHED_PID.
 launch_node() {
   local dir
@@ -348,7 +354,7 @@ stop_node() {
 # start_node I: start node I again on its ports and data dir and wait for it.
 start_node() {
   [[ -z "$(node_pid "$1")" ]] || die "node $1 is already running (pid $(node_pid "$1"))"
-  if [[ -z "${TICKBENCH_KAFKA_HEAP:-}" ]] && (($(node_count) > 1)); then KAFKA_HEAP="-Xmx384m -Xms128m"; fi
+  cluster_heap "$(node_count)"
   launch_node "$1"
   set_state "KAFKA_PID_$1" "$LAUNCHED_PID"
   wait_node "$1" || { set_state "KAFKA_PID_$1" ""; die "node $1 failed to start (data kept in $(node_dir "$1" | sed "s|^$TB_ROOT/||")/data)"; }
