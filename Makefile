@@ -7,7 +7,7 @@ DURATION ?= 30s
 ARGS     ?=
 BIN      := bin/tickbench
 
-.PHONY: all build bench bench-matrix test vet fmt-check bench-go up down status broker-stop broker-start lint-deploy clean compare-producer query ddl regress regress-errors lint-workflows fuzz scan-model
+.PHONY: all build bench bench-matrix dist test vet fmt-check bench-go up down status broker-stop broker-start lint-deploy clean compare-producer query ddl regress regress-errors lint-workflows fuzz scan-model
 
 all: build
 
@@ -25,6 +25,14 @@ bench: build
 MATRIX   ?= all
 bench-matrix: build
 	./$(BIN) bench --stack $(STACK) --rate $(RATE) --duration $(DURATION) --strategies $(MATRIX) --name matrix --drain-timeout 30m $(ARGS)
+
+## dist: one run over OS processes on this machine as docs/distributed.md
+## runs it on several hosts: SHARDS generator shards (default 3), SINKS
+## sink members (default 2), merged, verified and reported; needs `make up`
+SHARDS   ?= 3
+SINKS    ?= 2
+dist: build
+	RATE=$(RATE) DURATION=$(DURATION) SHARDS=$(SHARDS) SINKS=$(SINKS) ARGS="$(ARGS)" bash scripts/dist.sh
 
 ## test: formatting, vet, unit tests (race detector on), then the integration
 ## suite on a real Kafka + S3 that scripts/test.sh starts and stops

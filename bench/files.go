@@ -21,6 +21,13 @@ func (r *Result) WriteFiles(dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return r.WriteCompanions(jsonPath)
+}
+
+// WriteCompanions writes the files that go beside a result's JSON at
+// jsonPath (.bench.txt, .hgrm, .hlog, as WriteFiles names them) and
+// returns every path, the JSON's first.
+func (r *Result) WriteCompanions(jsonPath string) ([]string, error) {
 	base := strings.TrimSuffix(jsonPath, ".json")
 	paths := []string{jsonPath}
 	benchPath := base + ".bench.txt"

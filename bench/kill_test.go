@@ -21,18 +21,27 @@ import (
 	"github.com/tickbench/tickbench/stack"
 )
 
-// TestLocalSinkSurvivesKill9 is the exactly-once proof: a sink process is
-// killed with SIGKILL at random moments while ticks stream in, and
-// restarted each time; at the end every produced tick is in S3 exactly once.
-func TestLocalSinkSurvivesKill9(t *testing.T) {
-	cfg := localConfig(t)
-	root := testrepo.Root(t)
-	bin := filepath.Join(t.TempDir(), "tickbench")
+// buildTickbench builds the command for tests that run it as separate
+// processes, and returns the repository root (their working directory:
+// --stack local reads .tickbench/run there) and the binary.
+func buildTickbench(t *testing.T) (root, bin string) {
+	t.Helper()
+	root = testrepo.Root(t)
+	bin = filepath.Join(t.TempDir(), "tickbench")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/tickbench")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
+	return root, bin
+}
+
+// TestLocalSinkSurvivesKill9 is the exactly-once proof: a sink process is
+// killed with SIGKILL at random moments while ticks stream in, and
+// restarted each time; at the end every produced tick is in S3 exactly once.
+func TestLocalSinkSurvivesKill9(t *testing.T) {
+	cfg := localConfig(t)
+	root, bin := buildTickbench(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Stack.Brokers...))

@@ -3,6 +3,8 @@ package bench
 import (
 	"fmt"
 	"io"
+	"maps"
+	"math"
 	"os"
 	"reflect"
 	"slices"
@@ -42,8 +44,10 @@ type Process struct {
 	// (end-to-end, upload) of the ticks it landed. Its Verify is empty:
 	// only the union of all members can be verified.
 	Sink *StrategyResult `json:"sink,omitempty"`
-	// CPUSeconds and PeakRSSBytes are the whole process's, from start to
-	// the result.
+	// CPUSeconds and PeakRSSBytes are the whole process's over its run
+	// (the generator's, from before any wait for the start, or the sink's
+	// consuming), setting up clients aside; the clock's wall times span
+	// the same.
 	CPUSeconds   float64 `json:"cpu_s"`
 	PeakRSSBytes int64   `json:"peak_rss_bytes"`
 	Clock        Clock   `json:"clock"`
@@ -76,6 +80,57 @@ type Clock struct {
 	EstErrorUS int64 `json:"est_error_us,omitempty"`
 }
 
+// Clocks is what a merged result can assert about the clocks its
+// end-to-end latencies were measured with (intended time on a producer's
+// host, S3 acknowledgement on a sink's).
+type Clocks struct {
+	Hosts int `json:"hosts"`
+	// Synchronized: every host's kernel called its clock synchronized.
+	Synchronized bool `json:"synchronized"`
+	// SkewBoundUS bounds how far two hosts' clocks may disagree: the sum
+	// of the two largest max errors of the hosts; 0 on one host (one
+	// clock) or when not every host is synchronized.
+	SkewBoundUS int64 `json:"skew_bound_us"`
+	// Stepped lists processes whose wall clock was stepped during the run
+	// (by more than a millisecond).
+	Stepped []string `json:"stepped,omitempty"`
+	Note    string   `json:"note"`
+}
+
+// checkClocks sums up the processes' clock facts.
+func checkClocks(ps []Process) *Clocks {
+	maxErr := map[string]int64{}
+	var unsynced []string
+	c := &Clocks{}
+	for _, p := range ps {
+		if _, seen := maxErr[p.Host]; !seen {
+			maxErr[p.Host] = 0
+		}
+		maxErr[p.Host] = max(maxErr[p.Host], p.Clock.MaxErrorUS)
+		if p.Clock.Sync != ClockSynchronized && !slices.Contains(unsynced, p.Host) {
+			unsynced = append(unsynced, p.Host)
+		}
+		if math.Abs(p.Clock.SteppedS) > 1e-3 {
+			c.Stepped = append(c.Stepped, fmt.Sprintf("%s pid %d by %.3fs", p.Host, p.PID, p.Clock.SteppedS))
+		}
+	}
+	c.Hosts, c.Synchronized = len(maxErr), len(unsynced) == 0
+	errs := slices.Sorted(maps.Values(maxErr))
+	switch {
+	case c.Hosts == 1:
+		c.Note = "one host: intended and acknowledged times come from one clock"
+	case !c.Synchronized:
+		c.Note = fmt.Sprintf("%d hosts, %s not synchronized: end-to-end across hosts is not asserted", c.Hosts, strings.Join(unsynced, ", "))
+	default:
+		c.SkewBoundUS = errs[len(errs)-1] + errs[len(errs)-2]
+		c.Note = fmt.Sprintf("%d hosts, all synchronized: end-to-end across hosts is within ±%s ms", c.Hosts, ms(c.SkewBoundUS))
+	}
+	if len(c.Stepped) > 0 {
+		c.Note += "; wall clock stepped during the run: " + strings.Join(c.Stepped, ", ")
+	}
+	return c
+}
+
 // Clock sync states.
 const (
 	ClockSynchronized   = "synchronized"
@@ -83,13 +138,11 @@ const (
 	ClockUnknown        = "unknown"
 )
 
-// processMeter follows a process from its start: CPU, peak memory and the
-// clock.
+// processMeter follows a process's run: CPU, peak memory and the clock.
 type processMeter struct {
-	use   *usage
-	wall  time.Time // with its monotonic reading
-	host  string
-	shard string
+	use  *usage
+	wall time.Time // with its monotonic reading
+	host string
 }
 
 func startProcessMeter() *processMeter {
@@ -100,7 +153,7 @@ func startProcessMeter() *processMeter {
 	return &processMeter{use: startUsage(), wall: time.Now(), host: host}
 }
 
-// row stops the meter and returns the process's row.
+// row stops the meter and returns the process's row; call it once.
 func (m *processMeter) row(role string) Process {
 	used := m.use.stop()
 	end := time.Now()
@@ -108,7 +161,7 @@ func (m *processMeter) row(role string) Process {
 	wall := end.Round(0).Sub(m.wall.Round(0))
 	c := Clock{WallStart: m.wall.Round(0).UTC(), WallEnd: end.Round(0).UTC(), MonotonicS: mono.Seconds(), SteppedS: (wall - mono).Seconds()}
 	c.Sync, c.MaxErrorUS, c.EstErrorUS = clockSync()
-	return Process{Role: role, Host: m.host, PID: os.Getpid(), Shard: m.shard, CPUSeconds: used.cpu.Seconds(),
+	return Process{Role: role, Host: m.host, PID: os.Getpid(), CPUSeconds: used.cpu.Seconds(),
 		PeakRSSBytes: used.peakRSS, Clock: c, Machine: thisMachine()}
 }
 
@@ -130,6 +183,7 @@ func processResult(name, runID string, kind stack.Kind, w Workload, p Process) *
 func Merge(files []*Result) (*Result, error) {
 	var prods, sinks []Process
 	var first *Result
+	var sinkKind stack.Kind
 	for _, r := range files {
 		switch r.Role {
 		case RoleProduce, RoleSink, RoleMerged:
@@ -147,6 +201,9 @@ func Merge(files []*Result) (*Result, error) {
 				}
 			case p.Role == RoleSink && p.Sink != nil:
 				sinks = append(sinks, p)
+				if sinkKind == (stack.Kind{}) {
+					sinkKind = r.Stack // the sinks alone know the S3 side
+				}
 			default:
 				return nil, fmt.Errorf("merge %s: a %q row without its %s counts", r.Name, p.Role, p.Role)
 			}
@@ -161,19 +218,21 @@ func Merge(files []*Result) (*Result, error) {
 	out := &Result{Schema: SchemaVersion, Name: RoleMerged, RunID: first.RunID, Role: RoleMerged, Stack: first.Stack,
 		Workload: first.Workload, Mode: ModeDistributed, Prices: lake.USEast1, Machine: thisMachine()}
 	out.Started, out.Finished = first.Started, first.Finished
+	if sinkKind != (stack.Kind{}) {
+		out.Stack = sinkKind
+	}
 	var cpu float64
 	var peak int64
 	for _, p := range slices.Concat(prods, sinks) {
 		out.Processes = append(out.Processes, p)
 		cpu += p.CPUSeconds
 		peak = max(peak, p.PeakRSSBytes)
-		if p.Clock.WallStart.Before(out.Started) {
-			out.Started = p.Clock.WallStart
-		}
+		out.Started = minTime(out.Started, p.Clock.WallStart)
 		if p.Clock.WallEnd.After(out.Finished) {
 			out.Finished = p.Clock.WallEnd
 		}
 	}
+	out.Clocks = checkClocks(out.Processes)
 	prod, err := mergeProducers(prods)
 	if err != nil {
 		return nil, err
@@ -184,7 +243,6 @@ func Merge(files []*Result) (*Result, error) {
 		k := p.Sink.Bucket + "/" + p.Sink.Prefix + " " + p.Sink.Strategy
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
-			out.Stack = sinkStack(files, p)
 		}
 		groups[k] = append(groups[k], p)
 	}
@@ -198,10 +256,17 @@ func Merge(files []*Result) (*Result, error) {
 			sr.PutCostPerDayUSD = out.Prices.PutCost(float64(sr.PutRequests) / float64(prod.Acked) * out.Workload.Rate * 86400)
 		}
 		sr.PeakRSSBytes = peak
-		if !out.Workload.StartAt.IsZero() {
-			if whole := out.Finished.Sub(out.Workload.StartAt).Seconds(); whole > 0 {
-				sr.SustainedRate = float64(prod.Acked) / whole
+		// Landed per second from the schedule's start (or the first
+		// producer's, without a shared one) to the last process's end.
+		began := out.Workload.StartAt
+		if began.IsZero() {
+			began = prods[0].Clock.WallStart
+			for _, p := range prods {
+				began = minTime(began, p.Clock.WallStart)
 			}
+		}
+		if whole := out.Finished.Sub(began).Seconds(); whole > 0 {
+			sr.SustainedRate = float64(prod.Acked) / whole
 		}
 		out.Strategies = append(out.Strategies, sr)
 	}
@@ -210,17 +275,6 @@ func Merge(files []*Result) (*Result, error) {
 		out.Strategies = []StrategyResult{{Strategy: "none", Producer: prod, Verify: Verify{Problem: "no sink results"}}}
 	}
 	return out, nil
-}
-
-// sinkStack is the stack a sink member's result names (it alone knows
-// the S3 side).
-func sinkStack(files []*Result, p Process) stack.Kind {
-	for _, r := range files {
-		if len(r.Processes) > 0 && r.Processes[0].PID == p.PID && r.Processes[0].Host == p.Host {
-			return r.Stack
-		}
-	}
-	return stack.Kind{}
 }
 
 // checkShards requires shards 0/N..N-1/N, each once, all of the same N.
@@ -378,5 +432,14 @@ func (r *Result) printProcesses(w io.Writer) {
 		}
 		fmt.Fprintf(w, "%-8s %-20s %8d %6s %12s %12s %8.2f %10s  %s\n", p.Role, p.Host, p.PID, shard, num(float64(n)), p99, p.CPUSeconds, size(p.PeakRSSBytes), clock)
 	}
-	fmt.Fprintln(w, "(e2e across hosts is only as good as their clocks agree: two synchronized hosts by at most the sum of their max errors)")
+	if r.Clocks != nil {
+		fmt.Fprintf(w, "clocks: %s\n", r.Clocks.Note)
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }

@@ -191,3 +191,28 @@ func TestMergeRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckClocks(t *testing.T) {
+	row := func(host, sync string, maxErr int64, stepped float64) Process {
+		return Process{Host: host, PID: 1, Clock: Clock{Sync: sync, MaxErrorUS: maxErr, SteppedS: stepped}}
+	}
+	for _, tt := range []struct {
+		rows  []Process
+		bound int64
+		note  string
+	}{
+		{[]Process{row("a", ClockUnsynchronized, 16e6, 0), row("a", ClockUnsynchronized, 16e6, 0)}, 0,
+			"one host: intended and acknowledged times come from one clock"},
+		{[]Process{row("a", ClockSynchronized, 5000, 0), row("b", ClockSynchronized, 20000, 0), row("b", ClockSynchronized, 1000, 0), row("c", ClockSynchronized, 10000, 0)}, 30000,
+			"3 hosts, all synchronized: end-to-end across hosts is within ±30.0 ms"},
+		{[]Process{row("a", ClockSynchronized, 5000, 0), row("b", ClockUnknown, 0, 0)}, 0,
+			"2 hosts, b not synchronized: end-to-end across hosts is not asserted"},
+		{[]Process{row("a", ClockSynchronized, 5000, 0.25), row("b", ClockSynchronized, 5000, 0)}, 10000,
+			"2 hosts, all synchronized: end-to-end across hosts is within ±10.0 ms; wall clock stepped during the run: a pid 1 by 0.250s"},
+	} {
+		c := checkClocks(tt.rows)
+		if c.SkewBoundUS != tt.bound || c.Note != tt.note {
+			t.Errorf("bound %d, note %q: want %d, %q", c.SkewBoundUS, c.Note, tt.bound, tt.note)
+		}
+	}
+}

@@ -73,8 +73,9 @@ type ProduceResult struct {
 	File *Result
 }
 
-// Produce runs the generator alone.
-func Produce(ctx context.Context, cfg ProduceConfig) (*ProduceResult, error) {
+// Validate names the first bad value and its allowed range, and returns
+// the pacer the config describes.
+func (cfg ProduceConfig) Validate() (gen.Pacer, error) {
 	var pacer gen.Pacer = gen.Unlimited{Count: cfg.Count}
 	shape := cfg.Profile
 	if shape == nil && cfg.Rate > 0 {
@@ -95,10 +96,18 @@ func Produce(ctx context.Context, cfg ProduceConfig) (*ProduceResult, error) {
 		return nil, err
 	}
 	if late := time.Since(cfg.StartAt); !cfg.StartAt.IsZero() && late > 0 {
-		return nil, fmt.Errorf("start at %s: %v in the past; allowed a future instant (or none: now), so every shard starts on time", cfg.StartAt.UTC().Format(time.RFC3339Nano), late.Round(time.Millisecond))
+		return nil, fmt.Errorf("start at %s: %v in the past; allowed a future instant (or none: now), so that every shard starts on time",
+			cfg.StartAt.UTC().Format(time.RFC3339Nano), late.Round(time.Millisecond))
 	}
-	meter := startProcessMeter()
-	meter.shard = cfg.Shard.String()
+	return pacer, nil
+}
+
+// Produce runs the generator alone.
+func Produce(ctx context.Context, cfg ProduceConfig) (*ProduceResult, error) {
+	pacer, err := cfg.Validate()
+	if err != nil {
+		return nil, err
+	}
 	opts, err := cfg.Client.Options()
 	if err != nil {
 		return nil, err
@@ -124,10 +133,13 @@ func Produce(ctx context.Context, cfg ProduceConfig) (*ProduceResult, error) {
 	g := newGenerator(&gen.Producer{Client: cl, Topic: cfg.Topic, Source: model, Pacer: pacer, Workers: cfg.Workers,
 		Shard: cfg.Shard, Start: cfg.StartAt})
 	cfg.Live.setPhase(pacer.Rate(0), g.Producer, g.pub, nil)
+	meter := startProcessMeter()
 	res, err := g.Run(ctx)
+	p := meter.row(RoleProduce)
 	if err != nil {
 		return nil, err
 	}
+	p.Shard = cfg.Shard.String()
 	// Elapsed counts from the schedule's start, not from a wait for it.
 	out := &ProduceResult{Sent: res.Sent, Acked: res.Acked, Bytes: res.Bytes, Workers: res.Workers, Elapsed: time.Since(res.Start)}
 	out.RecordsPerS = float64(res.Acked) / out.Elapsed.Seconds()
@@ -138,7 +150,6 @@ func Produce(ctx context.Context, cfg ProduceConfig) (*ProduceResult, error) {
 		return nil, err
 	}
 	out.Publish, out.PublishDelay = row.Publish, row.PublishDelay
-	p := meter.row(RoleProduce)
 	p.Producer = &row
 	runID := res.Start.UTC().Format("20060102T150405.000Z") + "-seed" + fmt.Sprint(cfg.Model.Seed)
 	out.File = processResult("produce-"+strings.ReplaceAll(cfg.Shard.String(), "/", "-of-"), runID,

@@ -48,6 +48,9 @@ type Result struct {
 	// Processes are the rows of a distributed run: one in a process's
 	// result, every one in a merge.
 	Processes []Process `json:"processes,omitempty"`
+	// Clocks is what a merged result can assert about the clocks of its
+	// processes' hosts (end-to-end latency crosses them).
+	Clocks *Clocks `json:"clocks,omitempty"`
 }
 
 // Workload is what was asked for.

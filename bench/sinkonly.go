@@ -58,7 +58,6 @@ type SinkResult struct {
 // until caught up) and returns the sink's counters and result file; on an
 // error after it started, both are still returned with what it did.
 func RunSink(ctx context.Context, cfg SinkConfig) (*SinkResult, error) {
-	meter := startProcessMeter()
 	s, err := NewStrategy(cfg.Strategy, cfg.Policy, cfg.Layout)
 	if err != nil {
 		return nil, err
@@ -89,7 +88,9 @@ func RunSink(ctx context.Context, cfg SinkConfig) (*SinkResult, error) {
 	g := newSinkGroup(sc, sink.S3Store{Client: st.S3, Bucket: st.Bucket, SSE: st.SSE, SSEKMSKeyID: st.SSEKMSKeyID})
 	cfg.Live.setPhase(0, nil, nil, map[string]*sinkGroup{cfg.Strategy: g})
 	cfg.Live.setRetries(st.S3Retries)
+	meter := startProcessMeter()
 	runErr := consume(ctx, cfg, st, g)
+	p := meter.row(RoleSink)
 	stats, _, e2e, upload := g.totals()
 	out := &SinkResult{Stats: stats}
 	sr := landing(s, sc, st.Bucket, stats)
@@ -100,7 +101,6 @@ func RunSink(ctx context.Context, cfg SinkConfig) (*SinkResult, error) {
 	if sr.Upload, err = upload.summary(); err != nil {
 		return out, errors.Join(runErr, err)
 	}
-	p := meter.row(RoleSink)
 	p.Sink = &sr
 	out.File = processResult("sink-"+cfg.Group, cfg.Group, st.Kind, Workload{Topic: cfg.Topic}, p)
 	return out, runErr

@@ -94,3 +94,39 @@ func FuzzReadWorkload(f *testing.F) {
 		}
 	})
 }
+
+// TestWorkloadForProcesses: one file describes a run spread over
+// processes; produce takes the generator's fields, sink the sink's.
+func TestWorkloadForProcesses(t *testing.T) {
+	w, err := ReadWorkload(strings.NewReader(`{"rate": 300000, "duration": "5m", "seed": 7, "symbols": 500, "topic": "t", "partitions": 24,
+		"gen_workers": 2, "acks": "leader", "shard": "1/3", "start_at": "2026-12-02T03:00:00Z", "drain_at": "2026-12-02T03:05:10Z",
+		"strategies": ["parquet-zstd"], "layout": "dt-symbol", "flush_records": 100000, "flush_interval": "1m", "sinks": 4, "mode": "parallel"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p ProduceConfig
+	if err := w.ApplyProduce(&p); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
+	if p.Rate != 300000 || p.Duration != 5*time.Minute || p.Model.Seed != 7 || p.Model.Symbols != 500 || p.Topic != "t" || p.Partitions != 24 ||
+		p.Workers != 2 || p.Client.Acks != "leader" || p.Shard != (gen.Shard{Index: 1, Count: 3}) || !p.StartAt.Equal(start) {
+		t.Fatalf("produce config %+v", p)
+	}
+	var s SinkConfig
+	if err := w.ApplySink(&s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Topic != "t" || s.Strategy != "parquet-zstd" || s.Layout != "dt-symbol" || s.Policy.Records != 100000 || s.Policy.Interval != time.Minute ||
+		!s.DrainAt.Equal(start.Add(5*time.Minute+10*time.Second)) {
+		t.Fatalf("sink config %+v", s)
+	}
+	// bench keeps taking what it took; the distributed fields are not its.
+	cfg := Default()
+	if err := w.Apply(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Sinks != 4 || cfg.Mode != "parallel" || cfg.GenWorkers != 2 {
+		t.Fatalf("bench config %+v", cfg)
+	}
+}

@@ -81,14 +81,17 @@ func histogramCurve(name string, h *hdrhistogram.Histogram) line {
 type page struct {
 	Title string
 	// Compare is the verdict table of a comparison page (CompareHTML).
-	Compare  *compareTable
-	Runs     []*bench.Result
-	Charts   []template.HTML
-	Notes    []string
-	Columns  []string
-	Rows     [][]string
-	Prices   string
-	Markdown string
+	Compare *compareTable
+	Runs    []*bench.Result
+	Charts  []template.HTML
+	Notes   []string
+	Columns []string
+	Rows    [][]string
+	// ProcColumns and ProcRows are the processes of distributed runs.
+	ProcColumns []string
+	ProcRows    [][]string
+	Prices      string
+	Markdown    string
 }
 
 // HTML writes one self-contained page: latency percentile curves
@@ -102,6 +105,12 @@ func HTML(w io.Writer, results []*bench.Result) error {
 	}
 	p := page{Title: "tickbench report", Runs: results}
 	p.Columns, p.Rows = table(es)
+	p.ProcColumns, p.ProcRows = processTable(results)
+	for _, r := range results {
+		if r.Clocks != nil {
+			p.Notes = append(p.Notes, r.RunID+" clocks: "+r.Clocks.Note)
+		}
+	}
 
 	for _, lat := range []struct {
 		id, title string
@@ -125,7 +134,11 @@ func HTML(w io.Writer, results []*bench.Result) error {
 	tmax := 0.0
 	for i, e := range es {
 		if len(e.s.Series) == 0 {
-			p.Notes = append(p.Notes, e.label+": no per-second series in this result (schema v1)")
+			why := "(schema v1)"
+			if e.run.Role == bench.RoleMerged {
+				why = "(a merge of processes keeps their totals, not their seconds)"
+			}
+			p.Notes = append(p.Notes, e.label+": no per-second series in this result "+why)
 			continue
 		}
 		var ts, achieved, target, lag []float64
@@ -178,6 +191,29 @@ func HTML(w io.Writer, results []*bench.Result) error {
 	p.Prices = fmt.Sprintf("Prices: %s, %s (as of %s): S3 PUT $%g per 1,000, storage $%g per GB-month, Athena $%g per TB scanned (at least %d MB per query). Costs of a day assume the run's rate for 24 h; the Athena bar is a full scan (a column-pruned Parquet query scans less).",
 		pr.Region, pr.Source, pr.AsOf, pr.S3PutPer1000, pr.S3StoragePerGBMonth, pr.AthenaPerTB, pr.AthenaMinBytes>>20)
 	return pageTemplate.Execute(w, p)
+}
+
+// processTable has a row per process of the distributed runs among
+// results (none for runs in one process).
+func processTable(results []*bench.Result) ([]string, [][]string) {
+	var rows [][]string
+	for _, r := range results {
+		for _, pr := range r.Processes {
+			n, p99, shard := "", "-", pr.Shard
+			switch {
+			case pr.Producer != nil:
+				n = fmtNum(float64(pr.Producer.Acked))
+			case pr.Sink != nil:
+				n, p99, shard = fmtNum(float64(pr.Sink.Consumed)), ms(pr.Sink.EndToEnd.P99), "-"
+			}
+			rows = append(rows, []string{r.RunID, pr.Role, pr.Host, fmt.Sprint(pr.PID), shard, n, p99,
+				fmt.Sprintf("%.2f", pr.CPUSeconds), fmt.Sprintf("%.1f", float64(pr.PeakRSSBytes)/(1<<20)), pr.Clock.Sync})
+		}
+	}
+	if rows == nil {
+		return nil, nil
+	}
+	return []string{"run", "process", "host", "pid", "shard", "sent/landed", "e2e p99 ms", "CPU s", "peak RSS MiB", "clock"}, rows
 }
 
 // lakeMeans are the mean modelled Athena bill and scan of the strategy's
@@ -344,6 +380,12 @@ tr.regressed td { background: #fdd; font-weight: bold; }
 <thead><tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr></thead>
 <tbody>
 {{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table>{{end}}
+{{if .ProcColumns}}<table id="processes">
+<thead><tr>{{range .ProcColumns}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .ProcRows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>{{end}}
 {{range .Notes}}<p class="note">{{.}}</p>

@@ -183,3 +183,42 @@ func TestNoResults(t *testing.T) {
 		t.Fatalf("HTML(bad histogram) = %v", err)
 	}
 }
+
+// TestHTMLProcesses: a merged result's page lists its processes and what
+// its clocks assert, and says why it has no per-second series.
+func TestHTMLProcesses(t *testing.T) {
+	res := realResult(t)
+	res.Role = bench.RoleMerged
+	res.Strategies = res.Strategies[:1]
+	res.Strategies[0].Series = nil
+	sr := res.Strategies[0]
+	res.Processes = []bench.Process{
+		{Role: bench.RoleProduce, Host: "gen-a", PID: 11, Shard: "0/2", Producer: &sr.Producer, CPUSeconds: 1.25, Clock: bench.Clock{Sync: bench.ClockSynchronized}},
+		{Role: bench.RoleSink, Host: "sink-b", PID: 12, Sink: &sr, CPUSeconds: 2, PeakRSSBytes: 3 << 20, Clock: bench.Clock{Sync: bench.ClockUnsynchronized}},
+	}
+	res.Clocks = &bench.Clocks{Hosts: 2, Note: "2 hosts, sink-b not synchronized: end-to-end across hosts is not asserted"}
+	var b bytes.Buffer
+	if err := HTML(&b, []*bench.Result{res}); err != nil {
+		t.Fatal(err)
+	}
+	var rows [][]string
+	inProcs := false
+	for _, e := range parse(t, b.Bytes()) {
+		switch {
+		case e.name == "table":
+			inProcs = e.attrs["id"] == "processes"
+		case inProcs && e.name == "tr":
+			rows = append(rows, nil)
+		case inProcs && e.name == "td":
+			rows[len(rows)-1] = append(rows[len(rows)-1], strings.TrimSpace(e.text))
+		}
+	}
+	if len(rows) != 3 || len(rows[1]) != 10 || rows[1][2] != "gen-a" || rows[1][4] != "0/2" || rows[2][1] != "sink" || rows[2][8] != "3.0" || rows[2][9] != "unsynchronized" {
+		t.Fatalf("process table rows %q", rows)
+	}
+	for _, want := range []string{"clocks: 2 hosts, sink-b not synchronized", "a merge of processes keeps their totals"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}

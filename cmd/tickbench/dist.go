@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -159,6 +160,9 @@ func runMerge(ctx context.Context, args []string, env environment) error {
 	if len(pos) == 0 {
 		return usageError{errors.New("merge takes the result files of one run's processes (RESULT.json ... or s3://BUCKET/PREFIX/)")}
 	}
+	if *out != "" && !strings.HasSuffix(*out, ".json") {
+		return usageError{fmt.Errorf("--out %q: allowed a file name ending in .json (its .bench.txt and .hgrm files go beside it)", *out)}
+	}
 	var cl *s3.Client
 	if bucket, ok := needsS3(pos); ok {
 		sc, err := store.config(false)
@@ -184,7 +188,10 @@ func runMerge(ctx context.Context, args []string, env environment) error {
 		if err := merged.Save(ctx, *out, nil); err != nil {
 			return err
 		}
-		fmt.Fprintf(env.stdout, "\nresults    %s (tickbench verify --result %s, then tickbench report %s)\n", *out, *out, *out)
+		if _, err := merged.WriteCompanions(*out); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "\nresults    %s (and .bench.txt for benchstat, .hgrm per histogram; next: tickbench verify --result %s, tickbench report %s)\n", *out, *out, *out)
 	}
 	return nil
 }

@@ -69,6 +69,9 @@ func runProduce(ctx context.Context, args []string, env environment) error {
 	}
 	defer stopMetrics()
 	cfg.Live = live
+	if _, err := cfg.Validate(); err != nil {
+		return usageError{err}
+	}
 	sc, err := store.config(false)
 	if err != nil {
 		return err
