@@ -7,7 +7,7 @@ DURATION ?= 30s
 ARGS     ?=
 BIN      := bin/tickbench
 
-.PHONY: all build bench bench-matrix dist test vet fmt-check bench-go up down status clean compare-producer query ddl regress regress-errors lint-workflows fuzz scan-model
+.PHONY: all build bench bench-matrix dist test vet fmt-check bench-go up down status broker-stop broker-start lint-deploy clean compare-producer query ddl regress regress-errors lint-workflows fuzz scan-model
 
 all: build
 
@@ -38,7 +38,7 @@ dist: build
 
 ## test: formatting, vet, unit tests (race detector on), then the integration
 ## suite on a real Kafka + S3 that scripts/test.sh starts and stops
-test: fmt-check vet lint-workflows
+test: fmt-check vet lint-workflows lint-deploy
 	bash scripts/test.sh
 
 vet:
@@ -47,6 +47,13 @@ vet:
 ## lint-workflows: actionlint on .github/workflows/, and their make targets exist
 lint-workflows:
 	bash scripts/lint-workflows.sh
+
+## lint-deploy: cfn-lint (pinned, installed into .tickbench/cache) on
+## deploy/aws/, and broken copies fail it; deploy/kubernetes/ is checked by
+## go test (strict decoding with the Kubernetes API's types, the command
+## lines parsed by tickbench's flags)
+lint-deploy:
+	bash scripts/lint-deploy.sh
 
 fmt-check:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
@@ -69,14 +76,25 @@ bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 ## up/down: a real local stack (Apache Kafka from Maven Central, versitygw,
-## moto, Trino 476 from Maven Central: LAKE=none leaves Trino out)
+## moto, Trino 476 from Maven Central: LAKE=none leaves Trino out);
+## BROKERS=3 makes Kafka a 3-broker cluster (replication factor 3,
+## min.insync.replicas 2), default 1
 LAKE ?= trino
+BROKERS ?=
 up:
-	LAKE=$(LAKE) bash scripts/stack.sh up
+	LAKE=$(LAKE) BROKERS=$(BROKERS) bash scripts/stack.sh up
 down:
 	bash scripts/stack.sh down
 status:
 	bash scripts/stack.sh status
+
+## broker-stop/broker-start: stop broker ID of the cluster (a controlled
+## shutdown; its partitions move to the others), and start it again
+ID ?=
+broker-stop:
+	bash scripts/kafka.sh broker-stop $(ID)
+broker-start:
+	bash scripts/kafka.sh broker-start $(ID)
 
 ## clean: build output and the embedded S3 server's landed objects
 clean:

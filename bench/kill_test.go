@@ -49,7 +49,7 @@ func TestLocalSinkSurvivesKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 6, 1, nil, cfg.Topic); err != nil {
+	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 6, -1, nil, cfg.Topic); err != nil {
 		t.Fatal(err)
 	}
 

@@ -36,8 +36,9 @@ func localConfig(t *testing.T) Config {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			for _, log := range []string{"kafka/broker.log", "s3/server.log"} {
-				t.Logf("last lines of %s:\n%s", log, tail(filepath.Join(root, stack.LocalStateDir, log), 40))
+			logs, _ := filepath.Glob(filepath.Join(root, stack.LocalStateDir, "kafka", "node-*", "broker.log"))
+			for _, log := range append(logs, filepath.Join(root, stack.LocalStateDir, "s3", "server.log")) {
+				t.Logf("last lines of %s:\n%s", log, tail(log, 40))
 			}
 		}
 	})
@@ -116,7 +117,7 @@ func TestLocalTopicExists(t *testing.T) {
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 3, 1, nil, cfg.Topic); err != nil {
+	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 3, -1, nil, cfg.Topic); err != nil {
 		t.Fatal(err)
 	}
 	cfg.Partitions = 6

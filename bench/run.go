@@ -165,9 +165,11 @@ func semantics(p sink.Policy, st sink.Stats) string {
 }
 
 // ensureTopic creates topic with partitions unless it exists, and returns
-// the partition count it has.
+// the partition count it has. Its replication factor is the brokers' default
+// (-1): one replica on one broker, three on the 3-broker cluster of
+// `make up BROKERS=3` or on MSK.
 func ensureTopic(ctx context.Context, adm *kadm.Client, topic string, partitions int32) (int32, error) {
-	resp, err := adm.CreateTopic(ctx, partitions, 1, nil, topic)
+	resp, err := adm.CreateTopic(ctx, partitions, -1, nil, topic)
 	if err == nil {
 		err = resp.Err
 	}
@@ -175,8 +177,10 @@ func ensureTopic(ctx context.Context, adm *kadm.Client, topic string, partitions
 		return 0, fmt.Errorf("create topic %s: %w", topic, err)
 	}
 	// A real broker answers metadata from a cache that learns of a new
-	// topic a moment after CreateTopics returned: retry those answers for
-	// a few seconds.
+	// topic a moment after CreateTopics returned, and on a cluster each
+	// partition's leader learns it is the leader a moment later still:
+	// retry those answers for a few seconds, until the topic's end offsets
+	// (asked of every leader) answer too.
 	wait := 50 * time.Millisecond
 	for deadline := time.Now().Add(10 * time.Second); ; wait = min(2*wait, time.Second) {
 		details, err := adm.ListTopics(ctx, topic)
@@ -184,9 +188,13 @@ func ensureTopic(ctx context.Context, adm *kadm.Client, topic string, partitions
 			err = details.Error()
 		}
 		if err == nil {
+			_, err = endOffsets(ctx, adm, topic)
+		}
+		if err == nil {
 			return int32(len(details[topic].Partitions)), nil
 		}
-		retriable := errors.Is(err, kerr.UnknownTopicOrPartition) || errors.Is(err, kerr.LeaderNotAvailable)
+		retriable := errors.Is(err, kerr.UnknownTopicOrPartition) || errors.Is(err, kerr.LeaderNotAvailable) ||
+			errors.Is(err, kerr.NotLeaderForPartition)
 		if !retriable || time.Now().Add(wait).After(deadline) {
 			return 0, fmt.Errorf("describe topic %s: %w", topic, err)
 		}

@@ -21,10 +21,11 @@ trap 'rm -rf "$work"' EXIT
 avg_size="$(awk '{ n += length($0) } END { printf "%.0f", n / NR }' "$work/payload.txt")"
 run="$(date +%s)"
 
-# The broker does not auto-create topics; both get 6 partitions.
+# The broker does not auto-create topics; both get 6 partitions and the
+# brokers' default replication factor, as tickbench's own topics do.
 for who in kafka tickbench; do
   bash scripts/kafka.sh tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$KAFKA_BROKERS" \
-    --create --topic "compare-$who-$run" --partitions 6 --replication-factor 1 >/dev/null
+    --create --topic "compare-$who-$run" --partitions 6 >/dev/null
 done
 
 echo "== kafka-producer-perf-test (Kafka $KAFKA_VERSION): $count records, ~${avg_size} B tick payloads, acks=all, $compression"

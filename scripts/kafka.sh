@@ -1,25 +1,38 @@
 #!/usr/bin/env bash
-# A real, single-node Apache Kafka broker (KRaft combined broker+controller) on
-# 127.0.0.1 for integration tests and benchmarks. No Docker and no tarball: the
-# broker jars come from Maven Central through mvn (scripts/kafka/pom.xml).
+# A real Apache Kafka cluster on 127.0.0.1 for integration tests and
+# benchmarks: one KRaft node (combined broker+controller) by default, or
+# BROKERS=N of them (1..5), each a broker and a voter of one static controller
+# quorum. No Docker and no tarball: the broker jars come from Maven Central
+# through mvn (scripts/kafka/pom.xml).
 #
 # Usage: scripts/kafka.sh up|down|restart|status|logs
+#        scripts/kafka.sh broker-stop I | broker-start I   (one node of a cluster)
 #        scripts/kafka.sh perf-producer ARGS...   (org.apache.kafka.tools.ProducerPerformance)
 #        scripts/kafka.sh tool MAIN_CLASS ARGS... (any class from the kafka-tools jars)
 #
 # After `up`, .tickbench/run/kafka/state.env holds:
-#   KAFKA_BROKERS=127.0.0.1:PORT   bootstrap address (PLAINTEXT)
-#   KAFKA_PID=...                  broker JVM pid
+#   KAFKA_BROKERS=127.0.0.1:PORT,...  bootstrap addresses (PLAINTEXT), one per node
+#   KAFKA_BROKER_COUNT=N           nodes of the cluster
+#   KAFKA_PID_I=...                JVM pid of node I (1..N; gone while it is stopped)
 #   KAFKA_VERSION=...              Kafka version of the jars
-#   KAFKA_SASL_BROKERS=127.0.0.1:PORT  SASL_PLAINTEXT listener, SCRAM-SHA-512
+#   KAFKA_SASL_BROKERS=127.0.0.1:PORT,...  SASL_PLAINTEXT listeners, SCRAM-SHA-512
 #   KAFKA_SASL_USER=tickbench      its user, created at format time with
 #   KAFKA_SASL_PASSWORD=...        a password generated at each `up`
-# `restart` stops the broker (SIGTERM) and starts it again on the same ports
-# and data dir, as a broker restart in production would: nothing is lost.
+# Node I keeps its config, data and logs in .tickbench/run/kafka/node-I/.
+# Replication follows the node count: new topics (created with replication
+# factor -1, the broker default) and internal topics get min(N, 3) replicas,
+# and min.insync.replicas is 2 from 3 nodes on, so a cluster of 3 takes acks=all
+# writes with one node down.
+# `restart` stops each node (SIGTERM) and starts it again on the same ports and
+# data dir, one after the other, as a rolling restart in production would:
+# nothing is lost. `broker-stop I` stops node I (SIGTERM, a controlled
+# shutdown) and leaves it down; `broker-start I` brings it back.
 #
-# Env overrides: TICKBENCH_KAFKA_VERSION (default 4.1.2; all jars share it),
-#   TICKBENCH_KAFKA_HEAP (default "-Xmx512m -Xms256m"),
-#   TICKBENCH_KAFKA_START_TIMEOUT seconds (default 90), JAVA_HOME.
+# Env overrides: BROKERS node count for `up` (default 1),
+#   TICKBENCH_KAFKA_VERSION (default 4.1.2; all jars share it),
+#   TICKBENCH_KAFKA_HEAP (default "-Xmx512m -Xms256m" for one node,
+#   "-Xmx384m -Xms128m" each for more), TICKBENCH_KAFKA_START_TIMEOUT seconds
+#   (default 90), JAVA_HOME.
 set -euo pipefail
 
 TB_NAME=kafka # prefix of log() lines
@@ -27,7 +40,7 @@ TB_NAME=kafka # prefix of log() lines
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 KAFKA_VERSION="${TICKBENCH_KAFKA_VERSION:-4.1.2}"
-KAFKA_HEAP="${TICKBENCH_KAFKA_HEAP:--Xmx512m -Xms256m}"
+KAFKA_HEAP="${TICKBENCH_KAFKA_HEAP:--Xmx512m -Xms256m}" # more nodes: cluster_heap
 START_TIMEOUT="${TICKBENCH_KAFKA_START_TIMEOUT:-90}"
 
 POM_DIR="$TB_ROOT/scripts/kafka"
@@ -39,14 +52,10 @@ MARKER="$KCACHE/.complete"
 M2_REPO="$TB_CACHE/m2"
 
 RUN="$TB_RUN/kafka"
-DATA="$RUN/data"
 STATE="$RUN/state.env"
-CONFIG="$RUN/server.properties"
-BROKER_LOG="$RUN/broker.log"
 
 if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then JAVA="$JAVA_HOME/bin/java"; else JAVA=java; fi
 
-# Fetch the jars once; the marker file is written only after both sets landed.
 fetch() {
   if [[ -f "$MARKER" ]]; then return 0; fi
   command -v mvn >/dev/null || die "mvn not found (needed once to fetch Kafka jars)"
@@ -86,10 +95,64 @@ run_tool() {
     -cp "$TOOLS_LIBS/*" "$cls" "$@"
 }
 
+# Node I's files: config, data dir, logs. The config path in a JVM's command
+# line tells our node I from any other process.
+node_dir() { printf '%s/node-%s' "$RUN" "$1"; }
+node_config() { printf '%s/server.properties' "$(node_dir "$1")"; }
+
+# node_count: nodes of the cluster that `up` started (empty if none).
+node_count() {
+  local n
+  n="$(read_state "$STATE" KAFKA_BROKER_COUNT)"
+  [[ -n "$n" ]] || n="$(read_state "$STATE.tmp" KAFKA_BROKER_COUNT)"
+  printf '%s' "$n"
+}
+
+# node_pid I: node I's JVM pid if it is alive, else nothing.
+node_pid() {
+  local pid
+  pid="$(read_state "$STATE" "KAFKA_PID_$1")"
+  [[ -n "$pid" ]] || pid="$(read_state "$STATE.tmp" "KAFKA_PID_$1")"
+  if pid_matches "$pid" "$(node_config "$1")"; then printf '%s' "$pid"; fi
+}
+
+# running_nodes: the ids of the live nodes, space-separated.
+running_nodes() {
+  local i n out=()
+  n="$(node_count)"
+  for ((i = 1; i <= ${n:-0}; i++)); do
+    if [[ -n "$(node_pid "$i")" ]]; then out+=("$i"); fi
+  done
+  printf '%s' "${out[*]}"
+}
+
+# node_addr LIST_KEY I: node I's entry of a comma-separated address list.
+node_addr() {
+  local list
+  list="$(read_state "$STATE" "$1")"
+  [[ -n "$list" ]] || list="$(read_state "$STATE.tmp" "$1")"
+  cut -d, -f "$2" <<<"$list"
+}
+
+# set_state KEY VALUE: replace KEY's line in $STATE (an empty VALUE drops it).
+set_state() {
+  { grep -v "^$1=" "$STATE" || true; [[ -z "$2" ]] || echo "$1=$2"; } >"$STATE.new"
+  mv "$STATE.new" "$STATE"
+}
+
+# check_node I: I must be a node of the cluster.
+check_node() {
+  local n
+  n="$(node_count)"
+  [[ -n "$n" ]] || die "not running: no cluster (use up)"
+  [[ "$1" =~ ^[0-9]+$ ]] && (($1 >= 1 && $1 <= n)) || die "node '$1': allowed 1..$n"
+}
+
 # Show why a start failed: JVM output (crashes, bad flags) and the broker log.
 show_failure() {
-  local f
-  for f in "$RUN/stdout.log" "$BROKER_LOG"; do
+  local f dir
+  dir="$(node_dir "$1")"
+  for f in "$dir/stdout.log" "$dir/broker.log"; do
     if [[ -s "$f" ]]; then
       log "tail of ${f#"$TB_ROOT"/}:"
       tail -n 40 "$f" >&2
@@ -97,39 +160,39 @@ show_failure() {
   done
 }
 
-running_pid() {
-  local pid
-  pid="$(read_state "$STATE" KAFKA_PID)"
-  if pid_matches "$pid" "$CONFIG"; then printf '%s' "$pid"; fi
-}
-
+# write_config I N PORT CPORT SPORT QUORUM: node I of N, QUORUM the line that
+# names the controllers.
 write_config() {
-  local port="$1" cport="$2" sport="$3"
-  cat >"$CONFIG" <<EOF
+  local id="$1" n="$2" port="$3" cport="$4" sport="$5" quorum="$6"
+  local dir rf=$((n < 3 ? n : 3)) isr=$((n >= 3 ? 2 : 1))
+  dir="$(node_dir "$id")"
+  mkdir -p "$dir"
+  cat >"$dir/server.properties" <<CONF
 # Written by scripts/kafka.sh at each start; edits are lost.
 process.roles=broker,controller
-node.id=1
-controller.quorum.bootstrap.servers=127.0.0.1:$cport
+node.id=$id
+$quorum
 listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_PLAINTEXT://127.0.0.1:$sport
 advertised.listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_PLAINTEXT://127.0.0.1:$sport
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
-log.dirs=$DATA
+log.dirs=$dir/data
 # Clients may authenticate with SCRAM-SHA-512 on the SASL_PLAINTEXT listener
 # (its user is created at format time); brokers talk PLAINTEXT among themselves.
 sasl.enabled.mechanisms=SCRAM-SHA-512
 listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 
-# Single node: every internal topic must live with one replica.
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-min.insync.replicas=1
-default.replication.factor=1
-# Fewer internal partitions than the default 50: a 2-core machine, one broker.
+# Replicas follow the node count (one node: one replica of everything); from
+# 3 nodes on an acks=all write needs 2 in sync, so one node may be down.
+offsets.topic.replication.factor=$rf
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$isr
+share.coordinator.state.topic.replication.factor=$rf
+share.coordinator.state.topic.min.isr=$isr
+min.insync.replicas=$isr
+default.replication.factor=$rf
+# Fewer internal partitions than the default 50: a 2-core machine.
 offsets.topic.num.partitions=6
 transaction.state.log.num.partitions=6
 share.coordinator.state.topic.num.partitions=6
@@ -140,127 +203,235 @@ group.initial.rebalance.delay.ms=0
 group.min.session.timeout.ms=1000
 num.partitions=6
 auto.create.topics.enable=false
-EOF
+CONF
 }
 
 cmd_up() {
   tb_init_dirs
-  local pid
-  pid="$(running_pid)"
-  if [[ -n "$pid" ]]; then
-    log "already running: pid $pid, $(read_state "$STATE" KAFKA_BROKERS)"
+  local n="${BROKERS:-1}" running
+  [[ "$n" =~ ^[1-5]$ ]] || die "BROKERS=$n: allowed 1..5"
+  running="$(running_nodes)"
+  if [[ -n "$running" ]]; then
+    # Without BROKERS, whatever runs will do (make test on a stack of make up).
+    n="${BROKERS:-$(node_count)}"
+    [[ "$(node_count)" == "$n" ]] || die "running with $(node_count) node(s), not BROKERS=$n: stop it first (make down)"
+    log "already running: nodes $running of $n, $(read_state "$STATE" KAFKA_BROKERS)"
     return 0
   fi
-  # A state file whose pid is gone is left over from a crash or reboot.
-  rm -rf "$DATA" "$STATE" "$STATE.tmp"
+  # A state file whose pids are gone is left over from a crash or reboot.
+  rm -rf "$RUN"/node-* "$STATE" "$STATE.tmp"
 
   fetch
   command -v "$JAVA" >/dev/null || die "java not found (Kafka $KAFKA_VERSION needs Java 17+)"
   local java_major
   java_major="$("$JAVA" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1)"
   [[ "${java_major:-0}" -ge 17 ]] || die "Kafka $KAFKA_VERSION needs Java 17+, $JAVA is ${java_major:-unknown}"
+  cluster_heap "$n"
 
   mkdir -p "$RUN"
-  local port cport sport
-  read -r port cport sport < <(free_ports 3)
-  write_config "$port" "$cport" "$sport"
-  # A SCRAM user for the SASL listener, with a password of this start only.
+  # Three ports per node: PLAINTEXT, CONTROLLER, SASL_PLAINTEXT.
+  local ports i quorum voters=() plain=() sasl=()
+  read -r -a ports < <(free_ports $((3 * n)))
+  for ((i = 1; i <= n; i++)); do
+    plain+=("127.0.0.1:${ports[3 * i - 3]}")
+    voters+=("$i@127.0.0.1:${ports[3 * i - 2]}")
+    sasl+=("127.0.0.1:${ports[3 * i - 1]}")
+  done
+  # One node formats a dynamic quorum of itself (--standalone); a cluster
+  # names its voters statically. The two must not be mixed.
+  if ((n == 1)); then
+    quorum="controller.quorum.bootstrap.servers=127.0.0.1:${ports[1]}"
+  else
+    quorum="controller.quorum.voters=$(IFS=,; echo "${voters[*]}")"
+  fi
+  for ((i = 1; i <= n; i++)); do
+    write_config "$i" "$n" "${ports[3 * i - 3]}" "${ports[3 * i - 2]}" "${ports[3 * i - 1]}" "$quorum"
+  done
+  # A SCRAM user for the SASL listeners, with a password of this start only.
   local sasl_user=tickbench sasl_password
   sasl_password="$(random_alnum 24)"
 
-  # --standalone formats a dynamic quorum whose only voter is this node.
-  # StorageTool lives in kafka_2.13, so it runs from the broker jars.
+  # StorageTool lives in kafka_2.13, so it runs from the broker jars. Every
+  # node is formatted with the same cluster id and the same SCRAM user.
   local storage_tool=("$JAVA" -Xmx256m "-Dlog4j2.configurationFile=$POM_DIR/log4j2-tools.xml"
     -cp "$LIBS/*" kafka.tools.StorageTool)
-  local cluster_id
+  local cluster_id standalone=()
+  ((n == 1)) && standalone=(--standalone)
   cluster_id="$("${storage_tool[@]}" random-uuid)" || die "StorageTool random-uuid failed"
-  "${storage_tool[@]}" format -c "$CONFIG" -t "$cluster_id" --standalone \
-    --add-scram "SCRAM-SHA-512=[name=\"$sasl_user\",password=\"$sasl_password\"]" >"$RUN/format.log" 2>&1 ||
-    { cat "$RUN/format.log" >&2; die "formatting the log dir failed"; }
+  for ((i = 1; i <= n; i++)); do
+    "${storage_tool[@]}" format -c "$(node_config "$i")" -t "$cluster_id" "${standalone[@]}" \
+      --add-scram "SCRAM-SHA-512=[name=\"$sasl_user\",password=\"$sasl_password\"]" >"$(node_dir "$i")/format.log" 2>&1 ||
+      { cat "$(node_dir "$i")/format.log" >&2; die "formatting node $i's log dir failed"; }
+  done
 
   {
-    echo "KAFKA_BROKERS=127.0.0.1:$port"
-    echo "KAFKA_SASL_BROKERS=127.0.0.1:$sport"
+    echo "KAFKA_BROKERS=$(IFS=,; echo "${plain[*]}")"
+    echo "KAFKA_BROKER_COUNT=$n"
+    echo "KAFKA_SASL_BROKERS=$(IFS=,; echo "${sasl[*]}")"
     echo "KAFKA_SASL_USER=$sasl_user"
     echo "KAFKA_SASL_PASSWORD=$sasl_password"
     echo "KAFKA_VERSION=$KAFKA_VERSION"
   } >"$STATE.tmp"
-  start_broker "$port" || { rm -f "$STATE.tmp"; rm -rf "$DATA"; die "Kafka failed to start"; }
+  # All nodes start before any is waited for: a node of a cluster is ready
+  # only once a majority of the voters runs.
+  for ((i = 1; i <= n; i++)); do
+    launch_node "$i"
+    echo "KAFKA_PID_$i=$LAUNCHED_PID" >>"$STATE.tmp"
+  done
+  for ((i = 1; i <= n; i++)); do
+    if ! wait_node "$i"; then
+      cmd_down >/dev/null 2>&1 || true
+      die "Kafka failed to start"
+    fi
+  done
   mv "$STATE.tmp" "$STATE"
-  log "Kafka $KAFKA_VERSION up: 127.0.0.1:$port, SASL/SCRAM-SHA-512 on 127.0.0.1:$sport (pid $(read_state "$STATE" KAFKA_PID))"
+  if ((n == 1)); then
+    log "Kafka $KAFKA_VERSION up: ${plain[0]}, SASL/SCRAM-SHA-512 on ${sasl[0]} (pid $(read_state "$STATE" KAFKA_PID_1))"
+  else
+    log "Kafka $KAFKA_VERSION up: $n brokers $(read_state "$STATE" KAFKA_BROKERS) (replication factor 3, min.insync.replicas 2), SASL/SCRAM-SHA-512 on $(read_state "$STATE" KAFKA_SASL_BROKERS)"
+  fi
 }
 
-# start_broker PORT: start the JVM on $CONFIG, append KAFKA_PID to
-# $STATE.tmp and wait until it serves PORT; on failure it is stopped.
-start_broker() {
-  local port="$1" pid
-  if [[ -f "$BROKER_LOG" ]]; then mv -f "$BROKER_LOG" "$BROKER_LOG.prev"; fi
+# cluster_heap N: three nodes with the single node's heap would take 1.5 GB;
+# each of a cluster gets less, unless TICKBENCH_KAFKA_HEAP says otherwise.
+cluster_heap() {
+  if [[ -z "${TICKBENCH_KAFKA_HEAP:-}" ]] && (($1 > 1)); then KAFKA_HEAP="-Xmx384m -Xms128m"; fi
+}
+
+# launch_node I: start node I's JVM on its config and set LAUNCHED_PID.
+launch_node() {
+  local dir
+  dir="$(node_dir "$1")"
+  if [[ -f "$dir/broker.log" ]]; then mv -f "$dir/broker.log" "$dir/broker.log.prev"; fi
   # setsid: the broker must outlive this script and not get the caller's signals.
-  # The config path in its command line lets us tell our JVM from any other.
   # shellcheck disable=SC2086
   setsid "$JAVA" $KAFKA_HEAP -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent \
     -Djava.awt.headless=true \
-    "-Dlog4j2.configurationFile=$POM_DIR/log4j2-broker.xml" "-Dkafka.logs.dir=$RUN" \
-    -cp "$LIBS/*" kafka.Kafka "$CONFIG" \
-    </dev/null >"$RUN/stdout.log" 2>&1 &
-  pid=$!
-  echo "KAFKA_PID=$pid" >>"$STATE.tmp"
+    "-Dlog4j2.configurationFile=$POM_DIR/log4j2-broker.xml" "-Dkafka.logs.dir=$dir" \
+    -cp "$LIBS/*" kafka.Kafka "$dir/server.properties" \
+    </dev/null >"$dir/stdout.log" 2>&1 &
+  LAUNCHED_PID=$!
+}
 
-  # Ready = port accepts connections AND the broker says it finished starting
-  # (it logs that line only after it is unfenced by its controller).
+# wait_node I: wait until node I serves its PLAINTEXT port and says it
+# finished starting (it logs that line only after its controller unfenced
+# it); on failure it is stopped.
+wait_node() {
+  local id="$1" pid port dir
+  pid="$(read_state "$STATE.tmp" "KAFKA_PID_$id")"
+  [[ -n "$pid" ]] || pid="$(read_state "$STATE" "KAFKA_PID_$id")"
+  port="$(node_addr KAFKA_BROKERS "$id")"
+  port="${port##*:}"
+  dir="$(node_dir "$id")"
   local deadline=$((SECONDS + START_TIMEOUT))
-  until port_open "$port" && grep -q "Kafka Server started" "$BROKER_LOG" 2>/dev/null; do
+  until port_open "$port" && grep -q "Kafka Server started" "$dir/broker.log" 2>/dev/null; do
     if ! kill -0 "$pid" 2>/dev/null; then
-      log "broker exited during startup"
-      show_failure
+      log "node $id exited during startup"
+      show_failure "$id"
       return 1
     fi
     if ((SECONDS >= deadline)); then
-      log "broker not ready after ${START_TIMEOUT}s"
-      show_failure
-      stop_pid "$pid" "$CONFIG" 15
+      log "node $id not ready after ${START_TIMEOUT}s"
+      show_failure "$id"
+      stop_pid "$pid" "$(node_config "$id")" 15
       return 1
     fi
     sleep 0.3
   done
 }
 
-# cmd_restart stops the running broker and starts it again with the same
-# config (ports) and data dir: a rolling restart of a one-node cluster.
-cmd_restart() {
-  local pid port
-  pid="$(running_pid)"
-  [[ -n "$pid" ]] || die "not running: nothing to restart (use up)"
-  log "stopping pid $pid for a restart"
-  stop_pid "$pid" "$CONFIG" 30
-  port="$(read_state "$STATE" KAFKA_BROKERS)"
-  port="${port##*:}"
-  grep -v '^KAFKA_PID=' "$STATE" >"$STATE.tmp"
-  start_broker "$port" || { rm -f "$STATE.tmp"; die "Kafka failed to restart (data kept in ${DATA#"$TB_ROOT"/})"; }
-  mv "$STATE.tmp" "$STATE"
-  log "Kafka restarted: 127.0.0.1:$port (pid $(read_state "$STATE" KAFKA_PID))"
+# stop_node I: SIGTERM node I (a controlled shutdown) and forget its pid.
+stop_node() {
+  local pid
+  pid="$(node_pid "$1")"
+  [[ -n "$pid" ]] || die "node $1 is not running"
+  log "stopping node $1 (pid $pid)"
+  stop_pid "$pid" "$(node_config "$1")" 30
+  set_state "KAFKA_PID_$1" ""
 }
 
+# start_node I: start node I again on its ports and data dir and wait for it.
+start_node() {
+  [[ -z "$(node_pid "$1")" ]] || die "node $1 is already running (pid $(node_pid "$1"))"
+  cluster_heap "$(node_count)"
+  launch_node "$1"
+  set_state "KAFKA_PID_$1" "$LAUNCHED_PID"
+  wait_node "$1" || { set_state "KAFKA_PID_$1" ""; die "node $1 failed to start (data kept in $(node_dir "$1" | sed "s|^$TB_ROOT/||")/data)"; }
+}
+
+# cmd_restart stops each node and starts it again with the same config
+# (ports) and data dir, one at a time: a rolling restart.
+cmd_restart() {
+  local running i
+  running="$(running_nodes)"
+  [[ -n "$running" ]] || die "not running: nothing to restart (use up)"
+  for i in $running; do
+    stop_node "$i"
+    start_node "$i"
+    log "Kafka restarted: node $i on $(node_addr KAFKA_BROKERS "$i") (pid $(node_pid "$i"))"
+  done
+}
+
+cmd_broker_stop() {
+  [[ $# -eq 1 ]] || die "usage: $0 broker-stop NODE"
+  check_node "$1"
+  stop_node "$1"
+  log "node $1 stopped; the others serve its partitions (broker-start $1 brings it back)"
+}
+
+cmd_broker_start() {
+  [[ $# -eq 1 ]] || die "usage: $0 broker-start NODE"
+  check_node "$1"
+  start_node "$1"
+  log "node $1 up again on $(node_addr KAFKA_BROKERS "$1") (pid $(node_pid "$1"))"
+}
+
+# cmd_down stops every node at once: stopped one by one, the last would wait
+# for a controller quorum that is already gone. Combined mode shuts down in a
+# few seconds; a data dir we delete anyway needs no more patience than that.
 cmd_down() {
-  # Combined mode shuts down cleanly in a few seconds; a data dir we delete
-  # anyway does not need more patience than that.
-  tb_down KAFKA_PID "$CONFIG" 20
+  local i n pid waits=() rc=0
+  n="$(node_count)"
+  for ((i = 1; i <= ${n:-0}; i++)); do
+    pid="$(node_pid "$i")"
+    if [[ -n "$pid" ]]; then
+      log "stopping node $i (pid $pid)"
+      stop_pid "$pid" "$(node_config "$i")" 20 &
+      waits+=($!)
+    fi
+  done
+  ((${#waits[@]})) || log "not running"
+  for pid in "${waits[@]}"; do wait "$pid" || rc=1; done
+  rm -rf "$RUN"/node-* "$STATE" "$STATE.tmp"
+  return "$rc"
 }
 
 cmd_status() {
-  local pid
-  pid="$(running_pid)"
-  if [[ -n "$pid" ]]; then
-    # The password stays in the file; status is often pasted into CI logs.
-    sed 's/^KAFKA_SASL_PASSWORD=.*/KAFKA_SASL_PASSWORD=(see state.env)/' "$STATE"
-  else
+  local i n pid
+  if [[ -z "$(running_nodes)" ]]; then
     echo "not running"
+    return 0
+  fi
+  # The password stays in the file; status is often pasted into CI logs.
+  sed 's/^KAFKA_SASL_PASSWORD=.*/KAFKA_SASL_PASSWORD=(see state.env)/' "$STATE"
+  n="$(node_count)"
+  if ((n > 1)); then
+    for ((i = 1; i <= n; i++)); do
+      pid="$(node_pid "$i")"
+      if [[ -n "$pid" ]]; then pid="running, pid $pid"; else pid=stopped; fi
+      echo "node $i: $(node_addr KAFKA_BROKERS "$i") $pid"
+    done
   fi
 }
 
 cmd_logs() {
-  tb_logs "$BROKER_LOG" broker
+  local i n
+  n="$(node_count)"
+  for ((i = 1; i <= ${n:-1}; i++)); do
+    if ((${n:-1} > 1)); then echo "== node $i"; fi
+    tb_logs "$(node_dir "$i")/broker.log" broker
+  done
 }
 
 # ProducerPerformance flags (Kafka 4.1.2; `perf-producer --help` prints them),
@@ -296,4 +467,4 @@ cmd_tool() {
   run_tool "$@"
 }
 
-tb_dispatch "up|down|restart|status|logs|perf-producer ARGS...|tool MAIN_CLASS ARGS..." "$@"
+tb_dispatch "up|down|restart|status|logs|broker-stop I|broker-start I|perf-producer ARGS...|tool MAIN_CLASS ARGS..." "$@"

@@ -8,9 +8,12 @@
 #
 # LAKE=none leaves Trino out of `up` (it needs Java 24+ and an 820 MB
 # download, once per machine); `down` and `status` always include it.
+# BROKERS=N (1..5, default 1) starts a Kafka cluster of N brokers
+# (scripts/kafka.sh; 3 gives replication factor 3, min.insync.replicas 2).
 #
 # State for tests, one KEY=VALUE per line (see the scripts for the keys):
-#   .tickbench/run/kafka/state.env   KAFKA_BROKERS, KAFKA_PID, KAFKA_VERSION
+#   .tickbench/run/kafka/state.env   KAFKA_BROKERS (comma-separated),
+#                                    KAFKA_BROKER_COUNT, KAFKA_PID_1.., KAFKA_VERSION
 #   .tickbench/run/s3/state.env      S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY,
 #                                    S3_SECRET_KEY, S3_REGION, S3_PID
 #   .tickbench/run/moto/state.env    MOTO_ENDPOINT, MOTO_REGION, MOTO_PID
@@ -27,6 +30,11 @@ trino | none) ;;
   exit 2
   ;;
 esac
+# Checked before anything starts; kafka.sh reads BROKERS itself.
+if [[ -n "${BROKERS:-}" && ! "$BROKERS" =~ ^[1-5]$ ]]; then
+  echo "[stack] BROKERS=$BROKERS: allowed 1..5" >&2
+  exit 2
+fi
 
 trino_up() {
   if [[ "$LAKE" == trino ]]; then bash "$here/trino.sh" up; fi

@@ -167,7 +167,7 @@ func policyFlags(fs *flag.FlagSet, p *sink.Policy, l *sink.Layout) {
 // stackFlags registers where a command's Kafka and S3 are; resolveStack
 // applies them after parsing.
 func stackFlags(fs *flag.FlagSet, sc *stack.Config, env environment) (stackName, brokers *string) {
-	stackName = fs.String("stack", "", "embedded (in-process Kafka and S3), local (the real servers of make up) or external (--brokers/--s3-endpoint); default: embedded unless --brokers or --s3-endpoint is given")
+	stackName = fs.String("stack", "", "embedded (in-process Kafka and S3), local (the real servers of make up), external (--brokers/--s3-endpoint) or aws (--brokers, e.g. MSK, and AWS S3 through the default credential chain); default: embedded unless --brokers or --s3-endpoint is given")
 	brokers = fs.String("brokers", env.getenv("TICKBENCH_BROKERS"), "Kafka bootstrap servers, comma-separated (env TICKBENCH_BROKERS); empty starts an embedded broker")
 	fs.StringVar(&sc.S3Endpoint, "s3-endpoint", env.getenv("AWS_ENDPOINT_URL_S3"), "S3 API endpoint (env AWS_ENDPOINT_URL_S3); empty starts an embedded S3 server")
 	fs.StringVar(&sc.Bucket, "bucket", sc.Bucket, "S3 bucket")
@@ -211,6 +211,11 @@ func resolveStack(name, brokers string, sc *stack.Config, needBroker bool) error
 		if (name == "external" || needBroker) && len(sc.Brokers) == 0 {
 			return usageError{fmt.Errorf("--brokers: none given (or TICKBENCH_BROKERS, or --stack local)")}
 		}
+	case "aws":
+		if len(sc.Brokers) == 0 {
+			return usageError{fmt.Errorf("--stack aws: needs --brokers (or TICKBENCH_BROKERS), e.g. the MSK cluster's bootstrap servers")}
+		}
+		sc.Name, sc.AWS = "aws", true
 	case "local":
 		local, err := stack.Local(stack.LocalStateDir)
 		if err != nil {
@@ -224,7 +229,7 @@ func resolveStack(name, brokers string, sc *stack.Config, needBroker bool) error
 		}
 		*sc = local
 	default:
-		return usageError{fmt.Errorf("--stack %q: allowed embedded, local, external", name)}
+		return usageError{fmt.Errorf("--stack %q: allowed embedded, local, external, aws", name)}
 	}
 	if err := sc.Security.Validate(); err != nil {
 		return usageError{err}

@@ -58,6 +58,8 @@ func TestBenchRejectsBadInput(t *testing.T) {
 		{[]string{"--rate-profile", "sine:100+-200/1s@1m"}, "sine amplitude 200: allowed 0..100"},
 		{[]string{"--rate-profile", "steps:1k@1s", "--join-at", "2s"}, "join-at 2s: allowed 0 (none)..duration 1s"},
 		{[]string{"--gen-workers", "-1"}, "--gen-workers -1: allowed 0 (automatic) or 1..1024"},
+		{[]string{"--stack", "aws"}, "--stack aws: needs --brokers (or TICKBENCH_BROKERS)"},
+		{[]string{"--stack", "cloud"}, `--stack "cloud": allowed embedded, local, external, aws`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
