@@ -13,16 +13,25 @@ import (
 // usage measures the process's CPU time and peak resident memory over a
 // phase: the cost of a strategy when it runs alone.
 type usage struct {
-	cpu0    time.Duration
+	cpu0    cpuTime
 	peak    atomic.Int64
 	stopped chan struct{}
 	done    chan struct{}
 }
 
 type used struct {
-	cpu     time.Duration
+	cpu     cpuTime
 	peakRSS int64 // bytes; 0 where /proc is not available
 }
+
+// cpuTime is the process's CPU time in user mode and in the kernel on its
+// behalf (system calls, page faults, the loopback network of the embedded
+// servers).
+type cpuTime struct{ user, sys time.Duration }
+
+func (c cpuTime) total() time.Duration { return c.user + c.sys }
+
+func (c cpuTime) minus(d cpuTime) cpuTime { return cpuTime{c.user - d.user, c.sys - d.sys} }
 
 func startUsage() *usage {
 	u := &usage{cpu0: processCPU(), stopped: make(chan struct{}), done: make(chan struct{})}
@@ -47,15 +56,15 @@ func startUsage() *usage {
 func (u *usage) stop() used {
 	close(u.stopped)
 	<-u.done
-	return used{cpu: processCPU() - u.cpu0, peakRSS: u.peak.Load()}
+	return used{cpu: processCPU().minus(u.cpu0), peakRSS: u.peak.Load()}
 }
 
-func processCPU() time.Duration {
+func processCPU() cpuTime {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+		return cpuTime{}
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return cpuTime{time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())}
 }
 
 // residentBytes reads VmRSS from /proc/self/status (Linux).

@@ -48,6 +48,7 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	fs.Var(intValue{&cfg.Sinks}, "sinks", "sink members sharing the consumer group, 1..64")
 	fs.Var(durationValue{&cfg.JoinAt, "0..duration"}, "join-at", "one more sink member joins the group this long after the start (0: none)")
 	fs.Var(durationValue{&cfg.LeaveAt, "0, or after join-at"}, "leave-at", "the member of --join-at leaves the group this long after the start (0: stays)")
+	fs.BoolVar(&cfg.Backlog, "backlog", false, "start the sinks only after the generator has produced every tick: CPU s/Mtick and peak RSS are then the sink's (and the embedded servers' serving it), without the generator's")
 	fs.Var(durationValue{&cfg.DrainTimeout, "1s..24h"}, "drain-timeout", "after the generator stops, how long a sink may go without committing anything before the run fails (a slow sink that keeps landing is waited for), 1s..24h")
 	fs.IntVar(&cfg.LakeLocalMax, "lake-local-max", cfg.LakeLocalMax, "run the local SQL check (and Trino's, with --lake-trino) of a strategy only if it landed at most this many objects (0: never)")
 	lakeTrino := fs.Bool("lake-trino", true, "with --stack local and its Trino up, run the standard queries on Trino too and keep the bytes it read (up to --lake-local-max objects)")
