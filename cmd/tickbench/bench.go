@@ -118,7 +118,12 @@ func runBench(ctx context.Context, args []string, env environment) error {
 		if count > 1 && cfg.Progress != nil {
 			fmt.Fprintf(cfg.Progress, "== run %d of %d\n", i+1, count)
 		}
-		paths, verified, err := benchOnce(ctx, cfg, env)
+		one := cfg
+		if count > 1 {
+			// Runs shorter than a second would share a file name.
+			one.Name = fmt.Sprintf("%s-run%d", cfg.Name, i+1)
+		}
+		paths, verified, err := benchOnce(ctx, one, env)
 		if err != nil {
 			stopProfiles()
 			return err
