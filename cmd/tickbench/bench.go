@@ -59,7 +59,7 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
 	metricsAddr := metricsFlag(fs)
 	count := 1
-	fs.Var(intValue{&count}, "count", "repeat the workload this many times, 1..1000: a result each, and one .bench.txt with every run's lines (benchstat and compare see N samples)")
+	fs.Var(intValue{&count}, "count", "repeat the workload this many times, 1..1000: a result each (named NAME-runI), and one .bench.txt with every run's lines (benchstat and compare see N samples)")
 	stackName, brokers := stackFlags(fs, &cfg.Stack, env)
 	faults := fs.String("s3-faults", "", "faults the embedded S3 server injects, e.g. 503=0.05,500=0.01,reset=0.01,reset-after=0.01,latency=50ms,jitter=5ms,stall-every=10s,stall-for=1s,puts-per-second=3500,seed=1")
 	fs.StringVar(&cfg.Stack.DataDir, "data-dir", cfg.Stack.DataDir, "where the embedded S3 server keeps objects")
