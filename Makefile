@@ -7,7 +7,7 @@ DURATION ?= 30s
 ARGS     ?=
 BIN      := bin/tickbench
 
-.PHONY: all build bench bench-matrix dist test vet fmt-check bench-go up down status broker-stop broker-start lint-deploy clean compare-producer query ddl regress regress-errors lint-workflows fuzz scan-model
+.PHONY: all build bench bench-matrix dist test vet fmt-check bench-go up down status broker-stop broker-start lint-deploy clean compare-producer query ddl regress regress-errors regress-noise lint-workflows fuzz scan-model
 
 all: build
 
@@ -135,3 +135,10 @@ regress:
 TIMES ?= 10
 regress-errors:
 	TIMES="$(TIMES)" bash scripts/regress-errors.sh
+
+## regress-noise: how far the throughput workload's CPU and rate move from run
+## to run (CV) and how far the slowed build moves them, per candidate
+## (CANDIDATES, ;-separated bench flags and env; PAIRS each, default 6)
+PAIRS ?= 6
+regress-noise:
+	PAIRS="$(PAIRS)" bash scripts/regress-noise.sh

@@ -67,6 +67,12 @@ type Config struct {
 	// JoinAt, if set, has one more member join the group that long after
 	// the start, and leave at LeaveAt (if set): rebalances mid-run.
 	JoinAt, LeaveAt time.Duration
+	// Backlog, if set, starts the sinks only once the generator has
+	// produced every tick: each consumes the backlog alone, so the phase's
+	// CPU time and peak RSS are the sink's work and the embedded servers'
+	// serving it, without the generator's, and the landed rate is the
+	// sink's own pace. End-to-end latency then includes the wait.
+	Backlog bool
 	// DrainTimeout is how long, after the generator stops, a sink may go
 	// without committing anything before the run fails. A slow sink that
 	// keeps landing is waited for however long it takes. Default 2 m.
@@ -200,6 +206,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("join-at %v: allowed 0 (none)..duration %v", c.JoinAt, c.pacer().Length())
 	case c.LeaveAt != 0 && (c.JoinAt == 0 || c.LeaveAt <= c.JoinAt):
 		return fmt.Errorf("leave-at %v: allowed 0 (stays) or after join-at %v", c.LeaveAt, c.JoinAt)
+	case c.Backlog && c.JoinAt != 0:
+		return fmt.Errorf("join-at %v with backlog: allowed only 0 (the sinks start after the generator has finished)", c.JoinAt)
 	case c.Out == "":
 		return errors.New("out: empty")
 	case strings.HasPrefix(c.Prefix, "/") || strings.Contains(c.Prefix, "//") || len(c.Prefix) > 512:

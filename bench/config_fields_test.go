@@ -32,6 +32,7 @@ func TestValidateCoversEveryField(t *testing.T) {
 				c.Profile = gen.Sine{Mean: 100, Amplitude: 10, Period: time.Second, Duration: time.Minute}
 				c.JoinAt = 2 * time.Minute
 			}, "join-at 2m0s: allowed 0 (none)..duration 1m0s"}},
+		"Backlog":                     {{func(c *Config) { c.Backlog = true; c.JoinAt = time.Second }, "join-at 1s with backlog: allowed only 0"}},
 		"GenWorkers":                  {{func(c *Config) { c.GenWorkers = -1 }, "gen-workers -1: allowed 0 (automatic) or 1..1024"}},
 		"Model.Symbols":               {{func(c *Config) { c.Model.Symbols = 0 }, "symbols 0: allowed 1..456976"}},
 		"Model.Volatility":            {{func(c *Config) { c.Model.Volatility = -1 }, "volatility -1: allowed 0..10"}},

@@ -120,13 +120,17 @@ func (r *Result) WriteBenchmarkLines(w *bufio.Writer) error {
 	fmt.Fprintf(w, "stack: %s\nmode: %s\n", r.Stack.Name, r.Mode)
 	for _, s := range r.Strategies {
 		p := s.Producer
-		fmt.Fprintf(w, "BenchmarkTickbench/strategy=%s/rate=%s 1", s.Strategy, benchNum(r.Workload.Rate))
+		backlog := ""
+		if r.Workload.Backlog {
+			backlog = "/backlog=true"
+		}
+		fmt.Fprintf(w, "BenchmarkTickbench/strategy=%s/rate=%s%s 1", s.Strategy, benchNum(r.Workload.Rate), backlog)
 		for _, m := range []struct {
 			v    float64
 			unit string
 		}{
 			{p.AchievedRate, "ticks/s"},
-			{landedRate(s), "landed-ticks/s"},
+			{landedRate(s, r.Workload.Backlog), "landed-ticks/s"},
 			{float64(s.EndToEnd.P50), "e2e-p50-us"},
 			{float64(s.EndToEnd.P99), "e2e-p99-us"},
 			{float64(s.EndToEnd.P999), "e2e-p99.9-us"},
@@ -140,6 +144,7 @@ func (r *Result) WriteBenchmarkLines(w *bufio.Writer) error {
 			{putsPerMillion(s), "puts/Mtick"},
 			{rateRatio(p), "achieved/target"},
 			{s.CPUSecondsPerMillion, "cpu-s/Mtick"},
+			{s.UserCPUSecondsPerMillion, "user-cpu-s/Mtick"},
 			{float64(s.PeakRSSBytes), "peak-rss-B"},
 		} {
 			fmt.Fprintf(w, " %s %s", benchNum(m.v), m.unit)
@@ -180,10 +185,18 @@ func putsPerMillion(s StrategyResult) float64 {
 // landedRate is ticks acknowledged per second from the generator's start
 // to the last landed: the pipeline's throughput when the generator is not
 // paced (--rate max). The generator's time is what its achieved rate took.
-func landedRate(s StrategyResult) float64 {
+// With a backlog the sinks started when the generator had finished, so it
+// is their own pace: ticks over the drain.
+func landedRate(s StrategyResult, backlog bool) float64 {
 	p := s.Producer
-	if p.Acked == 0 || p.AchievedRate <= 0 {
+	switch {
+	case p.Acked == 0 || p.AchievedRate <= 0:
 		return 0
+	case backlog:
+		if s.DrainS <= 0 {
+			return 0
+		}
+		return float64(p.Acked) / s.DrainS
 	}
 	return float64(p.Acked) / (float64(p.Sent-1)/p.AchievedRate + s.DrainS)
 }
@@ -219,6 +232,7 @@ var Better = map[string]int{
 	"usd/day-put":       -1,
 	"puts/Mtick":        -1,
 	"cpu-s/Mtick":       -1,
+	"user-cpu-s/Mtick":  -1,
 	"peak-rss-B":        -1,
 	"usd/query":         -1,
 	"scan-B/query":      -1,

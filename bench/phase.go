@@ -53,8 +53,20 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 			ph.stopProgress()
 		}
 	}()
+	if !r.cfg.Backlog {
+		if err := ph.join(sinkCtx); err != nil {
+			return nil, err
+		}
+		ph.startUsage()
+	}
 	if err := ph.generate(ctx); err != nil {
 		return nil, err
+	}
+	if r.cfg.Backlog {
+		ph.startUsage()
+		if err := ph.join(sinkCtx); err != nil {
+			return nil, err
+		}
 	}
 	if err := ph.drain(ctx); err != nil {
 		return nil, err
@@ -73,10 +85,10 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 	return out, nil
 }
 
-// startSinks starts each strategy's sink group at the topic's end, so
-// earlier ticks on the topic (other runs, other phases) are never read,
-// and the trimming of what every group committed (the embedded broker
-// keeps records in memory).
+// startSinks sets each strategy's sink group to start at the topic's end,
+// so earlier ticks on the topic (other runs, other phases) are never read,
+// and starts the trimming of what every group committed (the embedded
+// broker keeps records in memory). join then starts the members.
 func (ph *phase) startSinks(ctx, sinkCtx context.Context) error {
 	cfg := ph.cfg
 	startOffsets, err := endOffsets(ctx, ph.adm, cfg.Topic)
@@ -92,20 +104,35 @@ func (ph *phase) startSinks(ctx, sinkCtx context.Context) error {
 		if err := commitStart(ctx, ph.adm, sc.Group, cfg.Topic, startOffsets); err != nil {
 			return err
 		}
-		g := newSinkGroup(sc, sink.S3Store{Client: ph.st.S3, Bucket: ph.st.Bucket, SSE: ph.st.SSE, SSEKMSKeyID: ph.st.SSEKMSKeyID})
-		ph.groups = append(ph.groups, g)
-		for range cfg.Sinks {
-			if _, err := g.join(sinkCtx); err != nil {
-				return err
-			}
-		}
-		if cfg.JoinAt > 0 {
-			go churn(sinkCtx, g, cfg.JoinAt, cfg.LeaveAt)
-		}
+		ph.groups = append(ph.groups, newSinkGroup(sc, sink.S3Store{Client: ph.st.S3, Bucket: ph.st.Bucket, SSE: ph.st.SSE, SSEKMSKeyID: ph.st.SSEKMSKeyID}))
 		names[i] = sc.Group
 	}
 	go ph.st.TrimCommitted(sinkCtx, ph.adm, cfg.Topic, names, time.Second)
 	return nil
+}
+
+// join starts every group's members (and the churn of --join-at).
+func (ph *phase) join(sinkCtx context.Context) error {
+	for _, g := range ph.groups {
+		for range ph.cfg.Sinks {
+			if _, err := g.join(sinkCtx); err != nil {
+				return err
+			}
+		}
+		if ph.cfg.JoinAt > 0 {
+			go churn(sinkCtx, g, ph.cfg.JoinAt, ph.cfg.LeaveAt)
+		}
+	}
+	return nil
+}
+
+// startUsage starts measuring the phase's CPU time and peak RSS.
+func (ph *phase) startUsage() {
+	// Return the previous phase's garbage (with a backlog: the
+	// generator's) to the OS first, so the peak RSS measured is this
+	// phase's own.
+	debug.FreeOSMemory()
+	ph.usage = startUsage(ph.st.Servers)
 }
 
 // sinkConfig is strategy s's sink setup for this run.
@@ -134,10 +161,6 @@ func (ph *phase) sinkConfig(s Strategy) (sink.Config, error) {
 func (ph *phase) generate(ctx context.Context) error {
 	cfg := ph.cfg
 	ph.retries0, ph.faults0 = ph.st.S3Retries(), ph.faultStats()
-	// Return the previous phase's garbage to the OS first, so the peak
-	// RSS of this phase is its own.
-	debug.FreeOSMemory()
-	ph.usage = startUsage(ph.st.Servers)
 	source, err := cfg.newSource()
 	if err != nil {
 		return err
@@ -244,12 +267,18 @@ func (ph *phase) collect(i int) (StrategyResult, error) {
 		putsPerTick := float64(sr.PutRequests) / float64(acked)
 		sr.PutCostPerDayUSD = ph.prices.PutCost(putsPerTick * cfg.Rate * 86400)
 		if len(ph.strategies) == 1 {
-			sr.CPUSecondsPerMillion = ph.used.cpu.Seconds() / float64(acked) * 1e6
+			sr.CPUSecondsPerMillion = ph.used.cpu.total().Seconds() / float64(acked) * 1e6
+			sr.UserCPUSecondsPerMillion = ph.used.cpu.user.Seconds() / float64(acked) * 1e6
 			sr.PeakRSSBytes = ph.used.peakRSS
 			sr.CPUByProcess = ph.used.byProcess()
 		}
 	}
-	sr.SustainedRate, sr.FellBehind = keptUp(acked, ph.produced.LastSent, ph.drains[i])
+	if cfg.Backlog {
+		// The sink started behind by design; its rate is its own pace.
+		sr.SustainedRate = float64(acked) / ph.drains[i].Seconds()
+	} else {
+		sr.SustainedRate, sr.FellBehind = keptUp(acked, ph.produced.LastSent, ph.drains[i])
+	}
 	sr.Series, sr.intervals = ph.sampler.result(i)
 	var err error
 	if sr.EndToEnd, err = e2e.summary(); err != nil {

@@ -161,7 +161,7 @@ func (m *processMeter) row(role string) Process {
 	wall := end.Round(0).Sub(m.wall.Round(0))
 	c := Clock{WallStart: m.wall.Round(0).UTC(), WallEnd: end.Round(0).UTC(), MonotonicS: mono.Seconds(), SteppedS: (wall - mono).Seconds()}
 	c.Sync, c.MaxErrorUS, c.EstErrorUS = clockSync()
-	return Process{Role: role, Host: m.host, PID: os.Getpid(), CPUSeconds: used.cpu.Seconds(),
+	return Process{Role: role, Host: m.host, PID: os.Getpid(), CPUSeconds: used.cpu.total().Seconds(),
 		PeakRSSBytes: used.peakRSS, Clock: c, Machine: thisMachine()}
 }
 

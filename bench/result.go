@@ -59,7 +59,10 @@ type Workload struct {
 	DurationS float64 `json:"duration_s"`
 	// Profile is the rate's shape (gen.ParseProfile's syntax); empty for
 	// a constant rate.
-	Profile    string `json:"profile,omitempty"`
+	Profile string `json:"profile,omitempty"`
+	// Backlog: the sinks started only after the generator had produced
+	// every tick (Config.Backlog).
+	Backlog    bool   `json:"backlog,omitempty"`
 	Symbols    int    `json:"symbols"`
 	Seed       uint64 `json:"seed"`
 	Topic      string `json:"topic"`
@@ -152,8 +155,12 @@ type StrategyResult struct {
 	// CPUSecondsPerMillion and PeakRSSBytes are the whole process's
 	// (generator, embedded servers and sink) while this strategy ran alone;
 	// 0 in parallel mode, where they cannot be told apart.
-	CPUSecondsPerMillion float64 `json:"cpu_s_per_million"`
-	PeakRSSBytes         int64   `json:"peak_rss_bytes"`
+	// UserCPUSecondsPerMillion is the user-mode part of that CPU time:
+	// without the kernel's share (system calls, page faults), which moves
+	// with the machine's load more than the code's own work does.
+	CPUSecondsPerMillion     float64 `json:"cpu_s_per_million"`
+	UserCPUSecondsPerMillion float64 `json:"user_cpu_s_per_million,omitempty"`
+	PeakRSSBytes             int64   `json:"peak_rss_bytes"`
 	// CPUByProcess is the CPU each process used while this strategy ran
 	// alone: tickbench and, on the local stack, each of its servers. The
 	// one nearest the machine's cores is what saturates first. Empty in
@@ -324,8 +331,12 @@ func (r *Result) PrintSummary(w io.Writer) {
 	if r.Workload.Profile != "" {
 		rate = r.Workload.Profile + " (mean " + rate + ")"
 	}
-	fmt.Fprintf(w, "workload   %s for %gs, %s, seed %d, topic %s (%d partitions)\n",
-		rate, r.Workload.DurationS, source, r.Workload.Seed, r.Workload.Topic, r.Workload.Partitions)
+	backlog := ""
+	if r.Workload.Backlog {
+		backlog = "; backlog: the sinks started when the generator had finished"
+	}
+	fmt.Fprintf(w, "workload   %s for %gs, %s, seed %d, topic %s (%d partitions)%s\n",
+		rate, r.Workload.DurationS, source, r.Workload.Seed, r.Workload.Topic, r.Workload.Partitions, backlog)
 	for i, s := range r.Strategies {
 		if i > 0 && r.Mode == ModeParallel {
 			break // one generator fed them all
@@ -370,7 +381,11 @@ func (r *Result) PrintSummary(w io.Writer) {
 			num(float64(s.Objects)), size(s.Bytes), s.BytesPerTick, num(float64(s.PutRequests)),
 			usd(s.PutCostPerDayUSD), cpu, rss, status)
 	}
-	fmt.Fprintln(w, "(e2e = intended time -> S3 PUT acknowledged, ms; landed/s over production and drain, * = fell behind; PUT $/day at this rate, "+r.Prices.Region+" prices)")
+	over := "production and drain, * = fell behind"
+	if r.Workload.Backlog {
+		over = "the drain of the backlog"
+	}
+	fmt.Fprintln(w, "(e2e = intended time -> S3 PUT acknowledged, ms; landed/s over "+over+"; PUT $/day at this rate, "+r.Prices.Region+" prices)")
 	for _, s := range r.Strategies {
 		if s.FellBehind {
 			fmt.Fprintf(w, "fell behind: %s landed %s ticks/s against %s/s produced and took %.1fs after the generator stopped to land the rest (%d fetch pauses)\n",

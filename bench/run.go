@@ -47,7 +47,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		Machine: thisMachine(),
 		Prices:  lake.USEast1,
 		Workload: Workload{Rate: cfg.Rate, DurationS: cfg.Duration.Seconds(), Symbols: cfg.Model.Symbols,
-			Seed: cfg.Model.Seed, Topic: cfg.Topic, Partitions: cfg.Partitions},
+			Seed: cfg.Model.Seed, Topic: cfg.Topic, Partitions: cfg.Partitions, Backlog: cfg.Backlog},
 	}
 	res.RunID = res.Started.Format("20060102T150405Z") + "-" + randomHex(3)
 	res.Workload.Source, res.Workload.Replay = cfg.Source, cfg.Replay

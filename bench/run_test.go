@@ -86,6 +86,41 @@ func TestRunEmbedded(t *testing.T) {
 	}
 }
 
+// TestRunBacklog: with Backlog the sink starts only when the generator has
+// finished, so the first ticks waited the whole production for it; every
+// tick still lands once, and the landed rate is the sink's over its drain.
+func TestRunBacklog(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := testConfig(t)
+	cfg.Backlog = true
+	res, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := res.Strategies[0]
+	if !res.Verified || s.Verify.Landed != 4000 || s.Verify.Duplicates != 0 || !res.Workload.Backlog {
+		t.Fatalf("verify = %+v, backlog %v; want 4000 landed once, backlog recorded", s.Verify, res.Workload.Backlog)
+	}
+	// The last tick was due at 2 s less 0.5 ms: the first waited that long.
+	if prod := cfg.Duration * 99 / 100; time.Duration(s.EndToEnd.Max)*time.Microsecond < prod {
+		t.Fatalf("e2e max %dus < %v of production: the sink did not wait for the backlog", s.EndToEnd.Max, prod)
+	}
+	if want := 4000 / s.DrainS; s.FellBehind || math.Abs(s.SustainedRate-want) > 1e-6*want || s.CPUSecondsPerMillion <= 0 {
+		t.Fatalf("sustained %.0f/s (want %.0f, 4000 over the %.2fs drain), fell behind %v, cpu %.2f s/M",
+			s.SustainedRate, want, s.DrainS, s.FellBehind, s.CPUSecondsPerMillion)
+	}
+	var b strings.Builder
+	w := bufio.NewWriter(&b)
+	if err := res.WriteBenchmarkLines(w); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	if !strings.Contains(b.String(), "BenchmarkTickbench/strategy=jsonl/rate=2000/backlog=true 1 ") {
+		t.Fatalf("benchmark lines do not name the backlog:\n%s", b.String())
+	}
+}
+
 // TestRunStopDrains: closing Stop ends the generator early, and what was
 // sent still lands exactly once.
 func TestRunStopDrains(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 // usage measures the process's CPU time and peak resident memory over a
 // phase: the cost of a strategy when it runs alone.
 type usage struct {
-	cpu0    time.Duration
+	cpu0    cpuTime
 	wall0   time.Time
 	servers map[string]int           // name -> pid of the stack's server processes
 	srv0    map[string]time.Duration // their CPU at the start
@@ -25,11 +25,20 @@ type usage struct {
 }
 
 type used struct {
-	cpu     time.Duration
+	cpu     cpuTime
 	wall    time.Duration
 	servers map[string]time.Duration // CPU of each server process that was there throughout
 	peakRSS int64                    // bytes; 0 where /proc is not available
 }
+
+// cpuTime is the process's CPU time in user mode and in the kernel on its
+// behalf (system calls, page faults, the loopback network of the embedded
+// servers).
+type cpuTime struct{ user, sys time.Duration }
+
+func (c cpuTime) total() time.Duration { return c.user + c.sys }
+
+func (c cpuTime) minus(d cpuTime) cpuTime { return cpuTime{c.user - d.user, c.sys - d.sys} }
 
 // startUsage starts measuring this process and the server processes of
 // servers (name -> pid; nil for none).
@@ -62,7 +71,7 @@ func startUsage(servers map[string]int) *usage {
 func (u *usage) stop() used {
 	close(u.stopped)
 	<-u.done
-	us := used{cpu: processCPU() - u.cpu0, wall: time.Since(u.wall0), peakRSS: u.peak.Load()}
+	us := used{cpu: processCPU().minus(u.cpu0), wall: time.Since(u.wall0), peakRSS: u.peak.Load()}
 	for name, c0 := range u.srv0 {
 		if c, ok := pidCPU(u.servers[name]); ok && c >= c0 {
 			if us.servers == nil {
@@ -79,7 +88,8 @@ func (us used) byProcess() []ProcessCPU {
 	if us.wall <= 0 {
 		return nil
 	}
-	out := []ProcessCPU{{Name: "tickbench", CPUSeconds: us.cpu.Seconds(), Cores: us.cpu.Seconds() / us.wall.Seconds()}}
+	cpu := us.cpu.total().Seconds()
+	out := []ProcessCPU{{Name: "tickbench", CPUSeconds: cpu, Cores: cpu / us.wall.Seconds()}}
 	for name, c := range us.servers {
 		out = append(out, ProcessCPU{Name: name, CPUSeconds: c.Seconds(), Cores: c.Seconds() / us.wall.Seconds()})
 	}
@@ -119,12 +129,12 @@ func pidCPU(pid int) (time.Duration, bool) {
 	return time.Duration(ut+st) * time.Second / clockTicks, true
 }
 
-func processCPU() time.Duration {
+func processCPU() cpuTime {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+		return cpuTime{}
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return cpuTime{time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())}
 }
 
 // residentBytes reads VmRSS from /proc/self/status (Linux).

@@ -21,7 +21,7 @@ func TestPidCPU(t *testing.T) {
 	for deadline := time.Now().Add(300 * time.Millisecond); time.Now().Before(deadline); {
 	}
 	after, _ := pidCPU(os.Getpid())
-	burnt := processCPU() - p0
+	burnt := processCPU().minus(p0).total()
 	// /proc counts in 10 ms ticks, rusage in microseconds.
 	if got := after - before; got < burnt-50*time.Millisecond || got > burnt+50*time.Millisecond {
 		t.Errorf("/proc says %v used, rusage %v", got, burnt)
@@ -34,7 +34,7 @@ func TestPidCPU(t *testing.T) {
 // TestByProcess: the busiest process first, cores over the phase's wall
 // time, and the summary names each.
 func TestByProcess(t *testing.T) {
-	us := used{cpu: 3 * time.Second, wall: 2 * time.Second,
+	us := used{cpu: cpuTime{user: 2 * time.Second, sys: time.Second}, wall: 2 * time.Second,
 		servers: map[string]time.Duration{"s3": time.Second, "kafka": 4 * time.Second}}
 	got := us.byProcess()
 	if len(got) != 3 || got[0].Name != "kafka" || got[1].Name != "tickbench" || got[2].Name != "s3" {

@@ -5,12 +5,15 @@ package sink
 import "sync/atomic"
 
 // slowdownRounds of four independent xorshift chains per tick take about
-// 0.52 µs on the machine the gate's figures were measured on: ~20% of the
-// sink's own CPU per tick in the gate's throughput workload (2.6 µs: Sink,
-// its Kafka consumer and its S3 client, by pprof over 300,000 jsonl
-// ticks). Four chains run at several instructions a cycle, like ordinary
+// 0.35 µs (BenchmarkSlowdown: 0.33-0.38 on the machine the gate's figures
+// were measured on): ~20% of the sink's own CPU per tick in the gate's
+// throughput workload (~1.8 µs: stacks through the Sink, its Kafka
+// consumer and its S3 client, by pprof over a 500,000-tick jsonl --backlog
+// run, 2 December 2026; an earlier calibration found 2.6 µs and used 210
+// rounds). Four chains run at several instructions a cycle, like ordinary
 // code, so the instructions added are ~20% of the sink's as well.
-const slowdownRounds = 210
+// Re-calibrate when the sink's CPU per tick moves.
+const slowdownRounds = 145
 
 // slowdownSeed keeps the compiler from dropping the chains.
 var slowdownSeed atomic.Uint64

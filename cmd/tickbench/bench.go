@@ -48,6 +48,7 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	fs.Var(intValue{&cfg.Sinks}, "sinks", "sink members sharing the consumer group, 1..64")
 	fs.Var(durationValue{&cfg.JoinAt, "0..duration"}, "join-at", "one more sink member joins the group this long after the start (0: none)")
 	fs.Var(durationValue{&cfg.LeaveAt, "0, or after join-at"}, "leave-at", "the member of --join-at leaves the group this long after the start (0: stays)")
+	fs.BoolVar(&cfg.Backlog, "backlog", false, "start the sinks only after the generator has produced every tick: CPU s/Mtick and peak RSS are then the sink's (and the embedded servers' serving it), without the generator's")
 	fs.Var(durationValue{&cfg.DrainTimeout, "1s..24h"}, "drain-timeout", "after the generator stops, how long a sink may go without committing anything before the run fails (a slow sink that keeps landing is waited for), 1s..24h")
 	fs.IntVar(&cfg.LakeLocalMax, "lake-local-max", cfg.LakeLocalMax, "run the local SQL check (and Trino's, with --lake-trino) of a strategy only if it landed at most this many objects (0: never)")
 	lakeTrino := fs.Bool("lake-trino", true, "with --stack local and its Trino up, run the standard queries on Trino too and keep the bytes it read (up to --lake-local-max objects)")
@@ -58,7 +59,7 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
 	metricsAddr := metricsFlag(fs)
 	count := 1
-	fs.Var(intValue{&count}, "count", "repeat the workload this many times, 1..1000: a result each, and one .bench.txt with every run's lines (benchstat and compare see N samples)")
+	fs.Var(intValue{&count}, "count", "repeat the workload this many times, 1..1000: a result each (named NAME-runI), and one .bench.txt with every run's lines (benchstat and compare see N samples)")
 	stackName, brokers := stackFlags(fs, &cfg.Stack, env)
 	faults := fs.String("s3-faults", "", "faults the embedded S3 server injects, e.g. 503=0.05,500=0.01,reset=0.01,reset-after=0.01,latency=50ms,jitter=5ms,stall-every=10s,stall-for=1s,puts-per-second=3500,seed=1")
 	fs.StringVar(&cfg.Stack.DataDir, "data-dir", cfg.Stack.DataDir, "where the embedded S3 server keeps objects")
@@ -117,7 +118,12 @@ func runBench(ctx context.Context, args []string, env environment) error {
 		if count > 1 && cfg.Progress != nil {
 			fmt.Fprintf(cfg.Progress, "== run %d of %d\n", i+1, count)
 		}
-		paths, verified, err := benchOnce(ctx, cfg, env)
+		one := cfg
+		if count > 1 {
+			// Runs shorter than a second would share a file name.
+			one.Name = fmt.Sprintf("%s-run%d", cfg.Name, i+1)
+		}
+		paths, verified, err := benchOnce(ctx, one, env)
 		if err != nil {
 			stopProfiles()
 			return err

@@ -108,3 +108,25 @@ func TestCompareS3Slowdown(t *testing.T) {
 	}
 	t.Logf("\n%s", out)
 }
+
+// TestBenchCountShortRuns: runs shorter than a second (a fixed count at
+// --rate max) each keep their own result files, and the set gathers one
+// benchmark line per run.
+func TestBenchCountShortRuns(t *testing.T) {
+	dir := t.TempDir()
+	env, _, errb := testEnv()
+	args := []string{"bench", "--count", "3", "--rate", "max", "--ticks", "2000", "--partitions", "1", "--topic", "t-short",
+		"--quiet", "--lake-local-max", "0", "--data-dir", filepath.Join(dir, "s3"), "--out", dir, "--name", "short"}
+	if err := run(context.Background(), args, env); err != nil {
+		t.Fatalf("%v: %v\n%s", args, err, errb)
+	}
+	results, _ := filepath.Glob(filepath.Join(dir, "*-short-run[123].json"))
+	sets, _ := filepath.Glob(filepath.Join(dir, "*.bench.txt"))
+	if len(results) != 3 || len(sets) != 1 {
+		t.Fatalf("results %v, sets %v: want 3 results named -short-runN and one .bench.txt", results, sets)
+	}
+	b, _ := os.ReadFile(sets[0])
+	if n := strings.Count(string(b), "\nBenchmarkTickbench/"); n != 3 {
+		t.Fatalf("%s holds %d benchmark lines, want 3:\n%s", sets[0], n, b)
+	}
+}
