@@ -20,10 +20,10 @@ import (
 // documents every field. The major version changes on any incompatible
 // change; a minor version only adds fields, so a reader of v1.N reads every
 // v1.M (absent fields stay zero).
-const SchemaVersion = "tickbench.result/v1.2"
+const SchemaVersion = "tickbench.result/v1.3"
 
 // readableSchemas are the versions ReadResult accepts.
-var readableSchemas = []string{"tickbench.result/v1", "tickbench.result/v1.1", SchemaVersion}
+var readableSchemas = []string{"tickbench.result/v1", "tickbench.result/v1.1", "tickbench.result/v1.2", SchemaVersion}
 
 // Result is everything a run measured; it is written as JSON.
 type Result struct {
@@ -41,6 +41,9 @@ type Result struct {
 	Machine    Machine          `json:"machine"`
 	// Verified is true when every strategy landed exactly what was produced.
 	Verified bool `json:"verified"`
+	// Ceiling is the search of `tickbench ceiling` (schema v1.3): its
+	// steps and answers. Strategies is empty in such a result.
+	Ceiling *Ceiling `json:"ceiling,omitempty"`
 }
 
 // Workload is what was asked for.
