@@ -7,7 +7,7 @@ DURATION ?= 30s
 ARGS     ?=
 BIN      := bin/tickbench
 
-.PHONY: all build bench bench-matrix test vet fmt-check bench-go up down status clean compare-producer query ddl regress regress-errors lint-workflows fuzz scan-model
+.PHONY: all build bench bench-matrix ceiling test vet fmt-check bench-go up down status clean compare-producer query ddl regress regress-errors lint-workflows fuzz scan-model
 
 all: build
 
@@ -25,6 +25,14 @@ bench: build
 MATRIX   ?= all
 bench-matrix: build
 	./$(BIN) bench --stack $(STACK) --rate $(RATE) --duration $(DURATION) --strategies $(MATRIX) --name matrix --drain-timeout 30m $(ARGS)
+
+## ceiling: the highest rate each of STRATEGY (comma-separated) sustains on
+## STACK: steps of a constant rate, doubling then bisecting, the whole search
+## bounded by MAXDUR (docs/ceiling.md); ARGS passed through (--slo, --step, ...)
+STRATEGY ?= jsonl
+MAXDUR   ?= 10m
+ceiling: build
+	./$(BIN) ceiling --stack $(STACK) --strategies $(STRATEGY) --max-duration $(MAXDUR) $(ARGS)
 
 ## test: formatting, vet, unit tests (race detector on), then the integration
 ## suite on a real Kafka + S3 that scripts/test.sh starts and stops
