@@ -282,16 +282,15 @@ func (c CeilingConfig) step(ctx context.Context, r *runner, s Strategy, n int, r
 	held := func(records int) float64 { return float64(int(cfg.Partitions)+sc.Uploaders) * float64(records) }
 
 	var mu sync.Mutex
-	var ended string
+	var ended string // why production ended early, and when
 	var endedAt time.Time
-	end := sync.OnceFunc(func() { endedAt = time.Now(); close(stop) })
 	endFor := func(why string) {
 		mu.Lock()
+		defer mu.Unlock()
 		if ended == "" {
-			ended = why
+			ended, endedAt = why, time.Now()
+			close(stop)
 		}
-		mu.Unlock()
-		end()
 	}
 	rr.onSample = func(_ int, smp Sample) {
 		lag := float64(smp.Lag)
@@ -324,12 +323,11 @@ func (c CeilingConfig) step(ctx context.Context, r *runner, s Strategy, n int, r
 		}
 	}
 	mu.Lock()
-	why := ended
-	mu.Unlock()
-	produced := c.Step
-	if !endedAt.IsZero() {
+	why, produced := ended, c.Step
+	if why != "" {
 		produced = min(produced, endedAt.Sub(begin))
 	}
+	mu.Unlock()
 	st := CeilingStep{Rate: rate, Producer: res.Producer, LandedRate: res.SustainedRate, EndToEnd: res.EndToEnd, Upload: res.Upload,
 		CPUSecondsPerMillion: res.CPUSecondsPerMillion, PeakRSSBytes: res.PeakRSSBytes, DrainS: res.DrainS,
 		Objects: res.Objects, PutRequests: res.PutRequests, S3Retries: res.S3Retries, EndedEarly: why,
