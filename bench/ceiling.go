@@ -284,13 +284,19 @@ func (c CeilingConfig) step(ctx context.Context, r *runner, s Strategy, n int, r
 	var mu sync.Mutex
 	var ended string // why production ended early, and when
 	var endedAt time.Time
+	var over bool // production is over: later reasons do not end it
 	endFor := func(why string) {
 		mu.Lock()
 		defer mu.Unlock()
-		if ended == "" {
+		if ended == "" && !over {
 			ended, endedAt = why, time.Now()
 			close(stop)
 		}
+	}
+	rr.cfg.AfterProduce = func() {
+		mu.Lock()
+		over = true
+		mu.Unlock()
 	}
 	rr.onSample = func(_ int, smp Sample) {
 		lag := float64(smp.Lag)
