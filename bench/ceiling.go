@@ -448,7 +448,7 @@ func (cs CeilingSearch) Answer() string {
 	case cs.Rate == 0 && cs.Upper > 0:
 		a = fmt.Sprintf("no sustainable rate found: %s", bracket)
 	case cs.Rate == 0:
-		a = "no step was judged"
+		a = "no step passed yet"
 	case cs.Complete:
 		a = fmt.Sprintf("%s ticks/s (resolution %s/s: passed at %s/s, %s)", num(cs.Rate), num(cs.Resolution), num(cs.Rate), bracket)
 	default:
@@ -468,7 +468,10 @@ func (r *Result) PrintCeiling(w io.Writer) {
 	fmt.Fprintf(w, "%-15s %12s %12s %12s %6s %8s  %s\n", "strategy", "ceiling/s", "resolution", "failed at/s", "steps", "time", "saturated first")
 	for _, s := range c.Searches {
 		rate := num(s.Rate)
-		if !s.Complete {
+		switch {
+		case s.Rate == 0:
+			rate = "none"
+		case !s.Complete:
 			rate = ">=" + rate + "*"
 		}
 		upper := "-"
