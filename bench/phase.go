@@ -298,7 +298,7 @@ func keptUp(acked uint64, produced, drain time.Duration) (sustained float64, fel
 func (ph *phase) check(ctx context.Context, i int, sr *StrategyResult) error {
 	acked, f := ph.produced.Acked, ph.groups[i].cfg.Format
 	var err error
-	if sr.Verify, err = verify(ctx, ph.st.S3, ph.st.Bucket, sr.Prefix, f, acked); err != nil {
+	if sr.Verify, err = verify(ctx, ph.st.S3, ph.st.Bucket, sr.Prefix, f, ph.produced.PerWorker); err != nil {
 		return err
 	}
 	if !ph.noLake {
