@@ -131,7 +131,10 @@ type CeilingStep struct {
 	Upload       Latency `json:"upload"`
 	// CPUUtil is the process's CPU time over production and drain, as a
 	// share of all its cores (1 = every core busy).
-	CPUUtil              float64 `json:"cpu_util"`
+	CPUUtil float64 `json:"cpu_util"`
+	// MachineCPUUtil is the same for the whole machine, any process's (a
+	// local broker and S3 server are not in the process).
+	MachineCPUUtil       float64 `json:"machine_cpu_util,omitempty"`
 	CPUSecondsPerMillion float64 `json:"cpu_s_per_million"`
 	PeakRSSBytes         int64   `json:"peak_rss_bytes"`
 	DrainS               float64 `json:"drain_s"`
@@ -335,7 +338,7 @@ func (c CeilingConfig) step(ctx context.Context, r *runner, s Strategy, n int, r
 	}
 	mu.Unlock()
 	st := CeilingStep{Rate: rate, Producer: res.Producer, LandedRate: res.SustainedRate, EndToEnd: res.EndToEnd, Upload: res.Upload,
-		CPUSecondsPerMillion: res.CPUSecondsPerMillion, PeakRSSBytes: res.PeakRSSBytes, DrainS: res.DrainS,
+		CPUSecondsPerMillion: res.CPUSecondsPerMillion, PeakRSSBytes: res.PeakRSSBytes, MachineCPUUtil: res.MachineCPUUtil, DrainS: res.DrainS,
 		Objects: res.Objects, PutRequests: res.PutRequests, S3Retries: res.S3Retries, EndedEarly: why,
 		Verify: res.Verify, Series: res.Series}
 	if wall := produced.Seconds() + res.DrainS; wall > 0 {
@@ -399,13 +402,14 @@ func deref(s *string) string {
 }
 
 // stepHeader is the header of the lines printStep writes.
-const stepHeader = "%-4s %11s %11s %8s %16s %9s %9s %5s  %s\n"
+const stepHeader = "%-4s %11s %11s %8s %16s %9s %9s %7s  %s\n"
 
 // printStep writes one step's line: rate, achieved, lag trend, e2e p99 and
 // the verdict with its reasons.
 func printStep(w io.Writer, n int, st CeilingStep) {
 	if n == 1 {
 		fmt.Fprintf(w, stepHeader, "step", "rate/s", "achieved/s", "landed/s", "lag trend/s", "e2e p99", "upl p99", "cpu", "verdict")
+		fmt.Fprintln(w, "(cpu: this process / the whole machine, share of all cores, over production and drain)")
 	}
 	verdict := st.Verdict
 	if len(st.Reasons) > 0 {
@@ -416,7 +420,7 @@ func printStep(w io.Writer, n int, st CeilingStep) {
 	}
 	trend := fmt.Sprintf("%+.0f±%.0f", st.LagSlope, st.LagSlopeErr)
 	fmt.Fprintf(w, stepHeader, fmt.Sprint(n), num(st.Rate), num(st.Producer.AchievedRate), num(st.LandedRate), trend,
-		ms(st.EndToEnd.P99)+"ms", ms(st.Upload.P99)+"ms", fmt.Sprintf("%.0f%%", 100*st.CPUUtil), verdict)
+		ms(st.EndToEnd.P99)+"ms", ms(st.Upload.P99)+"ms", fmt.Sprintf("%.0f/%.0f%%", 100*st.CPUUtil, 100*st.MachineCPUUtil), verdict)
 }
 
 func joinReasons(rs []string) string {

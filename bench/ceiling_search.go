@@ -300,6 +300,9 @@ func saturation(pass, fail *CeilingStep) string {
 	switch {
 	case fail.CPUUtil >= 0.9:
 		return fmt.Sprintf("cpu: the process used %.0f%% of its cores at %s/s", 100*fail.CPUUtil, num(fail.Rate))
+	case fail.MachineCPUUtil >= 0.9:
+		return fmt.Sprintf("cpu: the machine's cores were %.0f%% busy at %s/s, the process using %.0f%% (the rest: other processes, e.g. a local broker and S3 server)",
+			100*fail.MachineCPUUtil, num(fail.Rate), 100*fail.CPUUtil)
 	case pass != nil && pass.Upload.P99 > 0 && fail.Upload.P99 >= 2*pass.Upload.P99:
 		return fmt.Sprintf("s3 uploads: upload p99 %s ms at %s/s against %s ms at %s/s", ms(fail.Upload.P99), num(fail.Rate), ms(pass.Upload.P99), num(pass.Rate))
 	case fail.LagGrew:

@@ -214,6 +214,7 @@ func TestSaturation(t *testing.T) {
 		want string
 	}{
 		{CeilingStep{Rate: 80_000, CPUUtil: 0.95}, "cpu: the process used 95% of its cores at 80,000/s"},
+		{CeilingStep{Rate: 80_000, CPUUtil: 0.45, MachineCPUUtil: 0.97}, "cpu: the machine's cores were 97% busy at 80,000/s, the process using 45%"},
 		{CeilingStep{Rate: 80_000, CPUUtil: 0.6, Upload: Latency{P99: 45_000}}, "s3 uploads: upload p99 45.0 ms at 80,000/s against 20.0 ms at 70,000/s"},
 		{CeilingStep{Rate: 80_000, CPUUtil: 0.6, Upload: Latency{P99: 21_000}, LagGrew: true, LagSlope: 5000, Producer: Producer{RateHeld: true}},
 			"sink: consumer lag grew 5,000 ticks/s at 80,000/s"},

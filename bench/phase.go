@@ -267,7 +267,7 @@ func (ph *phase) collect(i int) (StrategyResult, error) {
 		sr.PutCostPerDayUSD = ph.prices.PutCost(putsPerTick * cfg.Rate * 86400)
 		if len(ph.strategies) == 1 {
 			sr.CPUSecondsPerMillion = ph.used.cpu.Seconds() / float64(acked) * 1e6
-			sr.PeakRSSBytes = ph.used.peakRSS
+			sr.PeakRSSBytes, sr.MachineCPUUtil = ph.used.peakRSS, ph.used.machine
 		}
 	}
 	sr.SustainedRate, sr.FellBehind = keptUp(acked, ph.produced.LastSent, ph.drains[i])

@@ -143,7 +143,11 @@ type StrategyResult struct {
 	// 0 in parallel mode, where they cannot be told apart.
 	CPUSecondsPerMillion float64 `json:"cpu_s_per_million"`
 	PeakRSSBytes         int64   `json:"peak_rss_bytes"`
-	Verify               Verify  `json:"verify"`
+	// MachineCPUUtil is the share of all the machine's cores busy while
+	// the strategy ran alone, any process's (schema v1.3; 0 in parallel
+	// mode and without /proc/stat).
+	MachineCPUUtil float64 `json:"machine_cpu_util,omitempty"`
+	Verify         Verify  `json:"verify"`
 	// EndToEnd is intended -> the S3 PUT holding the tick acknowledged;
 	// Upload is per object, PUT start -> acknowledged.
 	EndToEnd Latency `json:"end_to_end"`

@@ -54,7 +54,7 @@ func ceilingHTML(w io.Writer, results []*bench.Result) error {
 	ss := searches(results)
 	p := page{Title: "tickbench ceiling", Runs: results}
 	p.Columns = []string{"strategy", "ceiling ticks/s", "resolution", "failed at", "steps", "search s", "saturated first"}
-	steps := htmlTable{ID: "steps", Columns: []string{"strategy", "offered/s", "achieved/s", "landed/s", "lag trend/s", "e2e p50 ms", "e2e p99 ms", "upload p99 ms", "cpu", "verdict"}}
+	steps := htmlTable{ID: "steps", Columns: []string{"strategy", "offered/s", "achieved/s", "landed/s", "lag trend/s", "e2e p50 ms", "e2e p99 ms", "upload p99 ms", "cpu process / machine", "verdict"}}
 	hiRate, hiMS := 0.0, 0.0
 	for _, s := range ss {
 		upper := "-"
@@ -70,7 +70,7 @@ func ceilingHTML(w io.Writer, results []*bench.Result) error {
 			}
 			steps.Rows = append(steps.Rows, []string{s.label, fmtNum(st.Rate), fmtNum(st.Producer.AchievedRate), fmtNum(st.LandedRate),
 				fmt.Sprintf("%+.0f ± %.0f", st.LagSlope, st.LagSlopeErr), ms(st.EndToEnd.P50), ms(st.EndToEnd.P99), ms(st.Upload.P99),
-				fmt.Sprintf("%.0f%%", 100*st.CPUUtil), verdict})
+				fmt.Sprintf("%.0f%% / %.0f%%", 100*st.CPUUtil, 100*st.MachineCPUUtil), verdict})
 			hiRate, hiMS = max(hiRate, st.Rate), max(hiMS, float64(st.EndToEnd.P99)/1000)
 		}
 	}
@@ -105,7 +105,8 @@ func ceilingHTML(w io.Writer, results []*bench.Result) error {
 		rates = curve(rates, "achieved", i, false, at(func(st bench.CeilingStep) float64 { return st.Producer.AchievedRate }), s)
 		rates = curve(rates, "landed", i, true, at(func(st bench.CeilingStep) float64 { return st.LandedRate }), s)
 		uploads = curve(uploads, "upload p99", i, false, at(func(st bench.CeilingStep) float64 { return float64(st.Upload.P99) / 1000 }), s)
-		cpus = curve(cpus, "cpu", i, false, at(func(st bench.CeilingStep) float64 { return 100 * st.CPUUtil }), s)
+		cpus = curve(cpus, "process", i, false, at(func(st bench.CeilingStep) float64 { return 100 * st.CPUUtil }), s)
+		cpus = curve(cpus, "machine", i, true, at(func(st bench.CeilingStep) float64 { return 100 * st.MachineCPUUtil }), s)
 	}
 	for _, r := range results {
 		for _, t := range sloBounds(r.Ceiling.SLO) {
@@ -118,7 +119,7 @@ func ceilingHTML(w io.Writer, results []*bench.Result) error {
 		template.HTML(lineChart("saturation", "Saturation curve: e2e latency vs offered rate (knee = ceiling)", x, "ms", lat, xt, fmtNum)),
 		template.HTML(lineChart("achieved", "Achieved (producer) and landed (sink) against offered rate", x, "ticks/s", rates, xt, fmtNum)),
 		template.HTML(lineChart("upload", "S3 upload p99 per object against offered rate", x, "ms", uploads, xt, fmtNum)),
-		template.HTML(lineChart("cpu", "Process CPU, share of all cores, against offered rate", x, "%", cpus, xt, fmtNum)))
+		template.HTML(lineChart("cpu", "CPU, share of all cores: the process (solid) and the machine (dashed)", x, "%", cpus, xt, fmtNum)))
 	p.Notes = append(p.Notes, "A step passes when the producer holds its rate within 1%, the lag's least-squares slope over the step's second half "+
 		"stays under 1% of the rate (or within twice its standard error, or the lag within what open batches hold), the SLO holds, and every tick landed once. "+
 		"Steps marked slo kept up but missed the SLO (below the first pass: batches fill slowly at low rates).")

@@ -72,7 +72,7 @@ func TestCeilingHTML(t *testing.T) {
 	if ys := floats(t, series["achieved"]["jsonl achieved"].attrs["data-y"]); ys[4] != 70_000 {
 		t.Errorf("achieved at 80,000/s offered: %v", ys)
 	}
-	if ys := floats(t, series["cpu"]["jsonl cpu"].attrs["data-y"]); ys[4] != 95 {
+	if ys := floats(t, series["cpu"]["jsonl process"].attrs["data-y"]); ys[4] != 95 {
 		t.Errorf("cpu at 80,000/s offered: %v %%", ys)
 	}
 	text := strings.Join(cells, "|")
