@@ -99,7 +99,7 @@ func ceilingHTML(w io.Writer, results []*bench.Result) error {
 		lat = curve(lat, "e2e p99", i, false, at(func(st bench.CeilingStep) float64 { return float64(st.EndToEnd.P99) / 1000 }), s)
 		lat = curve(lat, "e2e p50", i, true, at(func(st bench.CeilingStep) float64 { return float64(st.EndToEnd.P50) / 1000 }), s)
 		if s.s.Rate > 0 {
-			lat = append(lat, line{name: s.label + " ceiling " + fmtNum(s.s.Rate) + "/s", xs: []float64{s.s.Rate, s.s.Rate},
+			lat = append(lat, line{name: s.label + " answer", xs: []float64{s.s.Rate, s.s.Rate},
 				ys: []float64{0, hiMS}, color: color(i), dashed: true})
 		}
 		rates = curve(rates, "achieved", i, false, at(func(st bench.CeilingStep) float64 { return st.Producer.AchievedRate }), s)
@@ -108,15 +108,26 @@ func ceilingHTML(w io.Writer, results []*bench.Result) error {
 		cpus = curve(cpus, "process", i, false, at(func(st bench.CeilingStep) float64 { return 100 * st.CPUUtil }), s)
 		cpus = curve(cpus, "machine", i, true, at(func(st bench.CeilingStep) float64 { return 100 * st.MachineCPUUtil }), s)
 	}
+	top := 0.0 // the latency axis stops at 5 times the SLO's largest e2e bound
 	for _, r := range results {
 		for _, t := range sloBounds(r.Ceiling.SLO) {
 			lat = append(lat, line{name: "slo " + t, xs: []float64{0, xt[len(xt)-1].at}, ys: []float64{sloMS(t), sloMS(t)}, color: "#888", dashed: true})
+			top = max(top, 5*sloMS(t))
 		}
+	}
+	latTitle := "Saturation: e2e latency vs offered rate (knee = answer)"
+	if top > 0 && hiMS > top {
+		for i := range lat {
+			for j := range lat[i].ys {
+				lat[i].ys[j] = min(lat[i].ys[j], top)
+			}
+		}
+		latTitle += ", clipped at " + fmtNum(top) + " ms"
 	}
 	rates = append(rates, line{name: "offered", xs: []float64{0, xt[len(xt)-1].at}, ys: []float64{0, xt[len(xt)-1].at}, color: "#888", dashed: true})
 	const x = "offered rate (ticks/s) of each step"
 	p.Charts = append(p.Charts,
-		template.HTML(lineChart("saturation", "Saturation curve: e2e latency vs offered rate (knee = ceiling)", x, "ms", lat, xt, fmtNum)),
+		template.HTML(lineChart("saturation", latTitle, x, "ms", lat, xt, fmtNum)),
 		template.HTML(lineChart("achieved", "Achieved (producer) and landed (sink) against offered rate", x, "ticks/s", rates, xt, fmtNum)),
 		template.HTML(lineChart("upload", "S3 upload p99 per object against offered rate", x, "ms", uploads, xt, fmtNum)),
 		template.HTML(lineChart("cpu", "CPU, share of all cores: the process (solid) and the machine (dashed)", x, "%", cpus, xt, fmtNum)))
