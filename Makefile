@@ -7,7 +7,7 @@ DURATION ?= 30s
 ARGS     ?=
 BIN      := bin/tickbench
 
-.PHONY: all build bench bench-matrix dist test vet fmt-check bench-go up down status broker-stop broker-start lint-deploy clean compare-producer query ddl regress regress-errors regress-noise lint-workflows fuzz scan-model
+.PHONY: all build bench bench-matrix ceiling dist test vet fmt-check bench-go up down status broker-stop broker-start lint-deploy clean compare-producer query ddl regress regress-errors regress-noise lint-workflows fuzz scan-model
 
 all: build
 
@@ -35,6 +35,13 @@ SINKS    ?= 2
 STRATEGY ?= jsonl
 dist: build
 	RATE=$(RATE) DURATION=$(DURATION) SHARDS=$(SHARDS) SINKS=$(SINKS) STRATEGY=$(STRATEGY) ARGS="$(ARGS)" bash scripts/dist.sh
+
+## ceiling: the highest rate each of STRATEGY (comma-separated) sustains on
+## STACK: steps of a constant rate, doubling then bisecting, the whole search
+## bounded by MAXDUR (docs/ceiling.md); ARGS passed through (--slo, --step, ...)
+MAXDUR   ?= 10m
+ceiling: build
+	./$(BIN) ceiling --stack $(STACK) --strategies $(STRATEGY) --max-duration $(MAXDUR) $(ARGS)
 
 ## test: formatting, vet, unit tests (race detector on), then the integration
 ## suite on a real Kafka + S3 that scripts/test.sh starts and stops

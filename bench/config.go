@@ -62,6 +62,9 @@ type Config struct {
 	// Prefix goes before every key: <Prefix>runs/<run id>/<strategy>/...
 	Prefix string
 	Policy sink.Policy
+	// Uploaders, if set, is how many PUTs each sink member keeps in
+	// flight, for every strategy (0: each strategy's own, see Strategy).
+	Uploaders int
 	// Sinks is how many sink members share the consumer group. Default 1.
 	Sinks int
 	// JoinAt, if set, has one more member join the group that long after
@@ -200,6 +203,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("lake trino %q catalog %q: want an http(s) URL and a catalog", c.LakeTrino.URL, c.LakeTrino.Catalog)
 	case c.Mode != ModeSequential && c.Mode != ModeParallel:
 		return fmt.Errorf("mode %q: allowed %s, %s", c.Mode, ModeSequential, ModeParallel)
+	case c.Uploaders < 0 || c.Uploaders > 256:
+		return fmt.Errorf("uploaders %d: allowed 0 (each strategy's own) or 1..256", c.Uploaders)
 	case c.Sinks < 1 || c.Sinks > 64:
 		return fmt.Errorf("sinks %d: allowed 1..64", c.Sinks)
 	case c.JoinAt < 0 || c.JoinAt > c.pacer().Length():

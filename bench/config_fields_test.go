@@ -72,6 +72,7 @@ func TestValidateCoversEveryField(t *testing.T) {
 		"Policy.Interval":             {{func(c *Config) { c.Policy.Interval = 2 * time.Hour }, "flush-interval 2h0m0s: allowed 1ms..1h"}},
 		"Policy.MaxAge":               {{func(c *Config) { c.Policy.MaxAge = -1 }, "max-age -1ns: allowed 0 (off)..1h"}},
 		"Sinks":                       {{func(c *Config) { c.Sinks = 65 }, "sinks 65: allowed 1..64"}},
+		"Uploaders":                   {{func(c *Config) { c.Uploaders = 257 }, "uploaders 257: allowed 0 (each strategy's own) or 1..256"}},
 		"JoinAt":                      {{func(c *Config) { c.JoinAt = time.Hour }, "join-at 1h0m0s: allowed 0 (none)..duration 30s"}},
 		"LeaveAt":                     {{func(c *Config) { c.LeaveAt = time.Second }, "leave-at 1s: allowed 0 (stays) or after join-at 0s"}},
 		"DrainTimeout":                {{func(c *Config) { c.DrainTimeout = 0 }, "drain-timeout 0s: allowed 1s..24h"}},

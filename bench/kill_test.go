@@ -116,7 +116,7 @@ func TestLocalSinkSurvivesKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	v, err := verify(ctx, st.S3, st.Bucket, prefix, sink.JSONL{}, res.Acked)
+	v, err := verify(ctx, st.S3, st.Bucket, prefix, sink.JSONL{}, allSeqs(res.Acked))
 	if err != nil {
 		t.Fatal(err)
 	}

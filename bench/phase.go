@@ -141,6 +141,11 @@ func (ph *phase) sinkConfig(s Strategy) (sink.Config, error) {
 	sc := sink.DefaultConfig()
 	sc.Brokers, sc.Topic, sc.Policy, sc.Layout, sc.MaxBuffered = ph.st.Brokers, cfg.Topic, s.Policy, s.Layout, cfg.MaxBuffered
 	sc.Group = "tickbench-" + ph.runID + "-" + s.Name
+	sc.Prefix = cfg.Prefix + "runs/" + ph.runID + "/" + s.Name + "/"
+	if ph.step != "" {
+		sc.Group += "-" + ph.step
+		sc.Prefix += ph.step + "/"
+	}
 	sc.ClientOpts = ph.st.KafkaOpts
 	var err error
 	if sc.Format, err = sink.FormatByName(s.Format); err != nil {
@@ -149,7 +154,9 @@ func (ph *phase) sinkConfig(s Strategy) (sink.Config, error) {
 	if s.Uploaders > 0 {
 		sc.Uploaders = s.Uploaders
 	}
-	sc.Prefix = cfg.Prefix + "runs/" + ph.runID + "/" + s.Name + "/"
+	if cfg.Uploaders > 0 {
+		sc.Uploaders = cfg.Uploaders
+	}
 	if err := sc.Validate(); err != nil {
 		return sc, fmt.Errorf("strategy %s: %w", s.Name, err)
 	}
@@ -208,7 +215,7 @@ func (ph *phase) watch(ctx context.Context, prod *gen.Producer, pub *hist) {
 			return low
 		}}
 	ph.sampler = newSampler(pr.start, cfg.pacer(), acked, pub, ph.groups)
-	ph.sampler.live = cfg.Live
+	ph.sampler.live, ph.sampler.onSample = cfg.Live, ph.onSample
 	byName := map[string]*sinkGroup{}
 	for i, s := range ph.strategies {
 		byName[s.Name] = ph.groups[i]
@@ -269,7 +276,7 @@ func (ph *phase) collect(i int) (StrategyResult, error) {
 		if len(ph.strategies) == 1 {
 			sr.CPUSecondsPerMillion = ph.used.cpu.total().Seconds() / float64(acked) * 1e6
 			sr.UserCPUSecondsPerMillion = ph.used.cpu.user.Seconds() / float64(acked) * 1e6
-			sr.PeakRSSBytes = ph.used.peakRSS
+			sr.PeakRSSBytes, sr.MachineCPUUtil = ph.used.peakRSS, ph.used.machine
 			sr.CPUByProcess = ph.used.byProcess()
 		}
 	}
@@ -318,9 +325,11 @@ func keptUp(acked uint64, produced, drain time.Duration) (sustained float64, fel
 func (ph *phase) check(ctx context.Context, i int, sr *StrategyResult) error {
 	acked, f := ph.produced.Acked, ph.groups[i].cfg.Format
 	var err error
-	if sr.Verify, err = verify(ctx, ph.st.S3, ph.st.Bucket, sr.Prefix, f, acked); err != nil {
+	if sr.Verify, err = verify(ctx, ph.st.S3, ph.st.Bucket, sr.Prefix, f, ph.produced.PerWorker); err != nil {
 		return err
 	}
-	sr.Lake, err = ph.lake(ctx, ph.strategies[i], sr.Prefix, f, sr.Verify, acked)
+	if !ph.noLake {
+		sr.Lake, err = ph.lake(ctx, ph.strategies[i], sr.Prefix, f, sr.Verify, acked)
+	}
 	return err
 }

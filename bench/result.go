@@ -51,6 +51,9 @@ type Result struct {
 	// Clocks is what a merged result can assert about the clocks of its
 	// processes' hosts (end-to-end latency crosses them).
 	Clocks *Clocks `json:"clocks,omitempty"`
+	// Ceiling is the search of `tickbench ceiling` (schema v1.3): its
+	// steps and answers. Strategies is empty in such a result.
+	Ceiling *Ceiling `json:"ceiling,omitempty"`
 }
 
 // Workload is what was asked for.
@@ -166,7 +169,11 @@ type StrategyResult struct {
 	// one nearest the machine's cores is what saturates first. Empty in
 	// parallel mode.
 	CPUByProcess []ProcessCPU `json:"cpu_by_process,omitempty"`
-	Verify       Verify       `json:"verify"`
+	// MachineCPUUtil is the share of all the machine's cores busy while
+	// the strategy ran alone, any process's (schema v1.3; 0 in parallel
+	// mode and without /proc/stat).
+	MachineCPUUtil float64 `json:"machine_cpu_util,omitempty"`
+	Verify         Verify  `json:"verify"`
 	// EndToEnd is intended -> the S3 PUT holding the tick acknowledged;
 	// Upload is per object, PUT start -> acknowledged.
 	EndToEnd Latency `json:"end_to_end"`

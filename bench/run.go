@@ -39,57 +39,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{
-		Schema:  SchemaVersion,
-		Name:    cfg.Name,
-		Mode:    cfg.Mode,
-		Started: time.Now().UTC(),
-		Machine: thisMachine(),
-		Prices:  lake.USEast1,
-		Workload: Workload{Rate: cfg.Rate, DurationS: cfg.Duration.Seconds(), Symbols: cfg.Model.Symbols,
-			Seed: cfg.Model.Seed, Topic: cfg.Topic, Partitions: cfg.Partitions, Backlog: cfg.Backlog},
-	}
-	res.RunID = res.Started.Format("20060102T150405Z") + "-" + randomHex(3)
-	res.Workload.Source, res.Workload.Replay = cfg.Source, cfg.Replay
-	if cfg.Profile != nil {
-		res.Workload.Profile = cfg.Profile.String()
-	}
-	if src, err := cfg.newSource(); err != nil {
-		return nil, err
-	} else if c, ok := src.(*gen.CSV); ok {
-		res.Workload.SourceRows, res.Workload.SourceBadRows = c.Rows(), c.BadRows
-		if len(c.BadRows) > 0 && cfg.Progress != nil {
-			fmt.Fprintf(cfg.Progress, "%s: skipped %d bad rows: %s\n", cfg.Source, len(c.BadRows), strings.Join(c.BadRows[:min(5, len(c.BadRows))], "; "))
-		}
-	}
-
-	st, err := stack.Start(ctx, cfg.Stack)
+	r, res, err := setUp(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	defer st.Close()
-	res.Stack = st.Kind
-	cfg.Live.setRetries(st.S3Retries)
-
-	admCl, err := kgo.NewClient(append(slices.Clip(st.KafkaOpts), kgo.SeedBrokers(st.Brokers...))...)
-	if err != nil {
-		return nil, fmt.Errorf("kafka admin client: %w", err)
-	}
-	defer admCl.Close()
-	adm := kadm.NewClient(admCl)
-	parts, err := ensureTopic(ctx, adm, cfg.Topic, cfg.Partitions)
-	if err != nil {
-		return nil, err
-	}
-	if parts != cfg.Partitions {
-		res.Workload.Partitions = parts
-		if cfg.Progress != nil {
-			fmt.Fprintf(cfg.Progress, "topic %s exists with %d partitions; using them (--partitions %d applies only when the run creates the topic)\n",
-				cfg.Topic, parts, cfg.Partitions)
-		}
-	}
-
-	r := &runner{cfg: cfg, st: st, adm: adm, runID: res.RunID, prices: res.Prices}
+	defer r.close()
 	phases := [][]Strategy{strategies}
 	if cfg.Mode == ModeSequential {
 		phases = phases[:0]
@@ -118,6 +72,61 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	return res, nil
 }
 
+// setUp starts the stack and the topic of a run and returns the runner
+// its phases share (close it when done) and the result's header.
+func setUp(ctx context.Context, cfg Config) (*runner, *Result, error) {
+	res := &Result{
+		Schema:  SchemaVersion,
+		Name:    cfg.Name,
+		Mode:    cfg.Mode,
+		Started: time.Now().UTC(),
+		Machine: thisMachine(),
+		Prices:  lake.USEast1,
+		Workload: Workload{Rate: cfg.Rate, DurationS: cfg.Duration.Seconds(), Symbols: cfg.Model.Symbols,
+			Seed: cfg.Model.Seed, Topic: cfg.Topic, Partitions: cfg.Partitions, Backlog: cfg.Backlog},
+	}
+	res.RunID = res.Started.Format("20060102T150405Z") + "-" + randomHex(3)
+	res.Workload.Source, res.Workload.Replay = cfg.Source, cfg.Replay
+	if cfg.Profile != nil {
+		res.Workload.Profile = cfg.Profile.String()
+	}
+	if src, err := cfg.newSource(); err != nil {
+		return nil, nil, err
+	} else if c, ok := src.(*gen.CSV); ok {
+		res.Workload.SourceRows, res.Workload.SourceBadRows = c.Rows(), c.BadRows
+		if len(c.BadRows) > 0 && cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, "%s: skipped %d bad rows: %s\n", cfg.Source, len(c.BadRows), strings.Join(c.BadRows[:min(5, len(c.BadRows))], "; "))
+		}
+	}
+
+	st, err := stack.Start(ctx, cfg.Stack)
+	if err != nil {
+		return nil, nil, err
+	}
+	res.Stack = st.Kind
+	cfg.Live.setRetries(st.S3Retries)
+
+	admCl, err := kgo.NewClient(append(slices.Clip(st.KafkaOpts), kgo.SeedBrokers(st.Brokers...))...)
+	if err != nil {
+		st.Close()
+		return nil, nil, fmt.Errorf("kafka admin client: %w", err)
+	}
+	r := &runner{cfg: cfg, st: st, adm: kadm.NewClient(admCl), admCl: admCl, runID: res.RunID, prices: res.Prices}
+	parts, err := ensureTopic(ctx, r.adm, cfg.Topic, cfg.Partitions)
+	if err != nil {
+		r.close()
+		return nil, nil, err
+	}
+	if parts != cfg.Partitions {
+		res.Workload.Partitions = parts
+		if cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, "topic %s exists with %d partitions; using them (--partitions %d applies only when the run creates the topic)\n",
+				cfg.Topic, parts, cfg.Partitions)
+		}
+	}
+	return r, res, nil
+}
+
 func stopped(stop <-chan struct{}) bool {
 	select {
 	case <-stop:
@@ -132,8 +141,20 @@ type runner struct {
 	cfg    Config
 	st     *stack.Stack
 	adm    *kadm.Client
+	admCl  *kgo.Client
 	runID  string
 	prices lake.Prices
+	// The ceiling search's phases are its steps: step names their groups
+	// and key prefixes apart, noLake skips the query side, and onSample,
+	// if set, sees every per-second sample as it is taken.
+	step     string
+	noLake   bool
+	onSample func(strategy int, s Sample)
+}
+
+func (r *runner) close() {
+	r.admCl.Close()
+	r.st.Close()
 }
 
 // faultStats is what the embedded S3 server has injected so far (zero for

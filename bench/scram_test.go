@@ -52,7 +52,7 @@ func TestLocalSCRAM(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	v, err := verify(ctx, st.S3, st.Bucket, prefix, sink.JSONL{}, n)
+	v, err := verify(ctx, st.S3, st.Bucket, prefix, sink.JSONL{}, allSeqs(n))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,6 +40,7 @@ type sampler struct {
 	lastAcked  uint64
 	lastLanded []int64
 	live       *Live // told the achieved rate of each full second
+	onSample   func(strategy int, s Sample)
 	series     [][]Sample
 	ivs        []intervals // publish is filled in by result
 	pubIvs     []*hdrhistogram.Histogram
@@ -109,6 +110,9 @@ func (s *sampler) sample(now time.Time) {
 			smp.UploadP99 = up.ValueAtQuantile(99)
 		}
 		s.series[i] = append(s.series[i], smp)
+		if s.onSample != nil {
+			s.onSample(i, smp)
+		}
 		s.ivs[i].e2e = append(s.ivs[i].e2e, e2e)
 		s.ivs[i].upload = append(s.ivs[i].upload, up)
 		s.lastLanded[i] = landed

@@ -19,6 +19,7 @@ type usage struct {
 	wall0   time.Time
 	servers map[string]int           // name -> pid of the stack's server processes
 	srv0    map[string]time.Duration // their CPU at the start
+	mach0   machineCPU
 	peak    atomic.Int64
 	stopped chan struct{}
 	done    chan struct{}
@@ -29,6 +30,9 @@ type used struct {
 	wall    time.Duration
 	servers map[string]time.Duration // CPU of each server process that was there throughout
 	peakRSS int64                    // bytes; 0 where /proc is not available
+	// machine is the share of all the machine's cores busy (any
+	// process: a local broker and S3 server too); 0 without /proc/stat.
+	machine float64
 }
 
 // cpuTime is the process's CPU time in user mode and in the kernel on its
@@ -43,7 +47,7 @@ func (c cpuTime) minus(d cpuTime) cpuTime { return cpuTime{c.user - d.user, c.sy
 // startUsage starts measuring this process and the server processes of
 // servers (name -> pid; nil for none).
 func startUsage(servers map[string]int) *usage {
-	u := &usage{cpu0: processCPU(), wall0: time.Now(), servers: servers, srv0: map[string]time.Duration{},
+	u := &usage{cpu0: processCPU(), mach0: readMachineCPU(), wall0: time.Now(), servers: servers, srv0: map[string]time.Duration{},
 		stopped: make(chan struct{}), done: make(chan struct{})}
 	for name, pid := range servers {
 		if c, ok := pidCPU(pid); ok {
@@ -80,7 +84,39 @@ func (u *usage) stop() used {
 			us.servers[name] = c - c0
 		}
 	}
+	m := readMachineCPU()
+	if total := m.total - u.mach0.total; total > 0 {
+		us.machine = float64(m.busy-u.mach0.busy) / float64(total)
+	}
 	return us
+}
+
+// machineCPU is /proc/stat's first line: jiffies of all cores, and of
+// those not idle or waiting for I/O.
+type machineCPU struct{ busy, total uint64 }
+
+func readMachineCPU() machineCPU {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return machineCPU{}
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	f := bytes.Fields(line)
+	if len(f) < 6 || string(f[0]) != "cpu" {
+		return machineCPU{}
+	}
+	var m machineCPU
+	for i, v := range f[1:] {
+		n, _ := strconv.ParseUint(string(v), 10, 64)
+		if i >= 7 {
+			break // guest time is already counted in user
+		}
+		m.total += n
+		if i != 3 && i != 4 { // idle, iowait
+			m.busy += n
+		}
+	}
+	return m
 }
 
 // byProcess is tickbench's CPU and each server's, busiest first.

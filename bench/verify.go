@@ -37,10 +37,43 @@ type Verify struct {
 // verifyBytes bounds the bytes of the objects verify reads at once.
 const verifyBytes = 256 << 20
 
+// sentSeqs is which seqs a generator run sent: worker i of k sends seqs i,
+// i+k, i+2k, ..., and sent the first sentSeqs[i] of them. A run stopped
+// early (Ctrl-C, a failing ceiling step) leaves its workers at different
+// counts, so what it sent is not 0..n-1.
+type sentSeqs []uint64
+
+// allSeqs is a run that sent 0..n-1.
+func allSeqs(n uint64) sentSeqs { return sentSeqs{n} }
+
+func (s sentSeqs) total() (n uint64) {
+	for _, c := range s {
+		n += c
+	}
+	return n
+}
+
+func (s sentSeqs) has(seq uint64) bool {
+	k := uint64(len(s))
+	return k > 0 && seq/k < s[seq%k]
+}
+
+// limit is one past the highest seq sent.
+func (s sentSeqs) limit() (hi uint64) {
+	k := uint64(len(s))
+	for i, c := range s {
+		if c > 0 {
+			hi = max(hi, uint64(i)+(c-1)*k+1)
+		}
+	}
+	return hi
+}
+
 // verify reads every object under prefix back in format f and checks that
-// the ticks with seq 0..produced-1 each appear exactly once. seq is unique in
-// a run, so it alone identifies a (symbol, seq) pair.
-func verify(ctx context.Context, cl *s3.Client, bucket, prefix string, f sink.Format, produced uint64) (Verify, error) {
+// the ticks sent each appear exactly once. seq is unique in a run, so it
+// alone identifies a (symbol, seq) pair.
+func verify(ctx context.Context, cl *s3.Client, bucket, prefix string, f sink.Format, sent sentSeqs) (Verify, error) {
+	produced := sent.total()
 	var keys, errKeys []string
 	sizes := map[string]int64{}
 	pages := s3.NewListObjectsV2Paginator(cl, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
@@ -65,7 +98,7 @@ func verify(ctx context.Context, cl *s3.Client, bucket, prefix string, f sink.Fo
 		return Verify{}, err
 	}
 
-	seen := make([]uint64, (produced+63)/64)
+	seen := make([]uint64, (sent.limit()+63)/64)
 	var mu sync.Mutex
 	v := Verify{Objects: int64(len(keys)), RejectObjects: int64(len(errKeys))}
 	rejectDups := 0
@@ -115,7 +148,7 @@ func verify(ctx context.Context, cl *s3.Client, bucket, prefix string, f sink.Fo
 			v.BadObjects += bad
 			for _, s := range seqs {
 				v.Landed++
-				if s >= produced {
+				if s >= sent.limit() || !sent.has(s) {
 					v.Foreign++
 					continue
 				}
@@ -188,7 +221,7 @@ func VerifyLanded(ctx context.Context, cl *s3.Client, bucket, prefix, strategy s
 	if err != nil {
 		return Verify{}, err
 	}
-	return verify(ctx, cl, bucket, prefix, f, expect)
+	return verify(ctx, cl, bucket, prefix, f, allSeqs(expect))
 }
 
 // Expected is how many ticks a merged result's producers acknowledged, as

@@ -152,9 +152,13 @@ func (p *Producer) Progress() Progress {
 
 // Result is what one producer run did.
 type Result struct {
-	Start       time.Time // the pacer's zero: tick n is intended at Start + Due(n)
-	Workers     int
-	Sent        uint64
+	Start   time.Time // the pacer's zero: tick n is intended at Start + Due(n)
+	Workers int
+	Sent    uint64
+	// PerWorker is what each worker sent: worker i sends ticks i,
+	// i+Workers, i+2*Workers, ..., so a run stopped early has sent the
+	// first PerWorker[i] of each worker's, not ticks 0..Sent-1.
+	PerWorker   []uint64
 	Acked       uint64
 	Failed      uint64
 	Bytes       int64         // record values handed over
@@ -224,7 +228,8 @@ func (p *Producer) Run(ctx context.Context) (Result, error) {
 
 	res := Result{Start: start, Workers: k, Acked: p.acked.Load(), Failed: p.failed.Load()}
 	for i, d := range done {
-		res.Sent += counts[i].n.Load()
+		res.PerWorker = append(res.PerWorker, counts[i].n.Load())
+		res.Sent += res.PerWorker[i]
 		res.Bytes += d.bytes
 		res.LastSent = max(res.LastSent, d.lastSent)
 		res.Interrupted = res.Interrupted || d.interrupted

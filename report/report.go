@@ -78,6 +78,13 @@ func histogramCurve(name string, h *hdrhistogram.Histogram) line {
 	return ln
 }
 
+// htmlTable is a further table of a page.
+type htmlTable struct {
+	ID      string
+	Columns []string
+	Rows    [][]string
+}
+
 type page struct {
 	Title string
 	// Compare is the verdict table of a comparison page (CompareHTML).
@@ -90,15 +97,20 @@ type page struct {
 	// ProcColumns and ProcRows are the processes of distributed runs.
 	ProcColumns []string
 	ProcRows    [][]string
+	Tables      []htmlTable
 	Prices      string
 	Markdown    string
 }
 
-// HTML writes one self-contained page: latency percentile curves
+// HTML writes one self-contained page: for ceiling searches, their
+// saturation curves (ceilingHTML); otherwise latency percentile curves
 // (end-to-end and per upload), achieved vs target rate and lag over time,
 // bytes per tick and S3/Athena cost bars per strategy, and the side-by-side
 // table.
 func HTML(w io.Writer, results []*bench.Result) error {
+	if ceilings(results) {
+		return ceilingHTML(w, results)
+	}
 	es, err := entries(results)
 	if err != nil {
 		return err
@@ -274,6 +286,9 @@ func table(es []entry) ([]string, [][]string) {
 // Markdown writes the summary for a pull-request comment: the runs and the
 // side-by-side table.
 func Markdown(w io.Writer, results []*bench.Result) error {
+	if ceilings(results) {
+		return ceilingMarkdown(w, results)
+	}
 	es, err := entries(results)
 	if err != nil {
 		return err
@@ -366,7 +381,7 @@ tr.regressed td { background: #fdd; font-weight: bold; }
 <body>
 <h1>{{.Title}}</h1>
 <ul class="runs">
-{{range .Runs}}<li><b>{{.RunID}}</b> ({{.Name}}): {{.Workload.Rate}} ticks/s for {{.Workload.DurationS}} s, {{.Workload.Symbols}} symbols, seed {{.Workload.Seed}}, stack {{.Stack.Name}} (kafka={{.Stack.Kafka}} s3={{.Stack.S3}}), mode {{.Mode}}, {{.Machine.GOOS}}/{{.Machine.GOARCH}} {{.Machine.CPUs}} CPUs {{.Machine.GoVersion}}, verified {{.Verified}}</li>
+{{range .Runs}}<li><b>{{.RunID}}</b> ({{.Name}}): {{with .Ceiling}}ceiling search, slo {{.SLO}}, steps of {{.StepS}} s from {{.StartRate}} ticks/s, resolution {{.Resolution}}, bound {{.MaxDurationS}} s{{else}}{{.Workload.Rate}} ticks/s for {{.Workload.DurationS}} s{{end}}, {{.Workload.Symbols}} symbols, seed {{.Workload.Seed}}, stack {{.Stack.Name}} (kafka={{.Stack.Kafka}} s3={{.Stack.S3}}), mode {{.Mode}}, {{.Machine.GOOS}}/{{.Machine.GOARCH}} {{.Machine.CPUs}} CPUs {{.Machine.GoVersion}}, verified {{.Verified}}</li>
 {{end}}</ul>
 {{with .Compare}}<p>base: {{.Base}}<br/>new: {{.New}}</p>
 <table id="compare">
@@ -388,7 +403,13 @@ tr.regressed td { background: #fdd; font-weight: bold; }
 {{range .ProcRows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>{{end}}
-{{range .Notes}}<p class="note">{{.}}</p>
+{{range .Tables}}<table id="{{.ID}}">
+<thead><tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table>
+{{end}}{{range .Notes}}<p class="note">{{.}}</p>
 {{end}}{{range .Charts}}{{.}}{{end}}
 {{if .Prices}}<p class="prices">{{.Prices}}</p>{{end}}
 </body>

@@ -13,6 +13,57 @@ import (
 	"github.com/tickbench/tickbench/stack/s3lite"
 )
 
+// pipeline are the flags of a run's pipeline that bench and ceiling
+// share: the ticks, the topic, the strategies and their sink, the stack.
+// apply finishes them after parsing.
+type pipeline struct {
+	partitions         int
+	strategies, faults string
+	stackName, brokers *string
+}
+
+func pipelineFlags(fs *flag.FlagSet, cfg *bench.Config, env environment) *pipeline {
+	pf := &pipeline{partitions: int(cfg.Partitions), strategies: strings.Join(cfg.Strategies, ",")}
+	modelFlags(fs, &cfg.Model)
+	fs.StringVar(&cfg.Source, "source", cfg.Source, "where ticks come from: model (synthetic) or csv:FILE (rows replayed at the rate; header Index,Date,Open,High,Low,Close,Adj Close,Volume)")
+	fs.StringVar(&cfg.Replay, "replay", cfg.Replay, "with csv: order (cycling) or sample (with replacement, seeded by --seed)")
+	clientFlags(fs, &cfg.Client)
+	fs.Var(intValue{&pf.partitions}, "partitions", "partitions of the topic when the run creates it, 1..10000")
+	fs.StringVar(&cfg.Topic, "topic", cfg.Topic, "Kafka topic")
+	fs.StringVar(&pf.strategies, "strategies", pf.strategies, "strategies over the same seeded ticks, comma-separated, or all: "+strings.Join(bench.StrategyNames(), ", "))
+	fs.StringVar(&cfg.Prefix, "prefix", "", "S3 key prefix before runs/<run id>/<strategy>/")
+	policyFlags(fs, &cfg.Policy, &cfg.Layout)
+	fs.Var(intValue{&cfg.MaxBuffered}, "max-buffered", "cap on the bytes a sink member's open batches hold; past it the largest is flushed early (at-least-once)")
+	fs.Var(intValue{&cfg.Sinks}, "sinks", "sink members sharing the consumer group, 1..64")
+	fs.Var(intValue{&cfg.Uploaders}, "uploaders", "PUTs each sink member keeps in flight, 1..256, for every strategy (0: each strategy's own: json-per-tick 64, the others 8)")
+	fs.Var(durationValue{&cfg.DrainTimeout, "1s..24h"}, "drain-timeout", "after the generator stops, how long a sink may go without committing anything before the run fails (a slow sink that keeps landing is waited for), 1s..24h")
+	fs.StringVar(&cfg.Name, "name", cfg.Name, "name in the result file: <out>/<UTC time>-<name>.json")
+	fs.StringVar(&cfg.Out, "out", cfg.Out, "results folder")
+	pf.stackName, pf.brokers = stackFlags(fs, &cfg.Stack, env)
+	fs.StringVar(&pf.faults, "s3-faults", "", "faults the embedded S3 server injects, e.g. 503=0.05,500=0.01,reset=0.01,reset-after=0.01,latency=50ms,jitter=5ms,stall-every=10s,stall-for=1s,puts-per-second=3500,seed=1")
+	fs.StringVar(&cfg.Stack.DataDir, "data-dir", cfg.Stack.DataDir, "where the embedded S3 server keeps objects")
+	return pf
+}
+
+// apply sets what the flags gave in cfg, with the progress line on and
+// the first Ctrl-C wired to stop the generator.
+func (pf *pipeline) apply(cfg *bench.Config, env environment) error {
+	cfg.Partitions = int32(min(pf.partitions, 1<<30))
+	cfg.Stack.Partitions = cfg.Partitions
+	cfg.Strategies = splitList(pf.strategies)
+	if err := resolveStack(*pf.stackName, *pf.brokers, &cfg.Stack, false); err != nil {
+		return err
+	}
+	f, err := s3lite.ParseFaults(pf.faults)
+	if err != nil {
+		return usageError{err}
+	}
+	cfg.Stack.Faults = f
+	cfg.Progress, cfg.ProgressLive = env.stderr, env.stderrIsTerminal
+	cfg.Stop = env.stop
+	return nil
+}
+
 func runBench(ctx context.Context, args []string, env environment) error {
 	cfg := bench.Default()
 	// A workload file sets the defaults that the flags then override, so
@@ -33,36 +84,19 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	var ticks uint64
 	fs.Uint64Var(&ticks, "ticks", 0, "send exactly this many ticks, 1..1000000000, instead of --duration (0: use --duration)")
 	rateFlags(fs, &cfg.Profile, &cfg.GenWorkers)
-	modelFlags(fs, &cfg.Model)
-	fs.StringVar(&cfg.Source, "source", cfg.Source, "where ticks come from: model (synthetic) or csv:FILE (rows replayed at the rate; header Index,Date,Open,High,Low,Close,Adj Close,Volume)")
-	fs.StringVar(&cfg.Replay, "replay", cfg.Replay, "with csv: order (cycling) or sample (with replacement, seeded by --seed)")
-	clientFlags(fs, &cfg.Client)
-	partitions := int(cfg.Partitions)
-	fs.Var(intValue{&partitions}, "partitions", "partitions of the topic when the run creates it, 1..10000")
-	fs.StringVar(&cfg.Topic, "topic", cfg.Topic, "Kafka topic")
-	strategies := fs.String("strategies", strings.Join(cfg.Strategies, ","), "strategies to compare over the same ticks, comma-separated, or all: "+strings.Join(bench.StrategyNames(), ", "))
+	pf := pipelineFlags(fs, &cfg, env)
 	fs.StringVar(&cfg.Mode, "mode", cfg.Mode, "sequential (each strategy its own generator run, with its own CPU and memory figures) or parallel (one generator, a consumer group per strategy)")
-	fs.StringVar(&cfg.Prefix, "prefix", "", "S3 key prefix before runs/<run id>/<strategy>/")
-	policyFlags(fs, &cfg.Policy, &cfg.Layout)
-	fs.Var(intValue{&cfg.MaxBuffered}, "max-buffered", "cap on the bytes a sink member's open batches hold; past it the largest is flushed early (at-least-once)")
-	fs.Var(intValue{&cfg.Sinks}, "sinks", "sink members sharing the consumer group, 1..64")
 	fs.Var(durationValue{&cfg.JoinAt, "0..duration"}, "join-at", "one more sink member joins the group this long after the start (0: none)")
 	fs.Var(durationValue{&cfg.LeaveAt, "0, or after join-at"}, "leave-at", "the member of --join-at leaves the group this long after the start (0: stays)")
 	fs.BoolVar(&cfg.Backlog, "backlog", false, "start the sinks only after the generator has produced every tick: CPU s/Mtick and peak RSS are then the sink's (and the embedded servers' serving it), without the generator's")
-	fs.Var(durationValue{&cfg.DrainTimeout, "1s..24h"}, "drain-timeout", "after the generator stops, how long a sink may go without committing anything before the run fails (a slow sink that keeps landing is waited for), 1s..24h")
 	fs.IntVar(&cfg.LakeLocalMax, "lake-local-max", cfg.LakeLocalMax, "run the local SQL check (and Trino's, with --lake-trino) of a strategy only if it landed at most this many objects (0: never)")
 	lakeTrino := fs.Bool("lake-trino", true, "with --stack local and its Trino up, run the standard queries on Trino too and keep the bytes it read (up to --lake-local-max objects)")
-	fs.StringVar(&cfg.Name, "name", cfg.Name, "name in the result file: <out>/<UTC time>-<name>.json")
-	fs.StringVar(&cfg.Out, "out", cfg.Out, "results folder")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	memProfile := fs.String("memprofile", "", "write a heap profile at the end of the generator's run to this file")
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
 	metricsAddr := metricsFlag(fs)
 	count := 1
 	fs.Var(intValue{&count}, "count", "repeat the workload this many times, 1..1000: a result each (named NAME-runI), and one .bench.txt with every run's lines (benchstat and compare see N samples)")
-	stackName, brokers := stackFlags(fs, &cfg.Stack, env)
-	faults := fs.String("s3-faults", "", "faults the embedded S3 server injects, e.g. 503=0.05,500=0.01,reset=0.01,reset-after=0.01,latency=50ms,jitter=5ms,stall-every=10s,stall-for=1s,puts-per-second=3500,seed=1")
-	fs.StringVar(&cfg.Stack.DataDir, "data-dir", cfg.Stack.DataDir, "where the embedded S3 server keeps objects")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -77,24 +111,15 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	} else if cfg.Rate == gen.MaxRate && !given(fs, "duration") {
 		return usageError{fmt.Errorf("--rate max: needs --ticks N (or --duration, which at %d ticks/s is %d ticks a second)", gen.MaxRate, gen.MaxRate)}
 	}
-	cfg.Partitions = int32(min(partitions, 1<<30))
-	cfg.Stack.Partitions = cfg.Partitions
-	cfg.Strategies = splitList(*strategies)
-	if err := resolveStack(*stackName, *brokers, &cfg.Stack, false); err != nil {
+	if err := pf.apply(&cfg, env); err != nil {
 		return err
 	}
 	if *lakeTrino {
-		cfg.LakeTrino = localTrino(*stackName, cfg.Stack)
+		cfg.LakeTrino = localTrino(*pf.stackName, cfg.Stack)
 	}
-	f, err := s3lite.ParseFaults(*faults)
-	if err != nil {
-		return usageError{err}
+	if *quiet {
+		cfg.Progress = nil
 	}
-	cfg.Stack.Faults = f
-	if !*quiet {
-		cfg.Progress, cfg.ProgressLive = env.stderr, env.stderrIsTerminal
-	}
-	cfg.Stop = env.stop
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
 	}

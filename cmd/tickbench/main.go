@@ -4,6 +4,7 @@
 // Usage:
 //
 //	tickbench bench [flags]   run generator and sink together and verify
+//	tickbench ceiling [flags] find the highest rate each strategy sustains
 //	tickbench help            list commands
 package main
 
@@ -66,6 +67,7 @@ var commands = []struct {
 	run           func(ctx context.Context, args []string, env environment) error
 }{
 	{"bench", "produce ticks, land them in S3, verify, report latency and counts", runBench},
+	{"ceiling", "find the highest rate each strategy sustains (producer holds it, lag flat, SLO met): stepped search, saturation curve", runCeiling},
 	{"produce", "producer only: send ticks to a broker and report records/s and latency", runProduce},
 	{"inject", "write valid ticks mixed with bad records (--bad-ratio) to a topic, to try the sink's errors/", runInject},
 	{"sink", "sink only: land a topic in S3 as one member of a consumer group", runSink},

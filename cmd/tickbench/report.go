@@ -116,6 +116,9 @@ func countStrategies(rs []*bench.Result) int {
 	n := 0
 	for _, r := range rs {
 		n += len(r.Strategies)
+		if r.Ceiling != nil {
+			n += len(r.Ceiling.Searches)
+		}
 	}
 	return n
 }
