@@ -95,7 +95,10 @@ func (l *Live) WriteMetrics(w io.Writer) error {
 		for _, n := range names {
 			g := groups[n]
 			st, _, e2e, up := g.totals()
-			rows = append(rows, row{n, g.landed.Load(), sinkStats{st.Objects, st.Bytes, st.Requests, st.CommitErrors, st.Invalid, e2e, up}})
+			// Landed is the e2e histogram's count (one value per landed
+			// tick) rather than the counter read a moment later, so that
+			// one scrape's landed and e2e count agree.
+			rows = append(rows, row{n, e2e.h.TotalCount(), sinkStats{st.Objects, st.Bytes, st.Requests, st.CommitErrors, st.Invalid, e2e, up}})
 		}
 		m.family("tickbench_landed_ticks_total", "counter", "ticks whose S3 PUT was acknowledged")
 		for _, r := range rows {
