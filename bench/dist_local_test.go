@@ -11,9 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // TestLocalDistributedRun is a run spread over OS processes, as on several
@@ -26,16 +23,7 @@ func TestLocalDistributedRun(t *testing.T) {
 	root, bin := buildTickbench(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Stack.Brokers...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	// Replication factor -1: the brokers' default, so a 3-broker stack
-	// gets 3 replicas and a 1-broker stack 1.
-	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 6, -1, nil, cfg.Topic); err != nil {
-		t.Fatal(err)
-	}
+	createLocalTopic(t, ctx, cfg)
 
 	const shards, rate, dur = 3, 6000, 12 * time.Second
 	// The start leaves the processes time to start and the sinks to join.

@@ -12,9 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/internal/testrepo"
 	"github.com/tickbench/tickbench/sink"
@@ -44,14 +41,7 @@ func TestLocalSinkSurvivesKill9(t *testing.T) {
 	root, bin := buildTickbench(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Stack.Brokers...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 6, -1, nil, cfg.Topic); err != nil {
-		t.Fatal(err)
-	}
+	createLocalTopic(t, ctx, cfg)
 
 	const rate, dur = 20_000, 12 * time.Second
 	produced := make(chan *ProduceResult, 1)

@@ -140,3 +140,18 @@ func TestLocalBucketMissing(t *testing.T) {
 		t.Fatalf("err = %v, want the missing bucket named", err)
 	}
 }
+
+// createLocalTopic creates cfg's topic on the local brokers with 6
+// partitions and the brokers' default replication factor (-1), so a
+// 3-broker stack gets 3 replicas and a 1-broker stack 1.
+func createLocalTopic(t *testing.T, ctx context.Context, cfg Config) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Stack.Brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 6, -1, nil, cfg.Topic); err != nil {
+		t.Fatal(err)
+	}
+}
