@@ -90,6 +90,10 @@ type Config struct {
 	// AfterProduce, if set, is called when the generator has finished and
 	// before the drain (the CLI takes its heap profile there).
 	AfterProduce func()
+	// Measuring, if set, is called with true when a phase starts measuring
+	// CPU time and RSS and with false when it stops, after the drain (the
+	// CLI's CPU profile covers the first such window).
+	Measuring func(start bool)
 	// Stop, when closed, ends the generator early; the run still drains,
 	// verifies and reports what was sent (the first Ctrl-C).
 	Stop <-chan struct{}

@@ -133,6 +133,9 @@ func (ph *phase) startUsage() {
 	// phase's own.
 	debug.FreeOSMemory()
 	ph.usage = startUsage(ph.st.Servers)
+	if ph.cfg.Measuring != nil {
+		ph.cfg.Measuring(true)
+	}
 }
 
 // sinkConfig is strategy s's sink setup for this run.
@@ -255,6 +258,9 @@ func (ph *phase) drain(ctx context.Context) error {
 		}
 	}
 	ph.used = ph.usage.stop()
+	if cfg.Measuring != nil {
+		cfg.Measuring(false)
+	}
 	ph.retries, ph.faults = ph.st.S3Retries()-ph.retries0, ph.faultStats().minus(ph.faults0)
 	ph.stopProgress()
 	ph.sampler.sample(time.Now()) // the last, partial interval

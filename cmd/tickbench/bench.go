@@ -91,7 +91,7 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	fs.BoolVar(&cfg.Backlog, "backlog", false, "start the sinks only after the generator has produced every tick: CPU s/Mtick and peak RSS are then the sink's (and the embedded servers' serving it), without the generator's")
 	fs.IntVar(&cfg.LakeLocalMax, "lake-local-max", cfg.LakeLocalMax, "run the local SQL check (and Trino's, with --lake-trino) of a strategy only if it landed at most this many objects (0: never)")
 	lakeTrino := fs.Bool("lake-trino", true, "with --stack local and its Trino up, run the standard queries on Trino too and keep the bytes it read (up to --lake-local-max objects)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the first measured window (generation through drain, what CPU s/M counts; not the verification after it) to this file")
 	memProfile := fs.String("memprofile", "", "write a heap profile at the end of the generator's run to this file")
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
 	metricsAddr := metricsFlag(fs)
