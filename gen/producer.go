@@ -186,10 +186,16 @@ func (p *Producer) Run(ctx context.Context) (Result, error) {
 	if now == nil {
 		now = time.Now
 	}
+	start := p.Start
+	if start.IsZero() {
+		start = now()
+	}
+	since := elapsedSince(start, p.Now)
+	startNS := start.UnixNano()
 	counts := make([]workerCount, k)
 	p.counts.Store(&counts)
 	promise := func(r *kgo.Record, err error) {
-		at := now().UnixNano()
+		at := startNS + int64(since())
 		if err != nil {
 			p.failed.Add(1)
 			p.errOnce.Do(func() { p.firstErr = fmt.Errorf("produce to %s: %w", r.Topic, err) })
@@ -205,10 +211,6 @@ func (p *Producer) Run(ctx context.Context) (Result, error) {
 		}
 	}
 
-	start := p.Start
-	if start.IsZero() {
-		start = now()
-	}
 	done := make([]workerDone, k)
 	var wg sync.WaitGroup
 	// Every clone is taken before any worker starts: a Source is not safe
@@ -220,7 +222,7 @@ func (p *Producer) Run(ctx context.Context) (Result, error) {
 	for i, src := range srcs {
 		// Worker i of shard s/N owns the ticks n = s + N*(i + k*j).
 		n := p.Shard.count()
-		w := &worker{p: p, first: uint64(p.Shard.Index + n*i), stride: uint64(n * k), id: i, now: now, start: start, src: src, promise: promise, sent: &counts[i].n}
+		w := &worker{p: p, first: uint64(p.Shard.Index + n*i), stride: uint64(n * k), id: i, since: since, start: start, src: src, promise: promise, sent: &counts[i].n}
 		wg.Go(func() { done[i] = w.run(ctx) })
 	}
 	wg.Wait()
@@ -250,13 +252,28 @@ func (p *Producer) Run(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
+// elapsedSince returns a clock of the time since start. With now nil it
+// reads only the monotonic clock (time.Now reads the wall clock too, and
+// the producer reads the time twice per tick), from an anchor taken now:
+// a start without a monotonic reading (a shared start parsed from a flag)
+// is placed by the wall clock once, and a wall-clock step during the run
+// moves nothing.
+func elapsedSince(start time.Time, now func() time.Time) func() time.Duration {
+	if now != nil {
+		return func() time.Duration { return now().Sub(start) }
+	}
+	anchor := time.Now()
+	offset := anchor.Sub(start)
+	return func() time.Duration { return offset + time.Since(anchor) }
+}
+
 // worker generates and hands over the ticks n = first, first+stride, ...
 type worker struct {
 	p       *Producer
 	id      int
 	first   uint64
 	stride  uint64
-	now     func() time.Time
+	since   func() time.Duration // from start
 	start   time.Time
 	src     Source
 	promise func(*kgo.Record, error)
@@ -290,7 +307,7 @@ func (w *worker) run(ctx context.Context) workerDone {
 	var d workerDone
 	// A shared start in the future is waited for here, so every pacer,
 	// Unlimited too, sees elapsed >= 0.
-	last := w.now().Sub(w.start)
+	last := w.since()
 	if last < 0 {
 		timer.Reset(-last)
 		select {
@@ -332,7 +349,7 @@ func (w *worker) run(ctx context.Context) workerDone {
 				return d
 			case <-timer.C:
 			}
-			elapsed = w.now().Sub(w.start)
+			elapsed = w.since()
 		}
 		// Pace's wait is from elapsed to the tick's intended time, so the
 		// schedule is solved once per tick (a sine's takes a few Newton
@@ -342,11 +359,11 @@ func (w *worker) run(ctx context.Context) workerDone {
 		rec := w.record(&tk, intended)
 		d.bytes += int64(len(rec.Value))
 		p.Client.Produce(ctx, rec, w.promise)
-		handed := w.now()
+		handed := w.since()
 		if p.Hooks.Sent != nil {
-			p.Hooks.Sent(w.id, intended, handed.UnixNano())
+			p.Hooks.Sent(w.id, intended, startNS+int64(handed))
 		}
-		d.lastSent = handed.Sub(w.start)
+		d.lastSent = handed
 		last = d.lastSent
 		w.sent.Add(1)
 		select {

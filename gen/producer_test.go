@@ -362,3 +362,21 @@ func BenchmarkProducer(b *testing.B) {
 		})
 	}
 }
+
+func TestElapsedSince(t *testing.T) {
+	// A start parsed from a flag has no monotonic reading: the wall clock
+	// places it once, the monotonic clock measures from there.
+	start := time.Unix(0, time.Now().Add(-2*time.Second).UnixNano())
+	since := elapsedSince(start, nil)
+	if d := since(); d < 2*time.Second || d > 3*time.Second {
+		t.Fatalf("since a start 2 s ago = %v", d)
+	}
+	a := since()
+	if b := since(); b < a {
+		t.Fatalf("the clock went back: %v then %v", a, b)
+	}
+	fake := start.Add(1500 * time.Millisecond)
+	if d := elapsedSince(start, func() time.Time { return fake })(); d != 1500*time.Millisecond {
+		t.Fatalf("with an injected clock: %v, want 1.5s", d)
+	}
+}

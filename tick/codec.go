@@ -99,13 +99,23 @@ func DecodeJSON(data []byte, t *Tick) error {
 // that a decoder of many ticks allocates no strings per tick (they repeat:
 // at most MaxSymbols symbols and a few exchanges). Not safe for concurrent
 // use; the zero value is ready.
-type Strings struct{ m map[string]string }
+type Strings struct {
+	m    map[string]string
+	last [2]string
+}
 
 // maxInterned bounds what Strings keeps; past it, strings are allocated.
 const maxInterned = 1 << 20
 
-func (s *Strings) get(b []byte) string {
+// get returns b as a string; field is the string's field (0 symbol, 1
+// exchange), whose last value is checked first: a run has a few
+// exchanges, so that one mostly repeats.
+func (s *Strings) get(b []byte, field int) string {
+	if string(b) == s.last[field] {
+		return s.last[field]
+	}
 	if v, ok := s.m[string(b)]; ok {
+		s.last[field] = v
 		return v
 	}
 	v := string(b)
@@ -190,15 +200,18 @@ type canon struct {
 }
 
 func (c *canon) lit(s string) {
-	if c.bad || !bytes.HasPrefix(c.b, []byte(s)) {
+	// A comparison with a constant string (lit is inlined) compiles to a
+	// few loads; bytes.HasPrefix was a call per field.
+	if c.bad || len(c.b) < len(s) || string(c.b[:len(s)]) != s {
 		c.bad = true
 		return
 	}
 	c.b = c.b[len(s):]
 }
 
-// str reads a plain quoted string: no escapes, no control characters.
-func (c *canon) str() string {
+// str reads a plain quoted string: no escapes, no control characters;
+// field is Strings.get's.
+func (c *canon) str(field int) string {
 	if c.bad || len(c.b) == 0 || c.b[0] != '"' {
 		c.bad = true
 		return ""
@@ -208,7 +221,7 @@ func (c *canon) str() string {
 		case ch == '"':
 			var s string
 			if c.strs != nil {
-				s = c.strs.get(c.b[1:i])
+				s = c.strs.get(c.b[1:i], field)
 			} else {
 				s = string(c.b[1:i])
 			}
@@ -241,7 +254,37 @@ func (c *canon) num() []byte {
 	return n
 }
 
+// plainDigits reads, in one pass, a token of 1..18 digits without a
+// leading zero that a ',' or '}' ends (most of a tick's integers); ok is
+// false for anything else, which the general path then reads.
+func (c *canon) plainDigits() (uint64, bool) {
+	b := c.b
+	var v uint64
+	i := 0
+	for ; i < len(b) && i < 18; i++ {
+		d := b[i] - '0'
+		if d > 9 {
+			break
+		}
+		v = v*10 + uint64(d)
+	}
+	if i == 0 || i == len(b) || (b[i] != ',' && b[i] != '}') || (i > 1 && b[0] == '0') {
+		return 0, false
+	}
+	c.b = b[i:]
+	return v, true
+}
+
 func (c *canon) uint(bits int) uint64 {
+	if c.bad {
+		return 0
+	}
+	if v, ok := c.plainDigits(); ok && v>>bits == 0 {
+		return v
+	} else if ok {
+		c.bad = true
+		return 0
+	}
 	n := c.num()
 	if c.bad {
 		return 0
@@ -256,6 +299,12 @@ func (c *canon) uint(bits int) uint64 {
 }
 
 func (c *canon) int() int64 {
+	if c.bad {
+		return 0
+	}
+	if v, ok := c.plainDigits(); ok {
+		return int64(v)
+	}
 	n := c.num()
 	if c.bad {
 		return 0
@@ -273,6 +322,9 @@ func (c *canon) float() float64 {
 	n := c.num()
 	if c.bad {
 		return 0
+	}
+	if v, ok := simpleDecimal(n); ok {
+		return v
 	}
 	// ParseFloat accepts forms JSON does not (inf, hex, leading '+', '_'):
 	// admit only digits, one '.', and a leading '-'.
@@ -298,6 +350,52 @@ func (c *canon) float() float64 {
 	v, err := strconv.ParseFloat(string(n), 64)
 	c.bad = err != nil
 	return v
+}
+
+// simpleDecimal parses n in one pass if it is a JSON number of the form
+// -?(0|[1-9][0-9]*)(\.[0-9]+)? whose digits, all together, are below 2^53,
+// with at most 15 after the point (then, as in exactDecimal, one division
+// is correctly rounded). Anything else is not ok, and float's general path
+// decides.
+func simpleDecimal(n []byte) (float64, bool) {
+	i, neg := 0, false
+	if len(n) > 0 && n[0] == '-' {
+		i, neg = 1, true
+	}
+	first := i
+	var m uint64
+	dot, frac := -1, 0
+	for ; i < len(n); i++ {
+		switch ch := n[i]; {
+		case ch >= '0' && ch <= '9':
+			m = m*10 + uint64(ch-'0')
+			if m >= 1<<53 {
+				return 0, false
+			}
+			if dot >= 0 {
+				frac++
+			}
+		case ch == '.' && dot < 0:
+			dot = i
+		default:
+			return 0, false
+		}
+	}
+	intDigits := len(n) - first
+	if dot >= 0 {
+		intDigits = dot - first
+	}
+	switch {
+	case intDigits == 0, dot >= 0 && frac == 0, frac >= len(pow10):
+		return 0, false
+	case intDigits > 1 && n[first] == '0':
+		return 0, false
+	}
+	v := float64(m) / pow10[frac]
+	if neg {
+		v = -v
+	}
+	return v, true
 }
 
 // digits parses n as a decimal of up to 19 digits (no sign).
@@ -356,7 +454,7 @@ func decodeCanonical(data []byte, t *Tick, strs *Strings) bool {
 	c := canon{b: data, strs: strs}
 	var v Tick
 	c.lit(`{"symbol":`)
-	v.Symbol = c.str()
+	v.Symbol = c.str(0)
 	c.lit(`,"seq":`)
 	v.Seq = c.uint(64)
 	c.lit(`,"ts":`)
@@ -374,7 +472,7 @@ func decodeCanonical(data []byte, t *Tick, strs *Strings) bool {
 	c.lit(`,"ask_size":`)
 	v.AskSize = uint32(c.uint(32))
 	c.lit(`,"exchange":`)
-	v.Exchange = c.str()
+	v.Exchange = c.str(1)
 	c.lit(`}`)
 	if c.bad || len(c.b) != 0 {
 		return false

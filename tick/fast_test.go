@@ -1,6 +1,7 @@
 package tick
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -75,5 +76,59 @@ func TestStringsDecode(t *testing.T) {
 	}
 	if allocs := testing.AllocsPerRun(100, func() { strs.DecodeJSON(b, &second) }); allocs != 0 {
 		t.Fatalf("%v allocations per decode with Strings, want 0", allocs)
+	}
+}
+
+// TestSimpleDecimal: the one-pass fast path accepts only JSON numbers and
+// returns exactly what strconv.ParseFloat does; what it declines, the
+// general path still parses.
+func TestSimpleDecimal(t *testing.T) {
+	cases := []string{
+		"0", "1", "-1", "0.5", "-0.5", "187.25", "187.2", "10", "100.00", "9007199254740991",
+		"9007199254740992", "0.123456789012345", "0.1234567890123456", "123.456", "1e5",
+		"01", "-01", "00.5", ".5", "5.", "-", "1.2.3", "+1", "1_0", "0x10", "inf", "-0", "-0.0", "",
+	}
+	for _, s := range cases {
+		v, ok := simpleDecimal([]byte(s))
+		valid := json.Valid([]byte(s))
+		if !ok {
+			continue
+		}
+		if !valid {
+			t.Errorf("simpleDecimal accepted %q, not a JSON number", s)
+			continue
+		}
+		want, err := strconv.ParseFloat(s, 64)
+		if err != nil || v != want || math.Signbit(v) != math.Signbit(want) {
+			t.Errorf("simpleDecimal(%q) = %v, strconv says %v (%v)", s, v, want, err)
+		}
+	}
+	for _, s := range []string{"187.25", "-0.5", "0", "12"} {
+		if _, ok := simpleDecimal([]byte(s)); !ok {
+			t.Errorf("simpleDecimal declined %q", s)
+		}
+	}
+	// Random prices with up to 4 decimals round-trip through the fast path.
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 100000 {
+		s := strconv.FormatFloat(float64(r.IntN(1e9))/math.Pow10(r.IntN(5)), 'f', -1, 64)
+		v, ok := simpleDecimal([]byte(s))
+		want, _ := strconv.ParseFloat(s, 64)
+		if !ok || v != want {
+			t.Fatalf("simpleDecimal(%q) = %v, %v; want %v", s, v, ok, want)
+		}
+	}
+}
+
+func BenchmarkDecodeJSONStrings(b *testing.B) {
+	s := sample()
+	data := AppendJSON(nil, &s)
+	b.ReportAllocs()
+	var t Tick
+	var strs Strings
+	for b.Loop() {
+		if err := strs.DecodeJSON(data, &t); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
