@@ -41,6 +41,19 @@ func (s Samples) add(name, unit string, v float64) {
 // none, its *.json results (a run writes both; reading both would count it
 // twice).
 func Load(paths ...string) (Samples, error) {
+	return load(false, paths)
+}
+
+// LoadMedians is Load with each file's values of a benchmark and unit
+// reduced to their median, one sample per file. Runs that one process made
+// back to back (bench --count) share its warm-up and the same seconds of
+// the machine; as separate samples they would make the U test's p-values
+// too small.
+func LoadMedians(paths ...string) (Samples, error) {
+	return load(true, paths)
+}
+
+func load(medians bool, paths []string) (Samples, error) {
 	s := Samples{}
 	for _, p := range paths {
 		fi, err := os.Stat(p)
@@ -60,8 +73,20 @@ func Load(paths ...string) (Samples, error) {
 			}
 		}
 		for _, f := range files {
-			if err := s.loadFile(f); err != nil {
+			if !medians {
+				if err := s.loadFile(f); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			one := Samples{}
+			if err := one.loadFile(f); err != nil {
 				return nil, err
+			}
+			for name, units := range one {
+				for unit, vs := range units {
+					s.add(name, unit, median(vs))
+				}
 			}
 		}
 	}
@@ -472,4 +497,16 @@ func mergeKeys(a, b Samples) map[string]bool {
 		out[k] = true
 	}
 	return out
+}
+
+// median is the middle of vs (the mean of the two middle values of an
+// even count).
+func median(vs []float64) float64 {
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }

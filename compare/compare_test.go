@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -164,5 +165,38 @@ func TestLoad(t *testing.T) {
 	empty := t.TempDir()
 	if _, err := Load(empty); err == nil || !strings.Contains(err.Error(), "no .bench.txt or .json") {
 		t.Fatalf("Load(empty dir) = %v", err)
+	}
+}
+
+// LoadMedians turns each file (one process's runs) into one sample per
+// benchmark and unit; Load keeps every line.
+func TestLoadMedians(t *testing.T) {
+	dir := t.TempDir()
+	write := func(file string, vs ...string) {
+		var b strings.Builder
+		for _, v := range vs {
+			b.WriteString("Benchmark" + name + " 1 " + v + " cpu-s/Mtick\n")
+		}
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a.bench.txt", "3", "1", "2")
+	write("b.bench.txt", "10", "40")
+	all, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := all[name]["cpu-s/Mtick"]; len(got) != 5 {
+		t.Fatalf("Load kept %v, want all 5 lines", got)
+	}
+	med, err := LoadMedians(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := med[name]["cpu-s/Mtick"]
+	slices.Sort(got)
+	if !slices.Equal(got, []float64{2, 25}) {
+		t.Fatalf("LoadMedians gave %v, want the medians [2 25]", got)
 	}
 }

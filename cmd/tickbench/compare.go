@@ -19,6 +19,7 @@ func runCompare(ctx context.Context, args []string, env environment) error {
 	fs.Var(floatValue{&o.Alpha}, "alpha", "significance level of the Mann-Whitney U test, 0..1")
 	units := fs.String("units", "", "compare only these units, comma-separated, each [BENCH:]UNIT[=THRESHOLD]: only on benchmarks whose name contains BENCH, with its own threshold (default: every unit at --threshold)")
 	md := fs.String("markdown", "", "also write the comparison as a Markdown table to this file")
+	perFile := fs.String("per-file", "all", "what a file contributes to a benchmark's samples: all (each line is a sample) or median (one sample per file: the runs of one process, bench --count, are not independent)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -32,11 +33,19 @@ func runCompare(ctx context.Context, args []string, env environment) error {
 	if err := o.Validate(); err != nil {
 		return usageError{err}
 	}
-	base, err := compare.Load(pos[0])
+	load := compare.Load
+	switch *perFile {
+	case "all":
+	case "median":
+		load = compare.LoadMedians
+	default:
+		return usageError{fmt.Errorf("--per-file %q: allowed all, median", *perFile)}
+	}
+	base, err := load(pos[0])
 	if err != nil {
 		return err
 	}
-	cur, err := compare.Load(pos[1])
+	cur, err := load(pos[1])
 	if err != nil {
 		return err
 	}

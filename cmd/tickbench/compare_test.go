@@ -84,6 +84,7 @@ func TestCompareRejectsBadInput(t *testing.T) {
 		{[]string{"compare", "--units", "furlongs", dir, dir}, `unit "furlongs": allowed`},
 		{[]string{"compare", "--units", "objects=many", dir, dir}, `rule "objects=many": threshold "many": not a number`},
 		{[]string{"compare", dir, dir}, "has no .bench.txt or .json files"},
+		{[]string{"compare", "--per-file", "mean", dir, dir}, `--per-file "mean": allowed all, median`},
 	} {
 		env, _, _ := testEnv()
 		err := run(context.Background(), tc.args, env)
