@@ -154,10 +154,11 @@ none) echo "instructions: not counted (no perf counter, no valgrind; CI installs
   ;;
 esac
 
-# icount_line SIDE COUNTER INSTRUCTIONS TICKS appends a benchmark line.
+# icount_line SIDE COUNTER INSTRUCTIONS TICKS N writes slot N's benchmark
+# line, a file per slot (compare takes one sample per file).
 icount_line() {
   [[ $3 =~ ^[0-9]+$ ]] || { echo "instruction count of $1 not found: '$3'" >&2; exit 1; }
-  echo "BenchmarkTickbench/strategy=jsonl/$tkey/counter=$2 1 $(($3 / $4)) instructions/tick" >>"$out/$1/icount.bench.txt"
+  echo "BenchmarkTickbench/strategy=jsonl/$tkey/counter=$2 1 $(($3 / $4)) instructions/tick" >"$out/$1/icount$5.bench.txt"
 }
 
 # slot SIDE N: one run of each workload with SIDE's binary.
@@ -167,7 +168,7 @@ slot() {
     --data-dir "$out/s3" --out "$dir" --name "throughput-$n")
   if [[ $ICOUNT == perf ]]; then
     perf stat -x, -e instructions -o "$dir/perf$n.csv" -- "${t[@]}" >"$log" 2>&1 || { cat "$log"; return 1; }
-    icount_line "$side" perf "$(grep -m1 ',instructions' "$dir/perf$n.csv" | cut -d, -f1)" $((TICKS * COUNT))
+    icount_line "$side" perf "$(grep -m1 ',instructions' "$dir/perf$n.csv" | cut -d, -f1)" $((TICKS * COUNT)) "$n"
   else
     "${t[@]}" >"$log" 2>&1 || { cat "$log"; return 1; }
   fi
@@ -181,7 +182,7 @@ slot() {
       --data-dir "$out/s3" --out "$dir/callgrind" --name "callgrind-$n")
     GOGC=off GOMAXPROCS=1 GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
       --log-file="$dir/callgrind$n.log" "${c[@]}" >>"$log" 2>&1 || { cat "$log" "$dir/callgrind$n.log"; return 1; }
-    icount_line "$side" callgrind "$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$dir/callgrind$n.log")" $CG_TICKS
+    icount_line "$side" callgrind "$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$dir/callgrind$n.log")" $CG_TICKS "$n"
     rm -rf "$out/s3"
   fi
 }
