@@ -254,14 +254,15 @@ func (c *canon) num() []byte {
 	return n
 }
 
-// plainDigits reads, in one pass, a token of 1..18 digits without a
-// leading zero that a ',' or '}' ends (most of a tick's integers); ok is
-// false for anything else, which the general path then reads.
+// plainDigits reads, in one pass, a token of 1..19 digits without a
+// leading zero that a ',' or '}' ends (a tick's integers; a nanosecond
+// time has 19); ok is false for anything else, which the general path then
+// reads. 19 digits fit a uint64.
 func (c *canon) plainDigits() (uint64, bool) {
 	b := c.b
 	var v uint64
 	i := 0
-	for ; i < len(b) && i < 18; i++ {
+	for ; i < len(b) && i < 19; i++ {
 		d := b[i] - '0'
 		if d > 9 {
 			break
@@ -302,8 +303,11 @@ func (c *canon) int() int64 {
 	if c.bad {
 		return 0
 	}
-	if v, ok := c.plainDigits(); ok {
+	if v, ok := c.plainDigits(); ok && v < 1<<63 {
 		return int64(v)
+	} else if ok {
+		c.bad = true
+		return 0
 	}
 	n := c.num()
 	if c.bad {

@@ -132,3 +132,43 @@ func BenchmarkDecodeJSONStrings(b *testing.B) {
 		}
 	}
 }
+
+// TestCanonIntegersAtTheEdges: the one-pass integer path takes 19 digits
+// (a nanosecond time) and leaves what overflows to the general path, which
+// rejects it.
+func TestCanonIntegersAtTheEdges(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"1764000000123456789,", 1764000000123456789, true},
+		{"9223372036854775807}", 9223372036854775807, true},
+		{"9223372036854775808,", 0, false},
+		{"99999999999999999999,", 0, false},
+		{"0,", 0, true},
+		{"01,", 0, false},
+	} {
+		c := canon{b: []byte(tc.in)}
+		got := c.int()
+		if c.bad == tc.ok || (tc.ok && got != tc.want) {
+			t.Errorf("int(%q) = %d, bad %v; want %d, ok %v", tc.in, got, c.bad, tc.want, tc.ok)
+		}
+	}
+	for _, tc := range []struct {
+		in   string
+		bits int
+		ok   bool
+	}{
+		{"4294967295,", 32, true},
+		{"4294967296,", 32, false},
+		{"18446744073709551615,", 64, true},
+		{"9999999999999999999,", 64, true},
+	} {
+		c := canon{b: []byte(tc.in)}
+		c.uint(tc.bits)
+		if c.bad == tc.ok {
+			t.Errorf("uint(%q, %d): bad %v, want ok %v", tc.in, tc.bits, c.bad, tc.ok)
+		}
+	}
+}
