@@ -48,7 +48,7 @@ func (r *Result) WriteCompanions(jsonPath string) ([]string, error) {
 		}
 		for _, h := range []struct {
 			name string
-			ivs  []*hdrhistogram.Histogram
+			ivs  []ivHist
 		}{{"e2e", s.intervals.e2e}, {"upload", s.intervals.upload}, {"publish", s.intervals.publish}} {
 			if len(h.ivs) == 0 {
 				continue // a result read back from JSON: the intervals were not kept
@@ -67,16 +67,20 @@ func (r *Result) WriteCompanions(jsonPath string) ([]string, error) {
 // (.hlog): timestamps in seconds from the first interval's start, values in
 // µs (so the Interval_Max column, which the format divides by 10^6, is in
 // seconds).
-func writeHlog(w *bufio.Writer, ivs []*hdrhistogram.Histogram) error {
+func writeHlog(w *bufio.Writer, ivs []ivHist) error {
 	lw := hdrhistogram.NewHistogramLogWriter(w)
-	base := ivs[0].StartTimeMs()
+	base := ivs[0].startMs
 	lw.SetBaseTime(base)
 	for _, err := range []error{lw.OutputLogFormatVersion(), lw.OutputStartTime(base), lw.OutputBaseTime(base), lw.OutputLegend()} {
 		if err != nil {
 			return err
 		}
 	}
-	for _, h := range ivs {
+	for _, iv := range ivs {
+		h, err := iv.histogram()
+		if err != nil {
+			return err
+		}
 		if err := lw.OutputIntervalHistogram(h); err != nil {
 			return err
 		}

@@ -292,8 +292,10 @@ func (ph *phase) collect(i int) (StrategyResult, error) {
 	} else {
 		sr.SustainedRate, sr.FellBehind = keptUp(acked, ph.produced.LastSent, ph.drains[i])
 	}
-	sr.Series, sr.intervals = ph.sampler.result(i)
 	var err error
+	if sr.Series, sr.intervals, err = ph.sampler.result(i); err != nil {
+		return sr, err
+	}
 	if sr.EndToEnd, err = e2e.summary(); err != nil {
 		return sr, err
 	}
