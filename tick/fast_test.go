@@ -2,6 +2,7 @@ package tick
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -79,6 +80,46 @@ func TestStringsDecode(t *testing.T) {
 	}
 }
 
+// TestStringsSlots: strings that share a slot of the recent cache, and
+// short ones, still come back equal to their bytes, one copy each, and
+// without allocating once seen.
+func TestStringsSlots(t *testing.T) {
+	var strs Strings
+	var in [][]byte
+	bySlot := map[int]int{}
+	for i := range 500 {
+		b := []byte(fmt.Sprintf("S%03d", i))
+		in = append(in, b)
+		bySlot[seenSlot(b)]++
+	}
+	in = append(in, []byte(""), []byte("A"), []byte("AB"), []byte("ABC"), []byte("ABCDEFGH"), []byte("ABCDEFGI"))
+	if len(bySlot) == 500 {
+		t.Fatal("no two strings share a slot: evictions are not covered")
+	}
+	copies := map[string]*byte{}
+	for round := range 3 {
+		for _, b := range in {
+			for field := range 2 {
+				got := strs.get(b, field)
+				if got != string(b) {
+					t.Fatalf("get(%q, %d) = %q", b, field, got)
+				}
+				if p, ok := copies[got]; ok && p != unsafe.StringData(got) && len(got) > 0 {
+					t.Fatalf("round %d: %q came back as two strings", round, got)
+				}
+				copies[got] = unsafe.StringData(got)
+			}
+		}
+	}
+	if allocs := testing.AllocsPerRun(10, func() {
+		for _, b := range in {
+			strs.get(b, 0)
+		}
+	}); allocs != 0 {
+		t.Fatalf("%v allocations per pass over known strings, want 0", allocs)
+	}
+}
+
 // TestSimpleDecimal: the one-pass fast path accepts only JSON numbers and
 // returns exactly what strconv.ParseFloat does; what it declines, the
 // general path still parses.
@@ -130,6 +171,33 @@ func BenchmarkDecodeJSONStrings(b *testing.B) {
 		if err := strs.DecodeJSON(data, &t); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkDecodeJSONMixed decodes ticks as a partition's decoder sees
+// them: 17 symbols and 7 exchanges in random order, prices in cents, so
+// neither string repeats from one tick to the next as a rule.
+func BenchmarkDecodeJSONMixed(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 4))
+	exchanges := []string{"XNYS", "XNAS", "ARCX", "BATS", "EDGX", "IEXG", "MEMX"}
+	var recs [][]byte
+	for i := range 4096 {
+		mid := float64(1000+r.IntN(100000)) / 100
+		t := Tick{Symbol: fmt.Sprintf("S%03d", r.IntN(17)), Seq: uint64(i), Intended: 1_764_000_000_000_000_000 + int64(i)*5000,
+			Price: mid, Size: uint32(100 * (1 + r.IntN(5))), Bid: mid - 0.01, Ask: mid + 0.01,
+			BidSize: uint32(100 * (1 + r.IntN(9))), AskSize: uint32(100 * (1 + r.IntN(9))), Exchange: exchanges[r.IntN(len(exchanges))]}
+		t.Bid, t.Ask = math.Round(t.Bid*100)/100, math.Round(t.Ask*100)/100
+		recs = append(recs, AppendJSON(nil, &t))
+	}
+	b.ReportAllocs()
+	var t Tick
+	var strs Strings
+	i := 0
+	for b.Loop() {
+		if err := strs.DecodeJSON(recs[i], &t); err != nil {
+			b.Fatal(err)
+		}
+		i = (i + 1) % len(recs)
 	}
 }
 
