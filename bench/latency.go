@@ -17,9 +17,12 @@ const (
 	histDigits = 3
 )
 
-// hist is one goroutine's latency histogram; merge them at the end. It also
-// keeps the current interval's histogram, which the per-second sampler takes
-// (the only other goroutine touching it, hence the uncontended mutex).
+// hist is one goroutine's latency histogram; merge them at the end. A value
+// is recorded once, into the current interval's histogram iv, which the
+// per-second sampler takes (the only other goroutine touching it, hence the
+// uncontended mutex) and folds into h, the finished intervals: everything
+// recorded is h and iv together. (Recording into both cost a second
+// RecordValue per value, three values a tick.)
 type hist struct {
 	mu      sync.Mutex
 	h, iv   *hdrhistogram.Histogram
@@ -36,9 +39,21 @@ func (h *hist) takeInterval() *hdrhistogram.Histogram {
 	fresh := hdrhistogram.New(histMin, histMax, histDigits)
 	h.mu.Lock()
 	iv := h.iv
+	h.h.Merge(iv)
 	h.iv = fresh
 	h.mu.Unlock()
 	return iv
+}
+
+// whole returns a copy of everything recorded: the finished intervals and
+// the open one.
+func (h *hist) whole() *hdrhistogram.Histogram {
+	w := hdrhistogram.New(histMin, histMax, histDigits)
+	h.mu.Lock()
+	w.Merge(h.h)
+	w.Merge(h.iv)
+	h.mu.Unlock()
+	return w
 }
 
 // record adds one latency given in ns. Negative values (clock steps) count
@@ -48,13 +63,12 @@ func (h *hist) record(ns int64) {
 	if us < histMin {
 		us = histMin
 	}
+	h.mu.Lock()
 	if us > histMax {
 		us = histMax
 		h.clamped++
 	}
-	h.mu.Lock()
-	_ = h.h.RecordValue(us) // in range by construction
-	_ = h.iv.RecordValue(us)
+	_ = h.iv.RecordValue(us) // in range by construction
 	h.mu.Unlock()
 }
 
@@ -66,6 +80,7 @@ func mergeHists(hs ...*hist) *hist {
 		}
 		h.mu.Lock()
 		out.h.Merge(h.h)
+		out.h.Merge(h.iv)
 		out.clamped += h.clamped
 		h.mu.Unlock()
 	}
@@ -92,15 +107,19 @@ type Latency struct {
 }
 
 func (h *hist) summary() (Latency, error) {
-	enc, err := h.h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	w := h.whole()
+	enc, err := w.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
 	if err != nil {
 		return Latency{}, fmt.Errorf("encode histogram: %w", err)
 	}
-	l := Latency{Unit: "us", Count: h.h.TotalCount(), Clamped: h.clamped, HDR: string(enc)}
+	h.mu.Lock()
+	clamped := h.clamped
+	h.mu.Unlock()
+	l := Latency{Unit: "us", Count: w.TotalCount(), Clamped: clamped, HDR: string(enc)}
 	if l.Count > 0 {
-		l.Min, l.Mean, l.Max = h.h.Min(), h.h.Mean(), h.h.Max()
-		l.P50, l.P90, l.P95 = h.h.ValueAtQuantile(50), h.h.ValueAtQuantile(90), h.h.ValueAtQuantile(95)
-		l.P99, l.P999 = h.h.ValueAtQuantile(99), h.h.ValueAtQuantile(99.9)
+		l.Min, l.Mean, l.Max = w.Min(), w.Mean(), w.Max()
+		l.P50, l.P90, l.P95 = w.ValueAtQuantile(50), w.ValueAtQuantile(90), w.ValueAtQuantile(95)
+		l.P99, l.P999 = w.ValueAtQuantile(99), w.ValueAtQuantile(99.9)
 	}
 	return l, nil
 }

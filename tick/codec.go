@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/bits"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -16,21 +18,21 @@ func AppendJSON(dst []byte, t *Tick) []byte {
 	dst = append(dst, `{"symbol":`...)
 	dst = appendString(dst, t.Symbol)
 	dst = append(dst, `,"seq":`...)
-	dst = strconv.AppendUint(dst, t.Seq, 10)
+	dst = appendUint(dst, t.Seq)
 	dst = append(dst, `,"ts":`...)
-	dst = strconv.AppendInt(dst, t.Intended, 10)
+	dst = appendInt(dst, t.Intended)
 	dst = append(dst, `,"price":`...)
 	dst = appendPrice(dst, t.Price)
 	dst = append(dst, `,"size":`...)
-	dst = strconv.AppendUint(dst, uint64(t.Size), 10)
+	dst = appendUint(dst, uint64(t.Size))
 	dst = append(dst, `,"bid":`...)
 	dst = appendPrice(dst, t.Bid)
 	dst = append(dst, `,"ask":`...)
 	dst = appendPrice(dst, t.Ask)
 	dst = append(dst, `,"bid_size":`...)
-	dst = strconv.AppendUint(dst, uint64(t.BidSize), 10)
+	dst = appendUint(dst, uint64(t.BidSize))
 	dst = append(dst, `,"ask_size":`...)
-	dst = strconv.AppendUint(dst, uint64(t.AskSize), 10)
+	dst = appendUint(dst, uint64(t.AskSize))
 	dst = append(dst, `,"exchange":`...)
 	dst = appendString(dst, t.Exchange)
 	return append(dst, '}')
@@ -46,7 +48,7 @@ func appendPrice(dst []byte, v float64) []byte {
 		return strconv.AppendFloat(dst, v, 'f', -1, 64)
 	}
 	cents := uint64(c)
-	dst = strconv.AppendUint(dst, cents/100, 10)
+	dst = appendUint(dst, cents/100)
 	switch f := cents % 100; {
 	case f == 0:
 	case f%10 == 0:
@@ -55,6 +57,69 @@ func appendPrice(dst []byte, v float64) []byte {
 		dst = append(dst, '.', byte('0'+f/10), byte('0'+f%10))
 	}
 	return dst
+}
+
+// digitPairs is "00" to "99", two bytes a pair.
+var digitPairs = func() (p [200]byte) {
+	for i := range 100 {
+		p[2*i], p[2*i+1] = byte('0'+i/10), byte('0'+i%10)
+	}
+	return p
+}()
+
+// upow10 is 10^0 to 10^19, every power of ten a uint64 holds.
+var upow10 = func() (p [20]uint64) {
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
+
+// decimalLen is the number of decimal digits of v (1 for 0).
+func decimalLen(v uint64) int {
+	// bits.Len64 * 1233 >> 12 is floor(log10) or one more (1233/4096
+	// is just over log10(2)); the table settles which. v|1 makes 0 count
+	// as 1 and changes nothing else (every power past 10^0 is even).
+	v |= 1
+	t := bits.Len64(v) * 1233 >> 12
+	if v < upow10[t] {
+		return t
+	}
+	return t + 1
+}
+
+// appendUint appends v in decimal, as strconv.AppendUint(dst, v, 10) does,
+// writing the digits in place two at a time (strconv formats into a buffer
+// of its own and copies it, which the generator paid for on every field).
+func appendUint(dst []byte, v uint64) []byte {
+	n := decimalLen(v)
+	l := len(dst)
+	dst = slices.Grow(dst, n)[:l+n]
+	b := dst[l:]
+	for v >= 100 {
+		q := v / 100
+		r := 2 * (v - q*100)
+		n -= 2
+		b[n], b[n+1] = digitPairs[r], digitPairs[r+1]
+		v = q
+	}
+	if v >= 10 {
+		b[0], b[1] = digitPairs[2*v], digitPairs[2*v+1]
+	} else {
+		b[0] = byte('0' + v)
+	}
+	return dst
+}
+
+// appendInt is appendUint for a signed v.
+func appendInt(dst []byte, v int64) []byte {
+	if v < 0 {
+		// -v overflows for math.MinInt64, whose bits as a uint64 are
+		// still its magnitude.
+		return appendUint(append(dst, '-'), uint64(-v))
+	}
+	return appendUint(dst, uint64(v))
 }
 
 // appendString appends s as a JSON string. (strconv.AppendQuote writes Go

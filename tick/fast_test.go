@@ -240,3 +240,43 @@ func TestCanonIntegersAtTheEdges(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendUintMatchesStrconv: the in-place appender writes what strconv
+// writes, at every digit count's edges and for random values, after
+// whatever dst already held.
+func TestAppendUintMatchesStrconv(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	values := []uint64{0, 1, 9, 10, 11, 99, 100, 101, math.MaxUint64, math.MaxUint64 - 1}
+	for p := uint64(1); p <= 1e19; p *= 10 {
+		values = append(values, p-1, p, p+1)
+		if p == 1e19 {
+			break
+		}
+	}
+	for range 100_000 {
+		values = append(values, rng.Uint64(), rng.Uint64()>>rng.IntN(64))
+	}
+	for _, v := range values {
+		if got, want := appendUint([]byte("x"), v), strconv.AppendUint([]byte("x"), v, 10); string(got) != string(want) {
+			t.Fatalf("appendUint(%d) = %s, want %s", v, got, want)
+		}
+		s := int64(v)
+		if got, want := appendInt([]byte("x"), s), strconv.AppendInt([]byte("x"), s, 10); string(got) != string(want) {
+			t.Fatalf("appendInt(%d) = %s, want %s", s, got, want)
+		}
+	}
+	if got := appendInt(nil, math.MinInt64); string(got) != "-9223372036854775808" {
+		t.Fatalf("appendInt(MinInt64) = %s", got)
+	}
+}
+
+// BenchmarkAppendJSON is the generator's encoding of one tick.
+func BenchmarkAppendJSON(b *testing.B) {
+	s := Tick{Symbol: "AAPL", Seq: 12_345_678, Intended: 1_764_000_000_123_456_789, Price: 187.25, Size: 300,
+		Bid: 187.24, Ask: 187.26, BidSize: 500, AskSize: 1_200, Exchange: "XNAS"}
+	buf := make([]byte, 0, 256)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = AppendJSON(buf[:0], &s)
+	}
+}
