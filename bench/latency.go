@@ -59,17 +59,31 @@ func (h *hist) whole() *hdrhistogram.Histogram {
 // record adds one latency given in ns. Negative values (clock steps) count
 // as the minimum; values past the top are clamped and counted.
 func (h *hist) record(ns int64) {
+	h.mu.Lock()
+	h.recordLocked(ns)
+	h.mu.Unlock()
+}
+
+// recordSince records, for each time in ats (ns), the latency from it to
+// end (ns), under one lock: a landed object's ticks.
+func (h *hist) recordSince(end int64, ats []int64) {
+	h.mu.Lock()
+	for _, at := range ats {
+		h.recordLocked(end - at)
+	}
+	h.mu.Unlock()
+}
+
+func (h *hist) recordLocked(ns int64) {
 	us := ns / 1000
 	if us < histMin {
 		us = histMin
 	}
-	h.mu.Lock()
 	if us > histMax {
 		us = histMax
 		h.clamped++
 	}
 	_ = h.iv.RecordValue(us) // in range by construction
-	h.mu.Unlock()
 }
 
 func mergeHists(hs ...*hist) *hist {

@@ -39,9 +39,7 @@ func newSinkGroup(cfg sink.Config, store sink.Store) *sinkGroup {
 func (g *sinkGroup) join(ctx context.Context) (*member, error) {
 	m := &member{e2e: newHist(), upload: newHist(), done: make(chan struct{})}
 	sk, err := sink.New(g.cfg, g.store, func(l sink.Landed) {
-		for _, at := range l.Intended {
-			m.e2e.record(l.Acked.UnixNano() - at)
-		}
+		m.e2e.recordSince(l.Acked.UnixNano(), l.Intended)
 		m.upload.record(int64(l.Upload))
 		g.landed.Add(int64(l.Ticks))
 	})

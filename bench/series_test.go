@@ -117,3 +117,20 @@ func TestHistRecordsOnce(t *testing.T) {
 		t.Fatalf("after the last interval: count %d p99 %d, want %d and %d", again.Count, again.P99, want, l.P99)
 	}
 }
+
+// TestHistRecordSince: a landed object's latencies recorded under one lock
+// are the ones recorded one by one, clamping included.
+func TestHistRecordSince(t *testing.T) {
+	end := int64(10 * time.Hour)
+	ats := []int64{end - 1500, end - int64(time.Second), end - int64(2*time.Hour), end + 5000, end - 42_000}
+	one, all := newHist(), newHist()
+	for _, at := range ats {
+		one.record(end - at)
+	}
+	all.recordSince(end, ats)
+	a, _ := one.summary()
+	b, _ := all.summary()
+	if a.HDR != b.HDR || b.Count != int64(len(ats)) || b.Clamped != 1 || b.Min != histMin {
+		t.Fatalf("recordSince: %+v, one by one: %+v", b, a)
+	}
+}

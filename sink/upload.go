@@ -70,6 +70,7 @@ func (s *Sink) landed(b *batch) {
 		s.objects.Add(1)
 		s.bytes.Add(int64(l.Bytes))
 		s.observer(l)
+		putTimes(l.Intended) // only valid during the call
 	}
 }
 
