@@ -66,6 +66,24 @@ func (l *Live) WriteMetrics(w io.Writer) error {
 	groups := l.groups
 	l.mu.Unlock()
 
+	// The sinks are read before the producer: a tick lands only after it
+	// was produced, so acked read later is not below landed (unless an
+	// acknowledgement is still on its way when its tick has already been
+	// fetched, batched and uploaded; the lag gauge stops at 0 then).
+	type row struct {
+		name   string
+		landed int64
+		stats  sinkStats
+	}
+	var rows []row
+	for _, n := range slices.Sorted(maps.Keys(groups)) {
+		st, _, e2e, up := groups[n].totals()
+		// Landed is the e2e histogram's count (one value per landed
+		// tick) rather than the counter read a moment later, so that
+		// one scrape's landed and e2e count agree.
+		rows = append(rows, row{n, e2e.h.TotalCount(), sinkStats{st.Objects, st.Bytes, st.Requests, st.CommitErrors, st.Invalid, e2e, up}})
+	}
+
 	bw := bufio.NewWriter(w)
 	m := &expo{w: bw}
 	var acked uint64
@@ -84,22 +102,7 @@ func (l *Live) WriteMetrics(w io.Writer) error {
 			m.summary("tickbench_publish_latency_seconds", "intended time -> Kafka acknowledgement", nil, mergeHists(pub))
 		}
 	}
-	names := slices.Sorted(maps.Keys(groups))
-	if len(names) > 0 {
-		type row struct {
-			name   string
-			landed int64
-			stats  sinkStats
-		}
-		var rows []row
-		for _, n := range names {
-			g := groups[n]
-			st, _, e2e, up := g.totals()
-			// Landed is the e2e histogram's count (one value per landed
-			// tick) rather than the counter read a moment later, so that
-			// one scrape's landed and e2e count agree.
-			rows = append(rows, row{n, e2e.h.TotalCount(), sinkStats{st.Objects, st.Bytes, st.Requests, st.CommitErrors, st.Invalid, e2e, up}})
-		}
+	if len(rows) > 0 {
 		m.family("tickbench_landed_ticks_total", "counter", "ticks whose S3 PUT was acknowledged")
 		for _, r := range rows {
 			m.sample("tickbench_landed_ticks_total", []string{"strategy", r.name}, float64(r.landed))

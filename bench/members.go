@@ -100,11 +100,18 @@ func (g *sinkGroup) firstErr() error {
 }
 
 // totals sums the members' counters, lists what each consumed (in join
-// order), and merges their histograms.
+// order), and merges their histograms. The histograms are read first: the
+// sink counts an object before its observer records the object's ticks,
+// so reading the counters after them means a live reader never sees
+// landed ticks of an object that the counters do not hold yet.
 func (g *sinkGroup) totals() (s sink.Stats, perMember []int64, e2e, upload *hist) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	var e2es, ups []*hist
+	for _, m := range g.members {
+		e2es, ups = append(e2es, m.e2e), append(ups, m.upload)
+	}
+	e2e, upload = mergeHists(e2es...), mergeHists(ups...)
 	for _, m := range g.members {
 		ms := m.sk.Stats()
 		perMember = append(perMember, ms.Consumed)
@@ -123,9 +130,8 @@ func (g *sinkGroup) totals() (s sink.Stats, perMember []int64, e2e, upload *hist
 		s.ErrorObjects += ms.ErrorObjects
 		// Members hold their batches apart: the peak is the largest one's.
 		s.PeakBuffered = max(s.PeakBuffered, ms.PeakBuffered)
-		e2es, ups = append(e2es, m.e2e), append(ups, m.upload)
 	}
-	return s, perMember, mergeHists(e2es...), mergeHists(ups...)
+	return s, perMember, e2e, upload
 }
 
 // takeIntervals merges and restarts the members' interval histograms.

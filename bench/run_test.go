@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -554,4 +555,55 @@ func TestRunSlowStrategyFallsBehind(t *testing.T) {
 		t.Fatalf("the summary does not say json-per-tick fell behind:\n%s", out.String())
 	}
 	t.Logf("json-per-tick landed %.0f/s, drain %.1fs, %d fetch pauses", slow.SustainedRate, slow.DrainS, slow.FetchPauses)
+}
+
+// TestLiveMetricsConsistent scrapes the live metrics as fast as it can
+// while objects land: no scrape may show more landed ticks than its
+// counted objects can hold, nor an e2e count apart from its landed ticks.
+func TestLiveMetricsConsistent(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := testConfig(t)
+	cfg.Policy.Records = 50
+	cfg.Live = &Live{}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(ctx, cfg)
+		done <- err
+	}()
+	landedRE := regexp.MustCompile(`(?m)^tickbench_landed_ticks_total\{strategy="[^"]+"\} (\S+)$`)
+	uploadsRE := regexp.MustCompile(`(?m)^tickbench_s3_uploads_total\{strategy="[^"]+"\} (\S+)$`)
+	countRE := regexp.MustCompile(`(?m)^tickbench_e2e_latency_seconds_count\{strategy="[^"]+"\} (\S+)$`)
+	ackedRE := regexp.MustCompile(`(?m)^tickbench_produced_ticks_total\{result="acked"\} (\S+)$`)
+	scrapes, seen := 0, 0.0
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			if seen == 0 {
+				t.Fatalf("%d scrapes, none saw a landed tick", scrapes)
+			}
+			return
+		default:
+		}
+		var b strings.Builder
+		if err := cfg.Live.WriteMetrics(&b); err != nil {
+			t.Fatal(err)
+		}
+		scrapes++
+		text := b.String()
+		l, u, c, a := landedRE.FindStringSubmatch(text), uploadsRE.FindStringSubmatch(text), countRE.FindStringSubmatch(text), ackedRE.FindStringSubmatch(text)
+		if l == nil || u == nil || c == nil || a == nil {
+			continue // the phase has not started
+		}
+		landed, _ := strconv.ParseFloat(l[1], 64)
+		uploads, _ := strconv.ParseFloat(u[1], 64)
+		acked, _ := strconv.ParseFloat(a[1], 64)
+		if landed > uploads*float64(cfg.Policy.Records) || c[1] != l[1] || acked < landed {
+			t.Fatalf("scrape %d: landed %s ticks in %s objects of at most %d, e2e count %s, acked %s", scrapes, l[1], u[1], cfg.Policy.Records, c[1], a[1])
+		}
+		seen = max(seen, landed)
+	}
 }
