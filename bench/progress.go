@@ -35,7 +35,10 @@ func (p *progress) run(ctx context.Context) {
 			}
 			return
 		case now := <-t.C:
-			sent, landed := p.sent(), p.landed()
+			// Landed first: objects landing between the two reads then
+			// cannot make the lag shown negative.
+			landed := p.landed()
+			sent := p.sent()
 			rate := float64(sent-lastSent) / now.Sub(last).Seconds()
 			lastSent, last = sent, now
 			clock := fmt.Sprintf("%5.0fs/%gs", now.Sub(p.start).Seconds(), p.pacer.Length().Seconds())
