@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -31,14 +36,16 @@ func TestLocalDistributedRun(t *testing.T) {
 	drainAt := start.Add(dur + 2*time.Second)
 	dir := t.TempDir()
 	group, prefix := "dist-"+randomHex(4), "dist/"+randomHex(4)+"/"
+	outs := map[*exec.Cmd]*lockedBuffer{}
 	run := func(name string, args ...string) *exec.Cmd {
 		cmd := exec.CommandContext(ctx, bin, args...)
 		cmd.Dir = root
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
+		out := &lockedBuffer{}
+		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		outs[cmd] = out
 		t.Cleanup(func() {
 			if t.Failed() {
 				t.Logf("%s:\n%s", name, out.String())
@@ -62,14 +69,13 @@ func TestLocalDistributedRun(t *testing.T) {
 		}
 		sinks = append(sinks, run(fmt.Sprintf("sink %d", i), "sink", "--stack", "local", "--topic", cfg.Topic, "--group", group,
 			"--prefix", prefix, "--flush-records", "2000", "--flush-interval", "500ms", "--session-timeout", "2s",
-			"--drain-at", drainAt.Format(time.RFC3339Nano), "--timeout", "1m", "--result", res))
+			"--drain-at", drainAt.Format(time.RFC3339Nano), "--timeout", "1m", "--result", res, "--metrics-addr", "127.0.0.1:0"))
 	}
-	// A third into production: sink 1 has landed and committed some
-	// batches and holds others open.
-	time.Sleep(time.Until(start.Add(dur / 3)))
-	if err := sinks[1].Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	// Sink 1 is killed a third into production, or later if it has not
+	// landed anything by then (a slow machine, a late join), before the
+	// drain: it must have landed and committed some batches, and it holds
+	// others open.
+	killAfterLanding(t, sinks[1], outs[sinks[1]], start.Add(dur/3), drainAt)
 	sinks[1].Wait() //nolint:errcheck // killed on purpose
 	if id := os.Getenv("TICKBENCH_STOP_BROKER"); id != "" {
 		stopBroker(t, ctx, root, id, start.Add(dur/2), cfg.Stack.Brokers)
@@ -109,12 +115,15 @@ func TestLocalDistributedRun(t *testing.T) {
 		t.Fatalf("merged: verified %v, %+v, %d processes: want %d ticks landed exactly once, %d process rows\n%s%s",
 			m.Verified, s.Verify, len(m.Processes), want, shards+1, summary, verified)
 	}
-	// The killed member must have landed and committed ticks, or killing
-	// it proved nothing: the survivor then did not have to land them all.
-	if s.Consumed >= int64(want) {
-		t.Fatalf("the surviving sink consumed %d of %d ticks: the killed one committed nothing", s.Consumed, want)
+	// The killed member's work must show, or killing it proved nothing:
+	// what it committed the survivor did not consume again, and what it
+	// landed without committing the survivor found in S3 already, byte
+	// for byte, when it replayed those records (a slow machine may leave
+	// only the latter by the kill).
+	if s.Consumed >= int64(want) && s.ExistingObjects == 0 {
+		t.Fatalf("the surviving sink consumed %d of %d ticks and found no object already landed: the killed one did nothing", s.Consumed, want)
 	}
-	t.Logf("%d ticks from %d shards, one of 2 sinks SIGKILLed at a third: survivor consumed %d (%d objects already there), all landed exactly once in %d objects\n%s%s",
+	t.Logf("%d ticks from %d shards, one of 2 sinks SIGKILLed mid-run: survivor consumed %d (%d objects already there), all landed exactly once in %d objects\n%s%s",
 		want, shards, s.Consumed, s.ExistingObjects, s.Verify.Objects, summary, verified)
 }
 
@@ -140,4 +149,74 @@ func stopBroker(t *testing.T, ctx context.Context, root, id string, at time.Time
 	// the tests that follow.
 	t.Cleanup(func() { script(context.Background(), "broker-start") })
 	t.Logf("broker %s stopped mid-run", id)
+}
+
+// lockedBuffer is a process's output, written by exec's copying goroutine
+// and read by the test while the process runs.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// killAfterLanding SIGKILLs a sink process (run with --metrics-addr) at
+// notBefore, or later once its metrics show landed ticks: two seconds
+// after they first do, for the commits that follow a landing, and at
+// latest at deadline. It fails the test if the sink has landed nothing by
+// deadline: killing it then would prove nothing.
+func killAfterLanding(t *testing.T, cmd *exec.Cmd, out *lockedBuffer, notBefore, deadline time.Time) {
+	t.Helper()
+	addrRE := regexp.MustCompile(`metrics    (http://127\.0\.0\.1:\d+/metrics)`)
+	landedRE := regexp.MustCompile(`(?m)^tickbench_landed_ticks_total\{strategy="[^"]+"\} (\S+)$`)
+	landed := func() float64 {
+		a := addrRE.FindStringSubmatch(out.String())
+		if a == nil {
+			return 0
+		}
+		resp, err := http.Get(a[1])
+		if err != nil {
+			return 0
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		m := landedRE.FindSubmatch(body)
+		if err != nil || m == nil {
+			return 0
+		}
+		v, _ := strconv.ParseFloat(string(m[1]), 64)
+		return v
+	}
+	var first time.Time // when the metrics first showed landed ticks
+	n := 0.0
+	for {
+		time.Sleep(100 * time.Millisecond)
+		now := time.Now()
+		if n = landed(); n > 0 && first.IsZero() {
+			first = now
+		}
+		if first.IsZero() {
+			if now.After(deadline) {
+				t.Fatalf("the sink to be killed landed nothing by %s: killing it would prove nothing", deadline.Format(time.RFC3339Nano))
+			}
+			continue
+		}
+		if (!now.Before(notBefore) && !now.Before(first.Add(2*time.Second))) || now.After(deadline) {
+			break
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("sink killed %.1fs after the planned instant, having landed %.0f ticks (the first %.1fs before)", time.Since(notBefore).Seconds(), n, time.Since(first).Seconds())
 }
