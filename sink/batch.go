@@ -164,3 +164,12 @@ func periodOf(ns int64, period time.Duration) int64 {
 	}
 	return ns / p
 }
+
+// releaseTimes gives the landed objects' intended times back to the pool
+// once nobody reads them any more.
+func (b *batch) releaseTimes() {
+	for i := range b.landed {
+		putTimes(b.landed[i].Intended)
+		b.landed[i].Intended = nil
+	}
+}

@@ -1,7 +1,9 @@
 package sink
 
 import (
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -17,6 +19,12 @@ type ledger struct {
 	parts map[int32]*partLedger
 	// changed is signalled (without blocking) when a commit mark moves.
 	changed chan struct{}
+	// keep (with a Table) keeps the batches the marks moved past, in
+	// order, until a table commit takes them; readyFiles counts their
+	// data objects and readySince is when the oldest of them was kept.
+	keep       bool
+	readyFiles int
+	readySince time.Time
 }
 
 // partLedger is one partition's ledger for one ownership.
@@ -26,6 +34,7 @@ type partLedger struct {
 	committed int64           // the mark last handed to commit; -1 none
 	failed    bool            // an upload failed: nothing more commits
 	idle      chan struct{}   // closed (and replaced) when pending empties
+	ready     []*batch        // landed, in order, not yet in a table commit (keep)
 }
 
 func newLedger() *ledger {
@@ -86,6 +95,13 @@ func (l *ledger) finish(b *batch, n int, res *Landed, err error) (landed, done b
 		}
 		pl.mark = kgo.EpochOffset{Epoch: head.epoch, Offset: head.next}
 		pl.pending = pl.pending[1:]
+		if l.keep {
+			if l.readyFiles == 0 && !l.hasReadyLocked() {
+				l.readySince = time.Now()
+			}
+			pl.ready = append(pl.ready, head)
+			l.readyFiles += len(head.landed)
+		}
 	}
 	if pl.mark != before {
 		select {
@@ -146,14 +162,94 @@ func (l *ledger) settled(p int32) <-chan struct{} {
 }
 
 // drop ends the ownership of partitions: uploads of their batches that
-// finish later land nothing for this member.
+// finish later land nothing for this member, and batches kept for a table
+// commit are let go (the next owner replays them into the same keys).
 func (l *ledger) drop(ps []int32) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, p := range ps {
-		if pl := l.parts[p]; pl != nil && pl.idle != nil {
+		pl := l.parts[p]
+		if pl == nil {
+			continue
+		}
+		if pl.idle != nil {
 			close(pl.idle)
 		}
+		for _, b := range pl.ready {
+			l.readyFiles -= len(b.landed)
+			b.releaseTimes()
+		}
 		delete(l.parts, p)
+	}
+}
+
+// hasReadyLocked: some owned partition has batches kept for a commit.
+func (l *ledger) hasReadyLocked() bool {
+	for _, pl := range l.parts {
+		if len(pl.ready) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// ready reports how many data objects wait for a table commit and since
+// when the oldest of them waits (zero time: none waits).
+func (l *ledger) ready() (files int, since time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.hasReadyLocked() {
+		return 0, time.Time{}
+	}
+	return l.readyFiles, l.readySince
+}
+
+// takeReady hands over every batch kept for a table commit, by partition
+// and in offset order within one, with the commit mark each partition
+// reaches once they are in the table.
+func (l *ledger) takeReady() ([]*batch, map[int32]kgo.EpochOffset) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []*batch
+	marks := map[int32]kgo.EpochOffset{}
+	ps := make([]int32, 0, len(l.parts))
+	for p, pl := range l.parts {
+		if len(pl.ready) > 0 {
+			ps = append(ps, p)
+		}
+	}
+	slices.Sort(ps)
+	for _, p := range ps {
+		pl := l.parts[p]
+		last := pl.ready[len(pl.ready)-1]
+		marks[p] = kgo.EpochOffset{Epoch: last.epoch, Offset: last.next}
+		out = append(out, pl.ready...)
+		pl.ready = nil
+	}
+	l.readyFiles = 0
+	return out, marks
+}
+
+// giveBack returns batches a failed table commit took, ahead of any kept
+// since, for partitions still owned; the rest are let go. since is when the
+// oldest of them was kept.
+func (l *ledger) giveBack(bs []*batch, since time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(bs) > 0 {
+		l.readySince = since
+	}
+	byPart := map[int32][]*batch{}
+	for _, b := range bs {
+		if pl := l.parts[b.partition]; pl != nil && pl == b.owner {
+			byPart[b.partition] = append(byPart[b.partition], b)
+			l.readyFiles += len(b.landed)
+		} else {
+			b.releaseTimes()
+		}
+	}
+	for p, back := range byPart {
+		pl := l.parts[p]
+		pl.ready = append(back, pl.ready...)
 	}
 }

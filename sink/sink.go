@@ -67,6 +67,12 @@ type Config struct {
 	SessionTimeout time.Duration
 	// ClientOpts are extra franz-go options (TLS, SASL, logging).
 	ClientOpts []kgo.Opt
+	// Table, if set, is the table landed objects are committed to (see
+	// Table): every CommitInterval (default 60 s) or once CommitFiles
+	// objects wait (0: off), whichever comes first.
+	Table          Table
+	CommitInterval time.Duration
+	CommitFiles    int
 }
 
 // DefaultConfig returns the documented defaults; Brokers, Topic, Group and
@@ -81,6 +87,7 @@ func DefaultConfig() Config {
 		FetchMaxBytes:  4 << 20,
 		MaxBuffered:    1 << 30,
 		SessionTimeout: 45 * time.Second,
+		CommitInterval: DefaultCommitInterval,
 	}
 }
 
@@ -122,7 +129,7 @@ func (c Config) Validate() error {
 	case c.FetchMaxBytes < 64<<10 || c.FetchMaxBytes > 256<<20:
 		return fmt.Errorf("fetch-max-bytes %d: allowed 65536..268435456", c.FetchMaxBytes)
 	}
-	return nil
+	return c.validateCommit()
 }
 
 // Landed describes one object acknowledged by the store.
@@ -134,6 +141,9 @@ type Landed struct {
 	Bytes       int
 	Requests    int // PUT/POST requests it took (parts of a multipart upload)
 	Acked       time.Time
+	// Stats are the Parquet object's column statistics, for a Table's
+	// manifests (nil without a Table or for other formats).
+	Stats *FileStats
 	// Intended holds each tick's intended time (ns); it is only valid
 	// during the Observer call.
 	Intended []int64
@@ -182,6 +192,12 @@ type Sink struct {
 	commitErrors                      atomic.Int64
 	rejected, errorObjects            atomic.Int64
 	pauses                            atomic.Int64
+
+	// With a Table: its committer, observer and counters.
+	committer                                       *committer
+	onCommit                                        CommitObserver
+	commits, commitConflicts, commitFailures        atomic.Int64
+	committedFiles, leftBatches, metaGets, metaPuts atomic.Int64
 }
 
 // New validates cfg.
@@ -192,8 +208,13 @@ func New(cfg Config, store Store, observer Observer) (*Sink, error) {
 	if observer == nil {
 		observer = func(Landed) {}
 	}
-	return &Sink{cfg: cfg, store: store, observer: observer, parts: map[int32]*part{}, owned: map[int32]bool{},
-		ledger: newLedger(), wake: make(chan struct{}, 1), freedCh: make(chan struct{})}, nil
+	s := &Sink{cfg: cfg, store: store, observer: observer, parts: map[int32]*part{}, owned: map[int32]bool{},
+		ledger: newLedger(), wake: make(chan struct{}, 1), freedCh: make(chan struct{})}
+	if cfg.Table != nil {
+		s.ledger.keep = true
+		s.committer = &committer{s: s}
+	}
+	return s, nil
 }
 
 // Stats are the sink's counters so far; safe to read at any time.
@@ -218,6 +239,13 @@ type Stats struct {
 	// Pauses counts the times fetching paused because memory or the queue
 	// of fetched records was full: the sink was behind its input.
 	Pauses int64
+	// With a Table: commits that succeeded, attempts that lost to another
+	// writer's commit (retried), commits that failed (retried later),
+	// files committed, batches left out because the table held them
+	// already, and the commits' metadata GETs and PUTs.
+	Commits, CommitConflicts, CommitFailures int64
+	CommittedFiles, LeftBatches              int64
+	MetadataGets, MetadataPuts               int64
 }
 
 // Stats returns the counters so far.
@@ -225,7 +253,10 @@ func (s *Sink) Stats() Stats {
 	return Stats{Consumed: s.consumed.Load(), Invalid: s.invalid.Load(), Objects: s.objects.Load(),
 		Bytes: s.bytes.Load(), Requests: s.requests.Load(), CommitErrors: s.commitErrors.Load(), Existed: s.existed.Load(),
 		Overwritten: s.overwritten.Load(), AgedFlushes: s.agedFlushes.Load(), CappedFlushes: s.cappedFlushes.Load(),
-		Rejected: s.rejected.Load(), ErrorObjects: s.errorObjects.Load(), PeakBuffered: s.peak.Load(), Pauses: s.pauses.Load()}
+		Rejected: s.rejected.Load(), ErrorObjects: s.errorObjects.Load(), PeakBuffered: s.peak.Load(), Pauses: s.pauses.Load(),
+		Commits: s.commits.Load(), CommitConflicts: s.commitConflicts.Load(), CommitFailures: s.commitFailures.Load(),
+		CommittedFiles: s.committedFiles.Load(), LeftBatches: s.leftBatches.Load(),
+		MetadataGets: s.metaGets.Load(), MetadataPuts: s.metaPuts.Load()}
 }
 
 // Drain tells the sink where the input ends: once a partition's position
@@ -276,12 +307,22 @@ func (s *Sink) Run(ctx context.Context) error {
 		kgo.HeartbeatInterval(min(3*time.Second, s.cfg.SessionTimeout/3)),
 		kgo.WithPools(&fetchPool{}),
 	}, s.cfg.ClientOpts...)
+	if s.cfg.Table != nil {
+		opts = append(opts, kgo.AdjustFetchOffsetsFn(s.tableOffsets))
+	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return fmt.Errorf("sink consumer: %w", err)
 	}
 
 	s.jobs = make(chan job, s.cfg.Uploaders)
+	var committing sync.WaitGroup
+	commitCtx, stopCommits := context.WithCancel(runCtx)
+	defer committing.Wait()
+	defer stopCommits()
+	if s.committer != nil {
+		committing.Go(func() { s.committer.run(commitCtx) })
+	}
 	var uploaders sync.WaitGroup
 	for range s.cfg.Uploaders {
 		uploaders.Go(func() {
@@ -381,7 +422,12 @@ func (s *Sink) route(ctx context.Context, cl *kgo.Client, fetches kgo.Fetches) {
 // commit sends the commit marks that moved. It runs on the poll loop,
 // before AllowRebalance, so every partition it commits is still owned.
 func (s *Sink) commit(ctx context.Context, cl *kgo.Client) {
-	marks := s.ledger.marks()
+	var marks map[int32]kgo.EpochOffset
+	if s.committer != nil {
+		marks = s.committer.takeMarks()
+	} else {
+		marks = s.ledger.marks()
+	}
 	if len(marks) == 0 {
 		return
 	}
@@ -441,6 +487,14 @@ func (s *Sink) revoked(ctx context.Context, cl *kgo.Client, lost map[string][]in
 		case <-deadline.C:
 		case <-ctx.Done():
 		}
+	}
+	if s.committer != nil {
+		// What landed goes into the table before the next owner starts
+		// from the table's offsets; a commit that fails leaves it to the
+		// next owner's replay.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.SessionTimeout)
+		_ = s.committer.commit(cctx)
+		cancel()
 	}
 	s.commit(ctx, cl)
 	s.ledger.drop(ps)

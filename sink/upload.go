@@ -70,7 +70,9 @@ func (s *Sink) landed(b *batch) {
 		s.objects.Add(1)
 		s.bytes.Add(int64(l.Bytes))
 		s.observer(l)
-		putTimes(l.Intended) // only valid during the call
+		if s.committer == nil {
+			putTimes(l.Intended) // only valid during the call
+		} // else kept for the table commit's observer
 	}
 }
 
@@ -87,10 +89,16 @@ func (s *Sink) uploadObject(ctx context.Context, b *batch, o *object) (Landed, e
 		return Landed{}, err
 	}
 	acked := time.Now()
-	return Landed{
+	l := Landed{
 		Key: key, Partition: b.partition, StartOffset: o.start, Ticks: o.count,
 		Bytes: len(body), Requests: requests, Acked: acked, Upload: acked.Sub(began),
-	}, nil
+	}
+	if s.cfg.Table != nil {
+		if l.Stats, err = ReadFileStats(body); err != nil {
+			return Landed{}, fmt.Errorf("statistics of %s: %w", key, err)
+		}
+	}
+	return l, nil
 }
 
 // uploadRejects lands the batch's records that are not ticks under

@@ -39,7 +39,14 @@ func Local(dir string) (Config, error) {
 			return Config{}, fmt.Errorf("local stack: %s missing from the state files in %s", k, dir)
 		}
 	}
-	cfg.Servers = serverPIDs(map[string]map[string]string{"kafka": kafka, "s3": s3})
+	states := map[string]map[string]string{"kafka": kafka, "s3": s3}
+	// The Iceberg REST catalog is optional: only the Iceberg strategies
+	// need it, and they say so when it is missing.
+	if ice, err := readState(filepath.Join(dir, "iceberg", "state.env")); err == nil {
+		cfg.IcebergREST = ice["ICEBERG_REST_URL"]
+		states["iceberg"] = ice
+	}
+	cfg.Servers = serverPIDs(states)
 	return cfg, nil
 }
 

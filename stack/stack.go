@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tickbench/tickbench/sink/iceberg"
 	"github.com/tickbench/tickbench/stack/s3lite"
 )
 
@@ -62,6 +64,10 @@ type Config struct {
 	// Servers are the local stack's server processes (name -> pid, from
 	// their state files): a run reports the CPU each used beside its own.
 	Servers map[string]int
+	// IcebergREST is the Iceberg REST catalog's URL (the local stack's);
+	// empty uses an in-process SQL catalog on SQLite beside the embedded
+	// S3 server's data, or AWS Glue with AWS.
+	IcebergREST string
 }
 
 // embeddedSegmentBytes is the embedded broker's segment size.
@@ -97,6 +103,13 @@ type Stack struct {
 	SSE, SSEKMSKeyID string
 	// Servers are Config's: the server processes on this machine.
 	Servers map[string]int
+	// Region and the keys of S3 (empty keys: the default credential chain).
+	Region, AccessKey, SecretKey string
+
+	icebergREST string
+	aws         bool
+	catalogMu   sync.Mutex
+	catalog     *iceberg.Catalog
 
 	closers []func() error
 	retries atomic.Int64
@@ -125,7 +138,8 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if err := ValidateSSE(cfg.SSE, cfg.SSEKMSKeyID); err != nil {
 		return nil, err
 	}
-	st := &Stack{Bucket: cfg.Bucket, Kind: Kind{Name: cfg.Name}, SSE: cfg.SSE, SSEKMSKeyID: cfg.SSEKMSKeyID, Servers: cfg.Servers}
+	st := &Stack{Bucket: cfg.Bucket, Kind: Kind{Name: cfg.Name}, SSE: cfg.SSE, SSEKMSKeyID: cfg.SSEKMSKeyID, Servers: cfg.Servers,
+		Region: cfg.Region, AccessKey: cfg.AccessKey, SecretKey: cfg.SecretKey, icebergREST: cfg.IcebergREST, aws: cfg.AWS}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, st.Close())
@@ -211,6 +225,7 @@ func (st *Stack) startEmbeddedS3(ctx context.Context, cfg Config) error {
 	}
 	st.closers = append(st.closers, stop)
 	st.S3Endpoint, st.DataDir, st.S3Server = endpoint, dir, srv
+	st.AccessKey, st.SecretKey = accessKey, secretKey
 	st.Kind.S3 = "embedded-s3lite"
 	st.S3 = st.newClient(aws.Config{
 		Region:      cfg.Region,
