@@ -62,6 +62,10 @@ type Config struct {
 	// Prefix goes before every key: <Prefix>runs/<run id>/<strategy>/...
 	Prefix string
 	Policy sink.Policy
+	// CommitInterval and CommitFiles are the table strategies' commit
+	// policy (sink.Config's): default 60 s, and off.
+	CommitInterval time.Duration
+	CommitFiles    int
 	// Uploaders, if set, is how many PUTs each sink member keeps in
 	// flight, for every strategy (0: each strategy's own, see Strategy).
 	Uploaders int
@@ -111,25 +115,26 @@ type Config struct {
 // Default returns the documented defaults.
 func Default() Config {
 	return Config{
-		Name:         "bench",
-		Rate:         10_000,
-		Duration:     30 * time.Second,
-		Model:        gen.DefaultModelConfig(),
-		Source:       "model",
-		Replay:       "order",
-		Client:       gen.DefaultClientConfig(),
-		Topic:        "ticks",
-		Partitions:   6,
-		Stack:        stack.Default(),
-		Strategies:   []string{"jsonl"},
-		Mode:         ModeSequential,
-		Layout:       sink.LayoutHourly,
-		MaxBuffered:  sink.DefaultConfig().MaxBuffered,
-		Policy:       sink.DefaultConfig().Policy,
-		Sinks:        1,
-		DrainTimeout: 2 * time.Minute,
-		Out:          "results",
-		LakeLocalMax: DefaultLakeLocalMaxObjects,
+		Name:           "bench",
+		Rate:           10_000,
+		Duration:       30 * time.Second,
+		Model:          gen.DefaultModelConfig(),
+		Source:         "model",
+		Replay:         "order",
+		Client:         gen.DefaultClientConfig(),
+		Topic:          "ticks",
+		Partitions:     6,
+		Stack:          stack.Default(),
+		Strategies:     []string{"jsonl"},
+		Mode:           ModeSequential,
+		Layout:         sink.LayoutHourly,
+		MaxBuffered:    sink.DefaultConfig().MaxBuffered,
+		Policy:         sink.DefaultConfig().Policy,
+		CommitInterval: sink.DefaultCommitInterval,
+		Sinks:          1,
+		DrainTimeout:   2 * time.Minute,
+		Out:            "results",
+		LakeLocalMax:   DefaultLakeLocalMaxObjects,
 	}
 }
 
@@ -227,8 +232,33 @@ func (c Config) Validate() error {
 	}
 	sc := sink.DefaultConfig()
 	sc.Brokers, sc.Topic, sc.Group, sc.Policy, sc.Layout, sc.MaxBuffered = []string{"-"}, c.Topic, "-", c.Policy, c.Layout, c.MaxBuffered
-	return sc.Validate()
+	if err := sc.Validate(); err != nil {
+		return err
+	}
+	if c.hasTable() {
+		sc.Format, _ = sink.FormatByName("parquet")
+		sc.Table, sc.CommitInterval, sc.CommitFiles = noTable{}, c.CommitInterval, c.CommitFiles
+		return sc.Validate()
+	}
+	return nil
 }
+
+// hasTable reports whether a table strategy is among the strategies.
+func (c Config) hasTable() bool {
+	ss, err := c.strategies()
+	if err != nil {
+		return false
+	}
+	for _, s := range ss {
+		if s.Table != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// noTable stands in for a table where only the commit policy is checked.
+type noTable struct{ sink.Table }
 
 // validatePace checks Rate with Duration, or with Ticks: a fixed count may
 // take less than the second a paced run lasts at least.

@@ -36,7 +36,7 @@ func checkBadRecords(t *testing.T, ctx context.Context, st *stack.Stack, sinkSta
 	if stats.Invalid != int64(inj.Bad) || stats.Rejected != int64(inj.Bad) || stats.ErrorObjects == 0 {
 		t.Fatalf("sink stats %+v: want %d invalid, all rejected into errors/", stats, inj.Bad)
 	}
-	v, err := verify(ctx, st.S3, st.Bucket, prefix, sink.JSONL{}, allSeqs(uint64(inj.Valid)))
+	v, err := verify(ctx, st.S3, st.Bucket, prefix, sink.JSONL{}, allSeqs(uint64(inj.Valid)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

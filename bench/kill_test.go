@@ -106,7 +106,7 @@ func TestLocalSinkSurvivesKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	v, err := verify(ctx, st.S3, st.Bucket, prefix, sink.JSONL{}, allSeqs(res.Acked))
+	v, err := verify(ctx, st.S3, st.Bucket, prefix, sink.JSONL{}, allSeqs(res.Acked), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,7 @@ func (l *Live) WriteMetrics(w io.Writer) error {
 	}
 	var rows []row
 	for _, n := range slices.Sorted(maps.Keys(groups)) {
-		st, _, e2e, up := groups[n].totals()
+		st, _, e2e, up, _ := groups[n].totals()
 		// Landed is the e2e histogram's count (one value per landed
 		// tick) rather than the counter read a moment later, so that
 		// one scrape's landed and e2e count agree.

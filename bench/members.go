@@ -8,6 +8,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/tickbench/tickbench/sink"
+	"github.com/tickbench/tickbench/sink/iceberg"
 )
 
 // sinkGroup is one strategy's sink members, all in one consumer group. Each
@@ -15,6 +16,9 @@ import (
 type sinkGroup struct {
 	cfg   sink.Config
 	store sink.Store
+	// newTable, for a table strategy, opens each member's table.
+	newTable func(context.Context) (*iceberg.Table, error)
+	table    *iceberg.Table // the first member's, to read the table back
 
 	landed atomic.Int64
 	errs   chan error // a member that failed
@@ -27,8 +31,11 @@ type sinkGroup struct {
 type member struct {
 	sk          *sink.Sink
 	e2e, upload *hist
-	cancel      context.CancelFunc
-	done        chan struct{}
+	// queryable is intended -> the table commit holding the tick (table
+	// strategies only).
+	queryable *hist
+	cancel    context.CancelFunc
+	done      chan struct{}
 }
 
 func newSinkGroup(cfg sink.Config, store sink.Store) *sinkGroup {
@@ -37,8 +44,21 @@ func newSinkGroup(cfg sink.Config, store sink.Store) *sinkGroup {
 
 // join starts a member; it runs until leave, stopAll, or ctx ends.
 func (g *sinkGroup) join(ctx context.Context) (*member, error) {
-	m := &member{e2e: newHist(), upload: newHist(), done: make(chan struct{})}
-	sk, err := sink.New(g.cfg, g.store, func(l sink.Landed) {
+	m := &member{e2e: newHist(), upload: newHist(), queryable: newHist(), done: make(chan struct{})}
+	cfg := g.cfg
+	if g.newTable != nil {
+		tbl, err := g.newTable(ctx)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Table = tbl
+		g.mu.Lock()
+		if g.table == nil {
+			g.table = tbl
+		}
+		g.mu.Unlock()
+	}
+	sk, err := sink.New(cfg, g.store, func(l sink.Landed) {
 		m.e2e.recordSince(l.Acked.UnixNano(), l.Intended)
 		m.upload.record(int64(l.Upload))
 		g.landed.Add(int64(l.Ticks))
@@ -46,6 +66,12 @@ func (g *sinkGroup) join(ctx context.Context) (*member, error) {
 	if err != nil {
 		return nil, err
 	}
+	sk.OnCommit(func(c sink.TableCommit) {
+		at := c.At.UnixNano()
+		for _, f := range c.Files {
+			m.queryable.recordSince(at, f.Intended)
+		}
+	})
 	m.sk = sk
 	g.mu.Lock()
 	if g.drain != nil {
@@ -104,14 +130,14 @@ func (g *sinkGroup) firstErr() error {
 // sink counts an object before its observer records the object's ticks,
 // so reading the counters after them means a live reader never sees
 // landed ticks of an object that the counters do not hold yet.
-func (g *sinkGroup) totals() (s sink.Stats, perMember []int64, e2e, upload *hist) {
+func (g *sinkGroup) totals() (s sink.Stats, perMember []int64, e2e, upload, queryable *hist) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	var e2es, ups []*hist
+	var e2es, ups, qs []*hist
 	for _, m := range g.members {
-		e2es, ups = append(e2es, m.e2e), append(ups, m.upload)
+		e2es, ups, qs = append(e2es, m.e2e), append(ups, m.upload), append(qs, m.queryable)
 	}
-	e2e, upload = mergeHists(e2es...), mergeHists(ups...)
+	e2e, upload, queryable = mergeHists(e2es...), mergeHists(ups...), mergeHists(qs...)
 	for _, m := range g.members {
 		ms := m.sk.Stats()
 		perMember = append(perMember, ms.Consumed)
@@ -128,10 +154,17 @@ func (g *sinkGroup) totals() (s sink.Stats, perMember []int64, e2e, upload *hist
 		s.Pauses += ms.Pauses
 		s.Rejected += ms.Rejected
 		s.ErrorObjects += ms.ErrorObjects
+		s.Commits += ms.Commits
+		s.CommitConflicts += ms.CommitConflicts
+		s.CommitFailures += ms.CommitFailures
+		s.CommittedFiles += ms.CommittedFiles
+		s.LeftBatches += ms.LeftBatches
+		s.MetadataGets += ms.MetadataGets
+		s.MetadataPuts += ms.MetadataPuts
 		// Members hold their batches apart: the peak is the largest one's.
 		s.PeakBuffered = max(s.PeakBuffered, ms.PeakBuffered)
 	}
-	return s, perMember, e2e, upload
+	return s, perMember, e2e, upload, queryable
 }
 
 // takeIntervals merges and restarts the members' interval histograms.

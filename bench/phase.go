@@ -104,7 +104,13 @@ func (ph *phase) startSinks(ctx, sinkCtx context.Context) error {
 		if err := commitStart(ctx, ph.adm, sc.Group, cfg.Topic, startOffsets); err != nil {
 			return err
 		}
-		ph.groups = append(ph.groups, newSinkGroup(sc, sink.S3Store{Client: ph.st.S3, Bucket: ph.st.Bucket, SSE: ph.st.SSE, SSEKMSKeyID: ph.st.SSEKMSKeyID}))
+		g := newSinkGroup(sc, sink.S3Store{Client: ph.st.S3, Bucket: ph.st.Bucket, SSE: ph.st.SSE, SSEKMSKeyID: ph.st.SSEKMSKeyID})
+		if s.Table != "" {
+			if g.newTable, err = openTables(ph.st, s, tableName(ph.runID, s.Name, ph.step), sc); err != nil {
+				return err
+			}
+		}
+		ph.groups = append(ph.groups, g)
 		names[i] = sc.Group
 	}
 	go ph.st.TrimCommitted(sinkCtx, ph.adm, cfg.Topic, names, time.Second)
@@ -150,6 +156,11 @@ func (ph *phase) sinkConfig(s Strategy) (sink.Config, error) {
 		sc.Prefix += ph.step + "/"
 	}
 	sc.ClientOpts = ph.st.KafkaOpts
+	if s.Table != "" {
+		// The table's folder: data objects under data/, metadata beside.
+		sc.Prefix += "data/"
+		sc.CommitInterval, sc.CommitFiles = cfg.CommitInterval, cfg.CommitFiles
+	}
 	var err error
 	if sc.Format, err = sink.FormatByName(s.Format); err != nil {
 		return sc, err
@@ -270,7 +281,7 @@ func (ph *phase) drain(ctx context.Context) error {
 // collect gathers strategy i's counts, costs and histograms.
 func (ph *phase) collect(i int) (StrategyResult, error) {
 	cfg, s, g := ph.cfg, ph.strategies[i], ph.groups[i]
-	stats, perMember, e2e, upload := g.totals()
+	stats, perMember, e2e, upload, queryable := g.totals()
 	sr := landing(s, g.cfg, ph.st.Bucket, stats)
 	sr.Members, sr.MembersConsumed, sr.Producer = cfg.Sinks, perMember, ph.producer
 	sr.DrainS, sr.S3Retries, sr.S3Faults = ph.drains[i].Seconds(), ph.retries, ph.faults
@@ -302,6 +313,12 @@ func (ph *phase) collect(i int) (StrategyResult, error) {
 	if sr.Upload, err = upload.summary(); err != nil {
 		return sr, err
 	}
+	if sr.Queryable, err = queryableOf(s, e2e, queryable); err != nil {
+		return sr, err
+	}
+	if s.Table != "" {
+		sr.Table = tableReport(g, stats, ph.prices, cfg.Duration+ph.drains[i])
+	}
 	return sr, nil
 }
 
@@ -332,11 +349,21 @@ func keptUp(acked uint64, produced, drain time.Duration) (sustained float64, fel
 // (and, where it can, runs) the lake's standard queries over it.
 func (ph *phase) check(ctx context.Context, i int, sr *StrategyResult) error {
 	acked, f := ph.produced.Acked, ph.groups[i].cfg.Format
+	var only map[string]bool
+	if g := ph.groups[i]; g.table != nil {
+		var err error
+		if only, err = readTable(ctx, g.table, ph.cfg.Topic, sr, ph.cfg.Duration); err != nil {
+			return err
+		}
+	}
 	var err error
-	if sr.Verify, err = verify(ctx, ph.st.S3, ph.st.Bucket, sr.Prefix, f, ph.produced.PerWorker); err != nil {
+	if sr.Verify, err = verify(ctx, ph.st.S3, ph.st.Bucket, sr.Prefix, f, ph.produced.PerWorker, only); err != nil {
 		return err
 	}
-	if !ph.noLake {
+	if sr.Table != nil {
+		sr.Table.Orphans, sr.Table.OrphanBytes = sr.Verify.Orphans, sr.Verify.OrphanBytes
+	}
+	if !ph.noLake && ph.strategies[i].Table == "" {
 		sr.Lake, err = ph.lake(ctx, ph.strategies[i], sr.Prefix, f, sr.Verify, acked)
 	}
 	return err

@@ -20,10 +20,10 @@ import (
 // documents every field. The major version changes on any incompatible
 // change; a minor version only adds fields, so a reader of v1.N reads every
 // v1.M (absent fields stay zero).
-const SchemaVersion = "tickbench.result/v1.3"
+const SchemaVersion = "tickbench.result/v1.4"
 
 // readableSchemas are the versions ReadResult accepts.
-var readableSchemas = []string{"tickbench.result/v1", "tickbench.result/v1.1", "tickbench.result/v1.2", SchemaVersion}
+var readableSchemas = []string{"tickbench.result/v1", "tickbench.result/v1.1", "tickbench.result/v1.2", "tickbench.result/v1.3", SchemaVersion}
 
 // Result is everything a run measured; it is written as JSON.
 type Result struct {
@@ -178,6 +178,13 @@ type StrategyResult struct {
 	// Upload is per object, PUT start -> acknowledged.
 	EndToEnd Latency `json:"end_to_end"`
 	Upload   Latency `json:"upload"`
+	// Queryable is intended -> the tick can be queried: the table commit
+	// holding it for a table strategy; for Hive-style prefixes the same as
+	// EndToEnd (partition projection finds new partitions without a
+	// commit). Schema v1.4.
+	Queryable Latency `json:"queryable"`
+	// Table is a table strategy's commits and files (schema v1.4).
+	Table *TableReport `json:"table,omitempty"`
 	// Lake is the query side: modelled Athena scans of the standard
 	// queries and the local SQL check (bench/lake.go).
 	Lake *LakeReport `json:"lake,omitempty"`
@@ -365,7 +372,12 @@ func (r *Result) PrintSummary(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 
-	fmt.Fprintf(w, "\n%-15s %9s %9s %9s %9s %10s %10s %8s %10s %10s %10s %8s %9s  %s\n", "strategy",
+	// Names wider than 15 (iceberg-parquet-zstd) widen the column.
+	nw := 15
+	for _, s := range r.Strategies {
+		nw = max(nw, len(s.Strategy))
+	}
+	fmt.Fprintf(w, "\n%-*s %9s %9s %9s %9s %10s %10s %8s %10s %10s %10s %8s %9s  %s\n", nw, "strategy",
 		"e2e p50", "p99", "p99.9", "max", "landed/s", "objects", "bytes", "B/tick", "PUTs", "PUT $/day", "CPU s/M", "peak RSS", "verified")
 	for _, s := range r.Strategies {
 		status := "yes"
@@ -383,7 +395,7 @@ func (r *Result) PrintSummary(w io.Writer) {
 		if s.FellBehind {
 			landed += "*"
 		}
-		fmt.Fprintf(w, "%-15s %9s %9s %9s %9s %10s %10s %10s %8.1f %10s %10s %8s %9s  %s\n", s.Strategy,
+		fmt.Fprintf(w, "%-*s %9s %9s %9s %9s %10s %10s %10s %8.1f %10s %10s %8s %9s  %s\n", nw, s.Strategy,
 			ms(s.EndToEnd.P50), ms(s.EndToEnd.P99), ms(s.EndToEnd.P999), ms(s.EndToEnd.Max), landed,
 			num(float64(s.Objects)), size(s.Bytes), s.BytesPerTick, num(float64(s.PutRequests)),
 			usd(s.PutCostPerDayUSD), cpu, rss, status)
@@ -393,6 +405,7 @@ func (r *Result) PrintSummary(w io.Writer) {
 		over = "the drain of the backlog"
 	}
 	fmt.Fprintln(w, "(e2e = intended time -> S3 PUT acknowledged, ms; landed/s over "+over+"; PUT $/day at this rate, "+r.Prices.Region+" prices)")
+	r.printTables(w)
 	for _, s := range r.Strategies {
 		if s.FellBehind {
 			fmt.Fprintf(w, "fell behind: %s landed %s ticks/s against %s/s produced and took %.1fs after the generator stopped to land the rest (%d fetch pauses)\n",
@@ -437,7 +450,42 @@ func (r *Result) PrintSummary(w io.Writer) {
 	}
 	for _, s := range r.Strategies {
 		row("end-to-end "+s.Strategy, s.EndToEnd)
+		if s.Table != nil {
+			row("queryable "+s.Strategy, s.Queryable)
+		}
 		row("upload/object "+s.Strategy, s.Upload)
+	}
+}
+
+// printTables writes, when a table strategy ran, when each strategy's ticks
+// became queryable and what the table strategies' commits did.
+func (r *Result) printTables(w io.Writer) {
+	if !slices.ContainsFunc(r.Strategies, func(s StrategyResult) bool { return s.Table != nil }) {
+		return
+	}
+	fmt.Fprintf(w, "\n%-22s %9s %9s %9s %8s %9s %9s %7s %9s %11s %10s %9s\n", "queryable", "p50", "p99", "max",
+		"commits", "conflicts", "snapshots", "files", "files/h", "meta GET/PUT", "meta $/day", "orphans")
+	for _, s := range r.Strategies {
+		q := s.Queryable
+		if s.Table == nil {
+			fmt.Fprintf(w, "%-22s %9s %9s %9s %8s %9s %9s %7s %9s %11s %10s %9s\n", s.Strategy, ms(q.P50), ms(q.P99), ms(q.Max),
+				"-", "-", "-", num(float64(s.Objects)), "-", "-", "-", "-")
+			continue
+		}
+		t := s.Table
+		fmt.Fprintf(w, "%-22s %9s %9s %9s %8d %9d %9d %7d %9s %11s %10s %9s\n", s.Strategy, ms(q.P50), ms(q.P99), ms(q.Max),
+			t.Commits, t.CommitConflicts, t.Snapshots, t.Files, num(t.FilesPerHour), fmt.Sprintf("%d/%d", t.MetadataGets, t.MetadataPuts),
+			usd(t.MetadataCostPerDayUSD), fmt.Sprintf("%d (%s)", t.Orphans, size(t.OrphanBytes)))
+	}
+	fmt.Fprintln(w, "(queryable = intended time -> the table commit holding the tick, ms; Hive-style prefixes are queryable once landed, with partition projection: there it is e2e)")
+	for _, s := range r.Strategies {
+		if t := s.Table; t != nil {
+			fmt.Fprintf(w, "table %s: %s in the %s catalog at %s, commit every %s", s.Strategy, t.Name, t.Catalog, t.Location, t.CommitInterval)
+			if t.CommitFiles > 0 {
+				fmt.Fprintf(w, " or %d files", t.CommitFiles)
+			}
+			fmt.Fprintln(w)
+		}
 	}
 }
 

@@ -163,7 +163,7 @@ func TestConfigValidate(t *testing.T) {
 		{"short duration", func(c *Config) { c.Duration = time.Millisecond }, "duration 1ms: allowed 1s..168h"},
 		{"flush-records 0", func(c *Config) { c.Policy.Records = 0 }, "flush-records 0: allowed 1..10000000"},
 		{"no symbols", func(c *Config) { c.Model.Symbols = 0 }, "symbols 0: allowed 1..456976"},
-		{"unknown strategy", func(c *Config) { c.Strategies = []string{"csv"} }, `strategy "csv": allowed json-per-tick, jsonl`},
+		{"unknown strategy", func(c *Config) { c.Strategies = []string{"csv"} }, `strategy "csv": allowed iceberg-parquet-snappy, iceberg-parquet-zstd, json-per-tick, jsonl`},
 		{"no strategy", func(c *Config) { c.Strategies = nil }, `strategies: none given`},
 		{"bad name", func(c *Config) { c.Name = "../x" }, `name "../x": allowed`},
 		{"bad topic", func(c *Config) { c.Topic = "a b" }, `topic "a b": allowed`},

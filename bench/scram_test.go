@@ -52,7 +52,7 @@ func TestLocalSCRAM(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	v, err := verify(ctx, st.S3, st.Bucket, prefix, sink.JSONL{}, allSeqs(n))
+	v, err := verify(ctx, st.S3, st.Bucket, prefix, sink.JSONL{}, allSeqs(n), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,7 +96,7 @@ func RunSink(ctx context.Context, cfg SinkConfig) (*SinkResult, error) {
 	meter := startProcessMeter()
 	runErr := consume(ctx, cfg, st, g)
 	p := meter.row(RoleSink)
-	stats, _, e2e, upload := g.totals()
+	stats, _, e2e, upload, queryable := g.totals()
 	out := &SinkResult{Stats: stats}
 	sr := landing(s, sc, st.Bucket, stats)
 	sr.Members, sr.MembersConsumed, sr.S3Retries = 1, []int64{stats.Consumed}, st.S3Retries()
@@ -104,6 +104,9 @@ func RunSink(ctx context.Context, cfg SinkConfig) (*SinkResult, error) {
 		return out, errors.Join(runErr, err)
 	}
 	if sr.Upload, err = upload.summary(); err != nil {
+		return out, errors.Join(runErr, err)
+	}
+	if sr.Queryable, err = queryableOf(s, e2e, queryable); err != nil {
 		return out, errors.Join(runErr, err)
 	}
 	p.Sink = &sr

@@ -18,6 +18,10 @@ type Strategy struct {
 	// Uploaders is how many PUTs a sink member keeps in flight (0: the
 	// sink's default).
 	Uploaders int
+	// Table is the table format the objects are committed to ("iceberg"),
+	// or "" for Hive-style prefixes (queryable once landed: partition
+	// projection finds new partitions without a commit).
+	Table string
 }
 
 // strategyDefs maps each strategy name to its format, and to a fixed
@@ -26,6 +30,7 @@ var strategyDefs = map[string]struct {
 	format    string
 	records   int
 	uploaders int
+	table     string
 }{
 	// The seed's design: every tick its own S3 object, the baseline. It
 	// gets many PUTs in flight, as an S3 client for small objects would.
@@ -34,6 +39,10 @@ var strategyDefs = map[string]struct {
 	"jsonl.gz":       {format: "jsonl.gz"},
 	"parquet-snappy": {format: "parquet"},
 	"parquet-zstd":   {format: "parquet-zstd"},
+	// Apache Iceberg tables of the same Parquet objects, committed every
+	// --commit-interval or --commit-files (docs/iceberg.md).
+	"iceberg-parquet-snappy": {format: "parquet", table: "iceberg"},
+	"iceberg-parquet-zstd":   {format: "parquet-zstd", table: "iceberg"},
 }
 
 // StrategyNames lists the known strategies, sorted.
@@ -59,7 +68,7 @@ func NewStrategy(name string, p sink.Policy, l sink.Layout) (Strategy, error) {
 	if def.records > 0 {
 		p.Records = def.records
 	}
-	return Strategy{Name: name, Format: def.format, Policy: p, Layout: l, Uploaders: def.uploaders}, nil
+	return Strategy{Name: name, Format: def.format, Policy: p, Layout: l, Uploaders: def.uploaders, Table: def.table}, nil
 }
 
 // strategies resolves cfg.Strategies ("all" is every strategy), rejecting

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
@@ -28,6 +29,10 @@ type Verify struct {
 	Missing    int64  `json:"missing"` // produced but not landed
 	Foreign    int64  `json:"foreign"` // seq outside this run
 	BadObjects int64  `json:"bad_objects"`
+	// Orphans (table strategies) are objects under the prefix that the
+	// table does not hold: landed, never committed. They are not read.
+	Orphans     int64 `json:"orphans,omitempty"`
+	OrphanBytes int64 `json:"orphan_bytes,omitempty"`
 	// Rejects are the records found in errors/ objects (not ticks), each
 	// with its reason and original bytes; RejectObjects the objects.
 	Rejects       int64 `json:"rejects,omitempty"`
@@ -71,9 +76,11 @@ func (s sentSeqs) limit() (hi uint64) {
 
 // verify reads every object under prefix back in format f and checks that
 // the ticks sent each appear exactly once. seq is unique in a run, so it
-// alone identifies a (symbol, seq) pair.
-func verify(ctx context.Context, cl *s3.Client, bucket, prefix string, f sink.Format, sent sentSeqs) (Verify, error) {
+// alone identifies a (symbol, seq) pair. With only (a table's files), it
+// reads those, counts the others as orphans, and fails if one is missing.
+func verify(ctx context.Context, cl *s3.Client, bucket, prefix string, f sink.Format, sent sentSeqs, only map[string]bool) (Verify, error) {
 	produced := sent.total()
+	var v0 Verify // orphans
 	var keys, errKeys []string
 	sizes := map[string]int64{}
 	pages := s3.NewListObjectsV2Paginator(cl, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
@@ -87,11 +94,19 @@ func verify(ctx context.Context, cl *s3.Client, bucket, prefix string, f sink.Fo
 				errKeys = append(errKeys, *o.Key)
 				continue
 			}
+			if only != nil && !only[*o.Key] {
+				v0.Orphans++
+				v0.OrphanBytes += aws.ToInt64(o.Size)
+				continue
+			}
 			keys = append(keys, *o.Key)
 			if o.Size != nil {
 				sizes[*o.Key] = *o.Size
 			}
 		}
+	}
+	if only != nil && len(keys) != len(only) {
+		return Verify{}, fmt.Errorf("table: %d data files, %d of them under s3://%s/%s", len(only), len(keys), bucket, prefix)
 	}
 	rejects, err := readRejects(ctx, cl, bucket, errKeys)
 	if err != nil {
@@ -100,7 +115,7 @@ func verify(ctx context.Context, cl *s3.Client, bucket, prefix string, f sink.Fo
 
 	seen := make([]uint64, (sent.limit()+63)/64)
 	var mu sync.Mutex
-	v := Verify{Objects: int64(len(keys)), RejectObjects: int64(len(errKeys))}
+	v := Verify{Objects: int64(len(keys)), RejectObjects: int64(len(errKeys)), Orphans: v0.Orphans, OrphanBytes: v0.OrphanBytes}
 	rejectDups := 0
 	seenRejects := map[[2]int64]bool{}
 	for _, r := range rejects {
@@ -221,7 +236,7 @@ func VerifyLanded(ctx context.Context, cl *s3.Client, bucket, prefix, strategy s
 	if err != nil {
 		return Verify{}, err
 	}
-	return verify(ctx, cl, bucket, prefix, f, allSeqs(expect))
+	return verify(ctx, cl, bucket, prefix, f, allSeqs(expect), nil)
 }
 
 // Expected is how many ticks a merged result's producers acknowledged, as

@@ -164,6 +164,12 @@ func policyFlags(fs *flag.FlagSet, p *sink.Policy, l *sink.Layout) {
 	fs.Var(durationValue{&p.MaxAge, "0..1h"}, "max-age", "also flush a batch this long (wall clock) after its first record arrived, for idle partitions; makes the sink at-least-once (0: off)")
 }
 
+// commitFlags registers the table strategies' commit policy.
+func commitFlags(fs *flag.FlagSet, interval *time.Duration, files *int) {
+	fs.Var(durationValue{interval, "100ms..1h"}, "commit-interval", "table strategies (iceberg-*): commit what landed this often, 100ms..1h (the Iceberg Kafka Connect sink's default: 60s)")
+	fs.Var(intValue{files}, "commit-files", "table strategies: also commit as soon as this many objects wait, 0 (off)..100000")
+}
+
 // stackFlags registers where a command's Kafka and S3 are; resolveStack
 // applies them after parsing.
 func stackFlags(fs *flag.FlagSet, sc *stack.Config, env environment) (stackName, brokers *string) {

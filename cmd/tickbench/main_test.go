@@ -37,7 +37,7 @@ func TestBenchRejectsBadInput(t *testing.T) {
 		{[]string{"--flush-records=0"}, "flush-records 0: allowed 1..10000000"},
 		{[]string{"--flush-interval", "2h"}, "flush-interval 2h0m0s: allowed 1ms..1h"},
 		{[]string{"--symbols", "0"}, "symbols 0: allowed 1..456976"},
-		{[]string{"--strategies", "jsonl,xml"}, `strategy "xml": allowed json-per-tick, jsonl, jsonl.gz, parquet-snappy, parquet-zstd`},
+		{[]string{"--strategies", "jsonl,xml"}, `strategy "xml": allowed iceberg-parquet-snappy, iceberg-parquet-zstd, json-per-tick, jsonl, jsonl.gz, parquet-snappy, parquet-zstd`},
 		{[]string{"--strategies", "jsonl,jsonl"}, `strategy "jsonl": given twice`},
 		{[]string{"--mode", "both"}, `mode "both": allowed sequential, parallel`},
 		{[]string{"--nope"}, "flag provided but not defined: -nope"},

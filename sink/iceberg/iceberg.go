@@ -100,10 +100,11 @@ const maxAttempts = 50
 // Table is one Iceberg table of ticks, committed to by one sink member (a
 // Table is safe for one commit at a time; members have a Table each).
 type Table struct {
-	cat    catalog.Catalog
-	id     table.Identifier
-	spec   iceberg.PartitionSpec
-	bucket string // of the location: data files are s3://bucket/<object key>
+	cat            catalog.Catalog
+	id             table.Identifier
+	spec           iceberg.PartitionSpec
+	bucket         string // of the location: data files are s3://bucket/<object key>
+	location, kind string
 	// aws carries the HTTP client that counts metadata requests; the
 	// catalog's FileIO takes it from the context.
 	aws *aws.Config
@@ -127,7 +128,8 @@ func Open(ctx context.Context, c *Catalog, namespace, name, location string, lay
 	if !strings.HasPrefix(location, "s3://") || !ok || bucket == "" {
 		return nil, fmt.Errorf("table location %q: want s3://bucket/prefix/", location)
 	}
-	t := &Table{cat: c.cat, id: table.Identifier{namespace, name}, spec: spec, bucket: bucket, aws: c.aws, serverWrites: c.rest}
+	t := &Table{cat: c.cat, id: table.Identifier{namespace, name}, spec: spec, bucket: bucket, aws: c.aws, serverWrites: c.rest,
+		location: strings.TrimSuffix(location, "/"), kind: c.Kind}
 	ctx = t.ctx(ctx, nil)
 	ns := table.Identifier{namespace}
 	if ok, err := c.cat.CheckNamespaceExists(ctx, ns); err != nil {
@@ -162,6 +164,12 @@ func Open(ctx context.Context, c *Catalog, namespace, name, location string, lay
 
 // Name is namespace.table.
 func (t *Table) Name() string { return strings.Join(t.id, ".") }
+
+// Location is the table's folder, s3://bucket/prefix.
+func (t *Table) Location() string { return t.location }
+
+// Catalog is the kind of catalog the table is in: sql, rest or glue.
+func (t *Table) Catalog() string { return t.kind }
 
 // counts are the S3 requests of one call, by the HTTP client of t.aws.
 type counts struct{ gets, puts atomic.Int64 }
