@@ -21,6 +21,8 @@ TRINO_URL="$(read_state "$TB_RUN/trino/state.env" TRINO_URL)"
 TRINO_CATALOG="$(read_state "$TB_RUN/trino/state.env" TRINO_ICEBERG_CATALOG)"
 [[ -n "$ICEBERG_URL" ]] || die "the Iceberg REST catalog is not up (make up, or scripts/iceberg.sh up)"
 [[ -n "$TRINO_URL" && -n "$TRINO_CATALOG" ]] || die "Trino with its Iceberg catalog is not up (make up LAKE=trino)"
+[[ "$(read_state "$TB_RUN/trino/state.env" TRINO_ICEBERG_REST_URL)" == "$ICEBERG_URL" ]] ||
+  die "Trino uses another Iceberg REST catalog than $ICEBERG_URL (the catalog was restarted): make up restarts Trino on it"
 PY="$(bash "$TB_ROOT/scripts/pyenv.sh" pyiceberg)"
 TABLE="smoke.ticks_$(random_alnum 8 | tr '[:upper:]' '[:lower:]')"
 
