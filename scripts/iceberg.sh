@@ -19,8 +19,9 @@
 #   ICEBERG_S3_ENDPOINT=...                  the S3 server it writes to (scripts/s3.sh's)
 #   ICEBERG_VERSION=1.10.0  ICEBERG_PID=...
 # Clients need only the URI: GET /v1/config hands them s3.endpoint,
-# s3.path-style-access=true, s3.region and client.region as defaults, and
-# every table load (or create) hands them the S3 keys in its config.
+# s3.path-style-access=true (s3.force-virtual-addressing=false for
+# iceberg-go), s3.region and client.region as defaults, and every table load
+# (or create) hands them the S3 keys in its config.
 #
 # The S3 keys reach the server through its environment, never a file or argv.
 # `up` with a running server whose S3 server changed restarts it on a new,
@@ -147,13 +148,13 @@ start() {
   CATALOG_CATALOG_NAME="$CATALOG_NAME" CATALOG_REST_HOST=127.0.0.1 CATALOG_REST_PORT="$port" \
     CATALOG_URI="jdbc:sqlite:$CATALOG_DB?busy_timeout=10000" CATALOG_JDBC_SCHEMA__VERSION=V1 \
     CATALOG_WAREHOUSE="$warehouse" CATALOG_IO__IMPL=org.apache.iceberg.aws.s3.S3FileIO \
-    CATALOG_S3_ENDPOINT="$endpoint" CATALOG_S3_PATH__STYLE__ACCESS=true \
+    CATALOG_S3_ENDPOINT="$endpoint" CATALOG_S3_PATH__STYLE__ACCESS=true CATALOG_S3_FORCE__VIRTUAL__ADDRESSING=false \
     CATALOG_S3_REGION="$region" CATALOG_CLIENT_REGION="$region" \
     CATALOG_S3_ACCESS__KEY__ID="$key" CATALOG_S3_SECRET__ACCESS__KEY="$secret" \
     CATALOG_INCLUDE__CREDENTIALS=true \
     setsid "$JAVA" "-Xmx$HEAP" -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError \
     "-Djava.io.tmpdir=$DATA" "$MATCH" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-    -cp "$CLASSES:$LIBS/*" RestServer </dev/null >>"$SERVER_LOG" 2>&1 &
+    -cp "$CLASSES:$LIBS/*" RestServer </dev/null >"$SERVER_LOG" 2>&1 &
   pid=$!
   # Until the server answers the state lives in state.env.tmp, which `down`
   # also reads, so an interrupted start can still be stopped.
@@ -206,7 +207,6 @@ cmd_up() {
   command -v curl >/dev/null || die "curl not found"
   local port
   read -r port < <(free_ports 1)
-  : >"$SERVER_LOG"
   start "$port"
 }
 
@@ -220,6 +220,8 @@ cmd_restart() {
   [[ -n "$pid" ]] || die "not running (scripts/iceberg.sh up)"
   port="$(read_state "$STATE" ICEBERG_REST_URL)"
   port="${port##*:}"
+  fetch
+  compile
   log "stopping pid $pid"
   stop_pid "$pid" "$MATCH" 10
   rm -rf "$DATA" "$STATE"

@@ -15,7 +15,8 @@
 //
 // What clients get on top of the fixture's answers:
 //   GET /v1/config   defaults = the catalog's s3.endpoint,
-//                    s3.path-style-access, s3.region and client.region
+//                    s3.path-style-access, s3.force-virtual-addressing,
+//                    s3.region and client.region
 //   table loads      with include-credentials=true, the catalog's S3 keys in
 //                    the response's config, as the fixture's
 //                    RESTServerCatalogAdapter does (it is package-private, so
@@ -48,8 +49,15 @@ import org.eclipse.jetty.servlet.ServletHolder;
 public class RestServer {
   private static final String ENV_PREFIX = "CATALOG_";
   // Where the objects are and how to address them: handed to every client.
+  // Path style is said both ways: Iceberg Java and pyiceberg read
+  // s3.path-style-access, iceberg-go reads s3.force-virtual-addressing.
   private static final List<String> CLIENT_DEFAULTS =
-      List.of("s3.endpoint", "s3.path-style-access", "s3.region", "client.region");
+      List.of(
+          "s3.endpoint",
+          "s3.path-style-access",
+          "s3.force-virtual-addressing",
+          "s3.region",
+          "client.region");
   // Handed out with table loads only when include-credentials is true.
   private static final List<String> CREDENTIALS =
       List.of("s3.access-key-id", "s3.secret-access-key", "s3.session-token");
