@@ -83,7 +83,8 @@ bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 ## up/down: a real local stack (Apache Kafka from Maven Central, versitygw,
-## moto, Trino 476 from Maven Central: LAKE=none leaves Trino out);
+## Apache Iceberg's REST catalog from Maven Central, moto, Trino 476 from
+## Maven Central: LAKE=none leaves Trino out);
 ## BROKERS=3 makes Kafka a 3-broker cluster (replication factor 3,
 ## min.insync.replicas 2), default 1
 LAKE ?= trino

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # A Python venv with a tool the tests need, pinned: pyarrow (the default), an
-# independent Parquet reader (scripts/check_parquet.py), or cfn-lint, which
-# lints deploy/aws/ (scripts/lint-deploy.sh). Each is created once under
-# .tickbench/cache/ and reused while the pinned version and the Python
-# interpreter are unchanged, so a cached call takes well under a second.
+# independent Parquet reader (scripts/check_parquet.py), pyiceberg with
+# pyarrow, an independent Iceberg client (scripts/check_iceberg.py), or
+# cfn-lint, which lints deploy/aws/ (scripts/lint-deploy.sh). Each is created
+# once under .tickbench/cache/ and reused while the pinned versions and the
+# Python interpreter are unchanged, so a cached call takes well under a second.
 #
-# Usage: scripts/pyenv.sh [pyarrow|cfn-lint]
+# Usage: scripts/pyenv.sh [pyarrow|pyiceberg|cfn-lint]
 # Prints the venv's python path on stdout; progress and errors go to stderr.
 #
 # Env overrides: TICKBENCH_PYTHON interpreter to build the venv from
@@ -17,12 +18,17 @@ TB_NAME=pyenv # prefix of log() lines
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PYTHON="${TICKBENCH_PYTHON:-python3}"
-# TOOL: the venv's folder, the pinned requirement, and a check that it works.
+# TOOL: the venv's folder, the pinned requirements (space-separated), and a
+# check that they work.
 case "${1:-pyarrow}" in
 pyarrow) VENV="$TB_CACHE/venv" REQ=pyarrow==26.0.1 CHECK='import pyarrow.parquet' ;;
+# pyiceberg-core: writes to a partitioned table (its transforms) need it;
+# pyarrow is pinned to the reader check_parquet.py uses.
+pyiceberg) VENV="$TB_CACHE/venv-pyiceberg" REQ="pyiceberg==0.12.0 pyiceberg-core==0.10.1 pyarrow==26.0.1" CHECK='import pyiceberg.catalog.rest, pyiceberg.io.pyarrow' ;;
 cfn-lint) VENV="$TB_CACHE/venv-cfn-lint" REQ=cfn-lint==1.58.0 CHECK='import cfnlint' ;;
-*) die "tool '$1': allowed pyarrow (default), cfn-lint" ;;
+*) die "tool '$1': allowed pyarrow (default), pyiceberg, cfn-lint" ;;
 esac
+read -ra REQS <<<"$REQ"
 # The stamp names what the venv was built with; any change rebuilds it.
 STAMP="$VENV/.tickbench-stamp"
 
@@ -40,7 +46,7 @@ if ! ready; then
     log "creating $VENV with $REQ (once; later calls reuse it)"
     rm -rf "$VENV"
     "$PYTHON" -m venv "$VENV" || die "$PYTHON -m venv failed (on Debian: apt-get install python3-venv)"
-    if ! "$VENV/bin/python" -m pip install --no-input --disable-pip-version-check -q "$REQ" >&2; then
+    if ! "$VENV/bin/python" -m pip install --no-input --disable-pip-version-check -q "${REQS[@]}" >&2; then
       rm -rf "$VENV"
       die "pip install $REQ failed (output above): it needs the Python package index reachable, or a wheel in PIP_FIND_LINKS"
     fi

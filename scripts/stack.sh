@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The whole local integration stack: a real Kafka broker (scripts/kafka.sh),
-# a real S3 server (scripts/s3.sh), an AWS API peer for Glue and Athena
-# (scripts/moto.sh) and Trino over that S3 server (scripts/trino.sh), all on
-# 127.0.0.1.
+# a real S3 server (scripts/s3.sh), Apache Iceberg's REST catalog with its
+# tables on that S3 server (scripts/iceberg.sh), an AWS API peer for Glue and
+# Athena (scripts/moto.sh) and Trino over that S3 server and catalog
+# (scripts/trino.sh), all on 127.0.0.1.
 #
 # Usage: scripts/stack.sh up|down|status
 #
 # LAKE=none leaves Trino out of `up` (it needs Java 24+ and an 820 MB
-# download, once per machine); `down` and `status` always include it.
+# download, once per machine); `down` and `status` always include it. The
+# Iceberg catalog is started either way: Java 17, ~45 MB of jars once per
+# machine, ~2 s and ~100 MB RSS.
 # BROKERS=N (1..5, default 1) starts a Kafka cluster of N brokers
 # (scripts/kafka.sh; 3 gives replication factor 3, min.insync.replicas 2).
 #
@@ -16,8 +19,11 @@
 #                                    KAFKA_BROKER_COUNT, KAFKA_PID_1.., KAFKA_VERSION
 #   .tickbench/run/s3/state.env      S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY,
 #                                    S3_SECRET_KEY, S3_REGION, S3_PID
+#   .tickbench/run/iceberg/state.env ICEBERG_REST_URL, ICEBERG_WAREHOUSE,
+#                                    ICEBERG_S3_ENDPOINT, ICEBERG_VERSION, ICEBERG_PID
 #   .tickbench/run/moto/state.env    MOTO_ENDPOINT, MOTO_REGION, MOTO_PID
-#   .tickbench/run/trino/state.env   TRINO_URL, TRINO_CATALOG, TRINO_S3_ENDPOINT,
+#   .tickbench/run/trino/state.env   TRINO_URL, TRINO_CATALOG, TRINO_ICEBERG_CATALOG,
+#                                    TRINO_ICEBERG_REST_URL, TRINO_S3_ENDPOINT,
 #                                    TRINO_VERSION, TRINO_PID
 set -euo pipefail
 
@@ -43,13 +49,14 @@ trino_up() {
 case "${1:-}" in
 up)
   # S3 first: it is quick when cached, and a failure there should not leave a
-  # broker behind; Trino reads from it. If any fails, take down whatever did
-  # start.
-  if ! { bash "$here/s3.sh" up && trino_up && bash "$here/moto.sh" up && bash "$here/kafka.sh" up; }; then
+  # broker behind; the Iceberg catalog keeps its tables there, and Trino reads
+  # both. If any fails, take down whatever did start.
+  if ! { bash "$here/s3.sh" up && bash "$here/iceberg.sh" up && trino_up && bash "$here/moto.sh" up && bash "$here/kafka.sh" up; }; then
     echo "[stack] up failed; stopping what started" >&2
     bash "$here/kafka.sh" down || true
     bash "$here/moto.sh" down || true
     bash "$here/trino.sh" down || true
+    bash "$here/iceberg.sh" down || true
     bash "$here/s3.sh" down || true
     exit 1
   fi
@@ -59,6 +66,7 @@ down)
   rc=0
   bash "$here/kafka.sh" down || rc=1
   bash "$here/trino.sh" down || rc=1
+  bash "$here/iceberg.sh" down || rc=1
   bash "$here/s3.sh" down || rc=1
   bash "$here/moto.sh" down || rc=1
   exit "$rc"
@@ -68,6 +76,8 @@ status)
   bash "$here/kafka.sh" status
   echo "== s3"
   bash "$here/s3.sh" status
+  echo "== iceberg"
+  bash "$here/iceberg.sh" status
   echo "== moto"
   bash "$here/moto.sh" status
   echo "== trino"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: unit tests with the race detector, then the integration suite
-# against a real Apache Kafka broker, a real S3 server (versitygw), an AWS API
-# peer (moto) and Trino that this script starts (installing them on first
-# use) and stops again. A stack that was already up (`make up`) is used and
+# against a real Apache Kafka broker, a real S3 server (versitygw), Apache
+# Iceberg's REST catalog, an AWS API peer (moto) and Trino that this script
+# starts (installing them on first use) and stops again. A stack that was already up (`make up`) is used and
 # left running.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -19,7 +19,7 @@ status="$(bash scripts/stack.sh status 2>/dev/null || true)"
 if [[ $status != *"not running"* ]]; then
   already_up=1
 fi
-echo "== starting the real local stack (Kafka jars, versitygw and moto are fetched once into .tickbench/cache, Trino once per machine into ~/.m2)"
+echo "== starting the real local stack (Kafka jars, versitygw and moto are fetched once into .tickbench/cache, Iceberg's and Trino's jars once per machine into ~/.m2)"
 bash scripts/stack.sh up
 if [[ $already_up == 0 ]]; then
   trap 'echo "== stopping the real local stack"; bash scripts/stack.sh down' EXIT

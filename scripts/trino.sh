@@ -2,15 +2,16 @@
 # Trino (the engine family of Athena v3) on 127.0.0.1: one coordinator that
 # is also its worker, with the Hive connector on the local S3 server of
 # scripts/s3.sh (native S3, path-style) and a file metastore kept on that
-# server. It measures what Athena's readers take from S3 (physical input
-# bytes); see docs/athena-scan.md.
+# server, and the Iceberg connector on the REST catalog of scripts/iceberg.sh
+# when that is up (tables on the same S3 server). It measures what Athena's
+# readers take from S3 (physical input bytes); see docs/athena-scan.md.
 #
 # Usage: scripts/trino.sh up|down|status|logs
 #
 # The server tarball (io.trino:trino-server:VERSION:tar.gz, ~820 MB) comes from
 # Maven Central through mvn into Maven's local repository (~/.m2, so once per
 # machine, not per clone); it is extracted into .tickbench/cache/ with only the
-# Hive plugin kept (~400 MB), and re-extracted from ~/.m2 when that is gone.
+# Hive and Iceberg plugins kept, and re-extracted from ~/.m2 when that is gone.
 # It needs a Java 24+ runtime (Trino 476 requires Java 24; the default Java 17
 # is too old): TICKBENCH_TRINO_JAVA, else the newest java under /usr/lib/jvm,
 # /opt or JAVA_HOME that is new enough.
@@ -18,10 +19,14 @@
 # After `up`, .tickbench/run/trino/state.env holds:
 #   TRINO_URL=http://127.0.0.1:PORT   REST endpoint (POST /v1/statement)
 #   TRINO_CATALOG=hive                the Hive connector's catalog
+#   TRINO_ICEBERG_CATALOG=iceberg     the Iceberg connector's catalog (empty
+#                                     when scripts/iceberg.sh was not up)
+#   TRINO_ICEBERG_REST_URL=...        the REST catalog it uses (ICEBERG_REST_URL)
 #   TRINO_S3_ENDPOINT=...             the S3 server it reads (scripts/s3.sh's)
 #   TRINO_VERSION=476  TRINO_PID=...
-# The S3 keys reach the catalog through the server's environment, never a
-# file. `up` with a running server whose S3 server changed restarts it.
+# The S3 keys reach the catalogs through the server's environment, never a
+# file. `up` with a running server whose S3 server or Iceberg REST catalog
+# changed (or came or went) restarts it.
 #
 # Env overrides: TICKBENCH_TRINO_VERSION (default 476),
 #   TICKBENCH_TRINO_HEAP (default 2G), TICKBENCH_TRINO_JAVA,
@@ -40,10 +45,13 @@ HEAP="${TICKBENCH_TRINO_HEAP:-2G}"
 START_TIMEOUT="${TICKBENCH_TRINO_START_TIMEOUT:-180}"
 MIN_JAVA=24
 CATALOG=hive
+ICEBERG_CATALOG=iceberg
 M2_REPO="${TICKBENCH_M2_REPO:-$HOME/.m2/repository}"
 TARBALL="$M2_REPO/io/trino/trino-server/$TRINO_VERSION/trino-server-$TRINO_VERSION.tar.gz"
 SERVER="$TB_CACHE/trino-server-$TRINO_VERSION"
-MARKER="$SERVER/.complete"
+# Names the plugins kept: an extract that kept fewer is made again.
+MARKER="$SERVER/.complete-hive-iceberg"
+KEEP_PLUGINS=(hive iceberg)
 
 RUN="$TB_RUN/trino"
 DATA="$RUN/data"
@@ -51,6 +59,7 @@ ETC="$RUN/etc"
 STATE="$RUN/state.env"
 SERVER_LOG="$RUN/server.log"
 S3_STATE="$TB_RUN/s3/state.env"
+ICEBERG_STATE="$TB_RUN/iceberg/state.env"
 
 # fetch: the tarball into ~/.m2 (once per machine), then the server
 # extracted into the cache (once per clone). The plugin jars are hard links
@@ -68,15 +77,17 @@ fetch() {
     fi
     rm -f "$mvn_log"
   fi
-  log "extracting Trino $TRINO_VERSION into ${SERVER#"$TB_ROOT"/} (Hive plugin only)"
+  log "extracting Trino $TRINO_VERSION into ${SERVER#"$TB_ROOT"/} (plugins ${KEEP_PLUGINS[*]} only)"
   rm -rf "$TB_CACHE"/.trino-extract.* "$SERVER"
   local tmp
   tmp="$(mktemp -d "$TB_CACHE/.trino-extract.XXXXXX")"
   tar -xzf "$TARBALL" -C "$tmp" || die "extracting $TARBALL failed (delete it to fetch it again)"
   local dir="$tmp/trino-server-$TRINO_VERSION" p
-  [[ -d "$dir/plugin/hive" ]] || die "$TARBALL has no plugin/hive"
+  for p in "${KEEP_PLUGINS[@]}"; do
+    [[ -d "$dir/plugin/$p" ]] || die "$TARBALL has no plugin/$p"
+  done
   for p in "$dir"/plugin/*; do
-    [[ "$(basename "$p")" == hive ]] || rm -rf "$p"
+    [[ " ${KEEP_PLUGINS[*]} " == *" $(basename "$p") "* ]] || rm -rf "$p"
   done
   rm -rf "$dir/secrets-plugin" "$dir"/bin/darwin-* "$dir"/bin/linux-arm64 "$dir"/bin/linux-ppc64le
   mv "$dir" "$SERVER"
@@ -116,9 +127,20 @@ running_pid() {
   if pid_matches "$pid" "$ETC/config.properties"; then printf '%s' "$pid"; fi
 }
 
-# write_config PORT S3_ENDPOINT BUCKET REGION: the node's etc/ (no secrets).
+# iceberg_url: the REST catalog of scripts/iceberg.sh if it answers, else nothing.
+iceberg_url() {
+  local url
+  url="$(read_state "$ICEBERG_STATE" ICEBERG_REST_URL)"
+  [[ -n "$url" ]] || return 0
+  if [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url/v1/config" 2>/dev/null || true)" == 200 ]]; then
+    printf '%s' "$url"
+  fi
+}
+
+# write_config PORT S3_ENDPOINT BUCKET REGION ICEBERG_URL: the node's etc/
+# (no secrets); the Iceberg catalog only with an ICEBERG_URL.
 write_config() {
-  local port="$1" endpoint="$2" bucket="$3" region="$4"
+  local port="$1" endpoint="$2" bucket="$3" region="$4" iceberg="$5"
   mkdir -p "$ETC/catalog" "$DATA"
   cat >"$ETC/config.properties" <<EOF
 # Written by scripts/trino.sh at each start; edits are lost.
@@ -153,6 +175,20 @@ s3.path-style-access=true
 s3.aws-access-key=\${ENV:TICKBENCH_TRINO_S3_ACCESS_KEY}
 s3.aws-secret-key=\${ENV:TICKBENCH_TRINO_S3_SECRET_KEY}
 EOF
+  [[ -n "$iceberg" ]] || return 0
+  # Trino reads and writes the data files with its own S3 settings, the same
+  # as Hive's; the keys the catalog hands out stay unused.
+  cat >"$ETC/catalog/$ICEBERG_CATALOG.properties" <<EOF
+connector.name=iceberg
+iceberg.catalog.type=rest
+iceberg.rest-catalog.uri=$iceberg
+fs.native-s3.enabled=true
+s3.endpoint=$endpoint
+s3.region=$region
+s3.path-style-access=true
+s3.aws-access-key=\${ENV:TICKBENCH_TRINO_S3_ACCESS_KEY}
+s3.aws-secret-key=\${ENV:TICKBENCH_TRINO_S3_SECRET_KEY}
+EOF
 }
 
 # ready PORT: the server answers /v1/info and has finished starting.
@@ -170,13 +206,18 @@ cmd_up() {
   key="$(read_state "$S3_STATE" S3_ACCESS_KEY)"
   secret="$(read_state "$S3_STATE" S3_SECRET_KEY)"
   [[ -n "$endpoint" && -n "$bucket" && -n "$key" && -n "$secret" ]] || die "$S3_STATE lacks the endpoint, bucket or keys"
+  local iceberg
+  iceberg="$(iceberg_url)"
   pid="$(running_pid)"
   if [[ -n "$pid" ]]; then
-    if [[ "$(read_state "$STATE" TRINO_S3_ENDPOINT)" == "$endpoint" ]]; then
+    if [[ "$(read_state "$STATE" TRINO_S3_ENDPOINT)" != "$endpoint" ]]; then
+      log "the S3 server changed since Trino started: restarting it"
+    elif [[ "$(read_state "$STATE" TRINO_ICEBERG_REST_URL)" != "$iceberg" ]]; then
+      log "the Iceberg REST catalog changed since Trino started (now: ${iceberg:-none}): restarting it"
+    else
       log "already running: pid $pid, $(read_state "$STATE" TRINO_URL)"
       return 0
     fi
-    log "the S3 server changed since Trino started: restarting it"
     cmd_down
   fi
   rm -rf "$DATA" "$ETC" "$STATE" "$STATE.tmp"
@@ -186,7 +227,7 @@ cmd_up() {
   local java port
   java="$(find_java)"
   read -r port < <(free_ports 1)
-  write_config "$port" "$endpoint" "$bucket" "${region:-us-east-1}"
+  write_config "$port" "$endpoint" "$bucket" "${region:-us-east-1}" "$iceberg"
 
   # Flags as Trino's launcher passes them, with a modest heap. setsid:
   # outlive this script; the config path in argv tells our JVM from others.
@@ -203,8 +244,8 @@ cmd_up() {
   pid=$!
   # Until the server is ready the state lives in state.env.tmp, which
   # `down` also reads, so an interrupted start can still be stopped.
-  printf 'TRINO_URL=http://127.0.0.1:%s\nTRINO_CATALOG=%s\nTRINO_S3_ENDPOINT=%s\nTRINO_VERSION=%s\nTRINO_PID=%s\n' \
-    "$port" "$CATALOG" "$endpoint" "$TRINO_VERSION" "$pid" >"$STATE.tmp"
+  printf 'TRINO_URL=http://127.0.0.1:%s\nTRINO_CATALOG=%s\nTRINO_ICEBERG_CATALOG=%s\nTRINO_ICEBERG_REST_URL=%s\nTRINO_S3_ENDPOINT=%s\nTRINO_VERSION=%s\nTRINO_PID=%s\n' \
+    "$port" "$CATALOG" "${iceberg:+$ICEBERG_CATALOG}" "$iceberg" "$endpoint" "$TRINO_VERSION" "$pid" >"$STATE.tmp"
 
   local deadline=$((SECONDS + START_TIMEOUT))
   until ready "$port"; do
@@ -222,7 +263,7 @@ cmd_up() {
     sleep 0.5
   done
   mv "$STATE.tmp" "$STATE"
-  log "Trino $TRINO_VERSION up: http://127.0.0.1:$port, catalog $CATALOG on $endpoint (pid $pid, $(basename "$(dirname "$(dirname "$java")")"))"
+  log "Trino $TRINO_VERSION up: http://127.0.0.1:$port, catalog $CATALOG on $endpoint${iceberg:+, catalog $ICEBERG_CATALOG on $iceberg} (pid $pid, $(basename "$(dirname "$(dirname "$java")")"))"
 }
 
 cmd_down() {
