@@ -7,7 +7,7 @@ DURATION ?= 30s
 ARGS     ?=
 BIN      := bin/tickbench
 
-.PHONY: all build bench bench-matrix ceiling dist test vet fmt-check bench-go up down status broker-stop broker-start lint-deploy clean compare-producer query ddl regress regress-errors regress-noise lint-workflows fuzz scan-model
+.PHONY: all build bench bench-matrix ceiling dist dist-bin test vet fmt-check bench-go up down status broker-stop broker-start lint-deploy clean compare-producer query ddl regress regress-errors regress-noise lint-workflows fuzz scan-model
 
 all: build
 
@@ -103,6 +103,15 @@ broker-stop:
 	bash scripts/kafka.sh broker-stop $(ID)
 broker-start:
 	bash scripts/kafka.sh broker-start $(ID)
+
+## dist-bin: release binaries for linux and darwin on amd64 and arm64 in
+## dist/ (-trimpath, VERSION stamped: default git describe --tags --always
+## --dirty), with SHA256SUMS; DuckDB needs cgo, so a platform without a C
+## compiler for it (CC_OS_ARCH) is skipped and named (scripts/dist-bin.sh)
+VERSION ?=
+PLATFORMS ?=
+dist-bin:
+	VERSION="$(VERSION)" PLATFORMS="$(PLATFORMS)" bash scripts/dist-bin.sh
 
 ## clean: build output and the embedded S3 server's landed objects
 clean:

@@ -79,6 +79,9 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 			return nil, usageError{err}
 		}
 		if fs.NArg() == 0 {
+			if flagsParsed != nil {
+				return pos, flagsParsed(fs)
+			}
 			return pos, nil
 		}
 		pos = append(pos, fs.Arg(0))

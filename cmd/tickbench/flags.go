@@ -28,6 +28,12 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// flagsParsed, when set, is called with a command's flag set as soon as
+// its command line parsed, before the command checks or uses the values;
+// an error it returns ends the command. docs_test.go sets it to parse the
+// documented command lines without running them.
+var flagsParsed func(fs *flag.FlagSet) error
+
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	// The flag package prints usage on every error; only -h should.
 	usage := fs.Usage
@@ -43,6 +49,9 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q (flags only)", fs.Arg(0))}
+	}
+	if flagsParsed != nil {
+		return flagsParsed(fs)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@
 //
 //	tickbench bench [flags]   run generator and sink together and verify
 //	tickbench ceiling [flags] find the highest rate each strategy sustains
+//	tickbench version         print the release, commit and Go version
 //	tickbench help            list commands
 package main
 
@@ -78,6 +79,7 @@ var commands = []struct {
 	{"query", "run SQL over a landed strategy: locally (DuckDB) or on Athena", runQuery},
 	{"report", "render result files as one self-contained HTML page (and a Markdown summary)", runReport},
 	{"compare", "compare two sets of runs per metric (Mann-Whitney U); non-zero exit on a regression", runCompare},
+	{"version", "print the release, the module version, the commit built from and the Go version", runVersion},
 }
 
 func run(ctx context.Context, args []string, env environment) error {
