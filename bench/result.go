@@ -16,7 +16,7 @@ import (
 	"github.com/tickbench/tickbench/stack"
 )
 
-// SchemaVersion identifies the result file's layout; results/README.md
+// SchemaVersion identifies the result file's layout; docs/results.md
 // documents every field. The major version changes on any incompatible
 // change; a minor version only adds fields, so a reader of v1.N reads every
 // v1.M (absent fields stay zero).

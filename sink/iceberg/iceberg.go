@@ -280,8 +280,9 @@ func (t *Table) Commit(ctx context.Context, c sink.Commit) (res sink.Committed, 
 	defer t.mu.Unlock()
 	var n counts
 	ctx = t.ctx(ctx, &n)
+	serverPuts := 0 // the REST catalog's server writes metadata.json
 	defer func() {
-		res.MetadataGets, res.MetadataPuts = int(n.gets.Load()), int(n.puts.Load())
+		res.MetadataGets, res.MetadataPuts = int(n.gets.Load()), int(n.puts.Load())+serverPuts
 	}()
 	for attempt := 1; ; attempt++ {
 		tbl, err := t.load(ctx)
@@ -310,7 +311,7 @@ func (t *Table) Commit(ctx context.Context, c sink.Commit) (res sink.Committed, 
 			t.cur = next
 			res.Snapshot, res.Added = next.CurrentSnapshot().SnapshotID, len(files)
 			if t.serverWrites {
-				res.MetadataPuts++ // n counts the client's side only
+				serverPuts++ // n counts the client's side only
 			}
 			return res, nil
 		}

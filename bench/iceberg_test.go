@@ -1,0 +1,49 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRunIcebergEmbedded runs a table strategy beside its Hive-style twin
+// on the embedded stack: both verified, every tick queryable no sooner
+// than durable (each tick's commit comes after its PUT, so every quantile
+// is at least the durable one), and the summary shows the commits.
+func TestRunIcebergEmbedded(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := testConfig(t)
+	cfg.Strategies = []string{"parquet-zstd", "iceberg-parquet-zstd"}
+	cfg.CommitInterval = 300 * time.Millisecond
+	res, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hive, ice := res.Strategies[0], res.Strategies[1]
+	acked := int64(ice.Producer.Acked)
+	if !hive.Verify.OK || !ice.Verify.OK {
+		t.Fatalf("verify: %+v, %+v", hive.Verify, ice.Verify)
+	}
+	if hive.Table != nil || hive.Queryable != hive.EndToEnd {
+		t.Errorf("%s: table %+v, queryable %+v: want no table, queryable = e2e %+v", hive.Strategy, hive.Table, hive.Queryable, hive.EndToEnd)
+	}
+	q, d := ice.Queryable, ice.EndToEnd
+	if q.Count != acked || q.P50 < d.P50 || q.P99 < d.P99 || q.Max < d.Max {
+		t.Errorf("%s: queryable %+v, durable %+v: want every acked tick, no quantile below the durable one", ice.Strategy, q, d)
+	}
+	tr := ice.Table
+	if tr == nil || tr.Catalog != "sql" || tr.Commits == 0 || tr.Snapshots != int(tr.Commits) || int64(tr.Files) != ice.Objects ||
+		tr.Orphans != 0 || tr.MetadataPuts < 3*tr.Commits {
+		t.Fatalf("table %+v (objects %d): want SQL-catalog commits of every object, a snapshot each, >= 3 metadata PUTs each, no orphans", tr, ice.Objects)
+	}
+	var out bytes.Buffer
+	res.PrintSummary(&out)
+	for _, want := range []string{"queryable ", "commits conflicts snapshots", "table iceberg-parquet-zstd: tickbench.", "queryable iceberg-parquet-zstd"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, &out)
+		}
+	}
+}
