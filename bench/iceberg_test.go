@@ -47,3 +47,11 @@ func TestRunIcebergEmbedded(t *testing.T) {
 		}
 	}
 }
+
+// A sink process refuses a table strategy before it starts anything.
+func TestRunSinkRefusesTableStrategy(t *testing.T) {
+	_, err := RunSink(context.Background(), SinkConfig{Strategy: "iceberg-parquet-zstd", Topic: "ticks", Group: "g", Policy: Default().Policy, Layout: Default().Layout})
+	if err == nil || !strings.Contains(err.Error(), "strategy iceberg-parquet-zstd: a table strategy runs in tickbench bench only") || !strings.Contains(err.Error(), "parquet-zstd") {
+		t.Fatalf("RunSink = %v, want the table strategy refused, naming the sink process's strategies", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -66,6 +67,10 @@ func RunSink(ctx context.Context, cfg SinkConfig) (*SinkResult, error) {
 	s, err := NewStrategy(cfg.Strategy, cfg.Policy, cfg.Layout)
 	if err != nil {
 		return nil, err
+	}
+	if s.Table != "" {
+		return nil, fmt.Errorf("strategy %s: a table strategy runs in tickbench bench only, not yet as a sink process; sink processes land Hive-style prefixes (%s)",
+			s.Name, strings.Join(hiveStrategies(), ", "))
 	}
 	st, err := stack.Start(ctx, cfg.Stack)
 	if err != nil {

@@ -55,6 +55,17 @@ func StrategyNames() []string {
 	return names
 }
 
+// hiveStrategies lists the strategies that land Hive-style prefixes.
+func hiveStrategies() []string {
+	var out []string
+	for _, n := range StrategyNames() {
+		if strategyDefs[n].table == "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // NewStrategy returns the named strategy with policy p (unless the strategy
 // fixes its own) and layout l.
 func NewStrategy(name string, p sink.Policy, l sink.Layout) (Strategy, error) {

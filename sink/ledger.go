@@ -66,7 +66,8 @@ func (l *ledger) cut(pl *partLedger, b *batch, jobs int) bool {
 // finish records that n of b's uploads ended, the data object's result
 // with them when res is not nil, err if one failed. It reports whether b
 // just landed whole (false once its ownership ended: the result is then
-// nobody's) and whether b is done, landed or not.
+// nobody's) and whether b is done, landed or not. Once b is done, and the
+// observer heard of it, advance moves the commit mark.
 func (l *ledger) finish(b *batch, n int, res *Landed, err error) (landed, done bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -84,8 +85,19 @@ func (l *ledger) finish(b *batch, n int, res *Landed, err error) (landed, done b
 	if b.failed {
 		pl.failed = true
 	}
+	return !b.failed && l.parts[b.partition] == pl, true
+}
+
+// advance moves the commit mark of b's partition past every batch that
+// landed whole in order (keeping them for a table commit with a Table),
+// after b is done. It runs after the observer heard of b, so a table commit
+// never takes a batch whose landing is still being observed.
+func (l *ledger) advance(b *batch) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	pl := b.owner
 	if l.parts[b.partition] != pl {
-		return false, true
+		return
 	}
 	before := pl.mark
 	for len(pl.pending) > 0 && !pl.failed {
@@ -96,7 +108,7 @@ func (l *ledger) finish(b *batch, n int, res *Landed, err error) (landed, done b
 		pl.mark = kgo.EpochOffset{Epoch: head.epoch, Offset: head.next}
 		pl.pending = pl.pending[1:]
 		if l.keep {
-			if l.readyFiles == 0 && !l.hasReadyLocked() {
+			if !l.hasReadyLocked() {
 				l.readySince = time.Now()
 			}
 			pl.ready = append(pl.ready, head)
@@ -113,7 +125,6 @@ func (l *ledger) finish(b *batch, n int, res *Landed, err error) (landed, done b
 		close(pl.idle)
 		pl.idle = nil
 	}
-	return !b.failed, true
 }
 
 // settledLocked: nothing of pl is still uploading.

@@ -268,6 +268,7 @@ func (w *part) submit(ctx context.Context, b *batch) bool {
 		case <-ctx.Done():
 		}
 		if _, done := w.s.ledger.finish(b, len(jobs)-i, nil, errAbandoned); done {
+			w.s.ledger.advance(b)
 			w.s.freed(int64(b.mem))
 		}
 		return false

@@ -125,7 +125,9 @@ func (s *Sink) commitFailFor() time.Duration { return max(s.cfg.SessionTimeout, 
 
 // run commits on the policy until ctx ends.
 func (c *committer) run(ctx context.Context) {
+	c.mu.Lock()
 	c.last = time.Now()
+	c.mu.Unlock()
 	tick := time.NewTicker(min(c.s.cfg.CommitInterval/4, 100*time.Millisecond))
 	defer tick.Stop()
 	for {
@@ -134,24 +136,42 @@ func (c *committer) run(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		files, since := c.s.ledger.ready()
-		if since.IsZero() {
+		if !c.due() {
 			continue
 		}
-		due := time.Since(c.last) >= c.s.cfg.CommitInterval
-		if c.fails > 0 {
-			due = time.Since(c.last) >= backoff(c.fails)
-		}
-		if !due && (c.s.cfg.CommitFiles == 0 || files < c.s.cfg.CommitFiles) {
-			continue
-		}
-		if err := c.commit(ctx); err != nil && ctx.Err() == nil {
-			if time.Since(c.failSince) >= c.s.commitFailFor() {
-				c.s.fail(fmt.Errorf("table commits failed for %v: %w", c.s.commitFailFor(), err))
-				return
-			}
+		if err := c.commit(ctx); err != nil && ctx.Err() == nil && c.failingFor() >= c.s.commitFailFor() {
+			c.s.fail(fmt.Errorf("table commits failed for %v: %w", c.s.commitFailFor(), err))
+			return
 		}
 	}
+}
+
+// due reports whether a commit is due: something landed, and the interval
+// passed since the last commit (after a failure, the backoff), or enough
+// objects wait.
+func (c *committer) due() bool {
+	files, since := c.s.ledger.ready()
+	if since.IsZero() {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	wait := c.s.cfg.CommitInterval
+	if c.fails > 0 {
+		wait = backoff(c.fails)
+	}
+	return time.Since(c.last) >= wait || (c.s.cfg.CommitFiles > 0 && files >= c.s.cfg.CommitFiles)
+}
+
+// failingFor is how long commits have failed in a row (0: the last one
+// succeeded).
+func (c *committer) failingFor() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fails == 0 {
+		return 0
+	}
+	return time.Since(c.failSince)
 }
 
 // backoff is the wait before the nth retry of a failed commit.

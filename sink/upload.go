@@ -51,6 +51,7 @@ func (s *Sink) upload(ctx context.Context, j job) {
 		s.landed(j.b)
 	}
 	if done {
+		s.ledger.advance(j.b)
 		s.freed(int64(j.b.mem))
 	}
 }
