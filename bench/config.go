@@ -63,9 +63,13 @@ type Config struct {
 	Prefix string
 	Policy sink.Policy
 	// CommitInterval and CommitFiles are the table strategies' commit
-	// policy (sink.Config's): default 60 s, and off.
-	CommitInterval time.Duration
-	CommitFiles    int
+	// policy (sink.Config's): default 60 s, and off. CommitIntervals, if
+	// it holds two or more, runs each table strategy once per interval
+	// (named strategy-every-interval), side by side; CommitInterval is
+	// ignored.
+	CommitInterval  time.Duration
+	CommitIntervals []time.Duration
+	CommitFiles     int
 	// Uploaders, if set, is how many PUTs each sink member keeps in
 	// flight, for every strategy (0: each strategy's own, see Strategy).
 	Uploaders int
@@ -237,8 +241,13 @@ func (c Config) Validate() error {
 	}
 	if c.hasTable() {
 		sc.Format, _ = sink.FormatByName("parquet")
-		sc.Table, sc.CommitInterval, sc.CommitFiles = noTable{}, c.CommitInterval, c.CommitFiles
-		return sc.Validate()
+		sc.Table, sc.CommitFiles = noTable{}, c.CommitFiles
+		for _, d := range append([]time.Duration{c.CommitInterval}, c.CommitIntervals...) {
+			sc.CommitInterval = d
+			if err := sc.Validate(); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

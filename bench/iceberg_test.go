@@ -48,10 +48,40 @@ func TestRunIcebergEmbedded(t *testing.T) {
 	}
 }
 
-// A sink process refuses a table strategy before it starts anything.
-func TestRunSinkRefusesTableStrategy(t *testing.T) {
-	_, err := RunSink(context.Background(), SinkConfig{Strategy: "iceberg-parquet-zstd", Topic: "ticks", Group: "g", Policy: Default().Policy, Layout: Default().Layout})
-	if err == nil || !strings.Contains(err.Error(), "strategy iceberg-parquet-zstd: a table strategy runs in tickbench bench only") || !strings.Contains(err.Error(), "parquet-zstd") {
-		t.Fatalf("RunSink = %v, want the table strategy refused, naming the sink process's strategies", err)
+// A list of commit intervals runs each table strategy once per interval,
+// next to the Hive-style strategies, which run once.
+func TestCommitIntervalSweep(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Strategies = []string{"parquet-zstd", "iceberg-parquet-zstd"}
+	cfg.CommitIntervals = []time.Duration{300 * time.Millisecond, time.Second}
+	ss, err := cfg.strategies()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range ss {
+		names = append(names, s.Name)
+	}
+	want := "parquet-zstd iceberg-parquet-zstd-every-300ms iceberg-parquet-zstd-every-1s"
+	if strings.Join(names, " ") != want {
+		t.Fatalf("strategies %v, want %s", names, want)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg.Strategies = cfg.Strategies[1:]
+	res, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range []string{"300ms", "1s"} {
+		s := res.Strategies[i]
+		if !s.Verify.OK || s.Table == nil || s.Table.CommitInterval != d || s.Table.Commits == 0 {
+			t.Errorf("%s: verify %+v, table %+v: want verified, committed every %s", s.Strategy, s.Verify, s.Table, d)
+		}
+	}
+	bad := cfg
+	bad.CommitIntervals = []time.Duration{time.Second, 2 * time.Hour}
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "commit-interval 2h0m0s: allowed 100ms..1h0m0s") {
+		t.Errorf("Validate = %v, want the 2h interval refused", err)
 	}
 }

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"runtime/debug"
@@ -159,7 +160,7 @@ func (ph *phase) sinkConfig(s Strategy) (sink.Config, error) {
 	if s.Table != "" {
 		// The table's folder: data objects under data/, metadata beside.
 		sc.Prefix += "data/"
-		sc.CommitInterval, sc.CommitFiles = cfg.CommitInterval, cfg.CommitFiles
+		sc.CommitInterval, sc.CommitFiles = cmp.Or(s.CommitInterval, cfg.CommitInterval), cfg.CommitFiles
 	}
 	var err error
 	if sc.Format, err = sink.FormatByName(s.Format); err != nil {

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tickbench/tickbench/lake"
 	"github.com/tickbench/tickbench/sink"
 	"github.com/tickbench/tickbench/stack"
 )
@@ -27,6 +29,13 @@ type SinkConfig struct {
 	Strategy string
 	Policy   sink.Policy
 	Layout   sink.Layout
+	// Table names a table strategy's table (in TableNamespace); default
+	// the group's name. Its folder is Prefix: objects under Prefix's
+	// data/, Iceberg's metadata under metadata/. CommitInterval (default
+	// 60 s) and CommitFiles are its commit policy.
+	Table          string
+	CommitInterval time.Duration
+	CommitFiles    int
 	// SessionTimeout of the group member; 0 keeps the sink's default.
 	SessionTimeout time.Duration
 	// MaxBuffered caps the memory of the sink's batches
@@ -68,10 +77,6 @@ func RunSink(ctx context.Context, cfg SinkConfig) (*SinkResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.Table != "" {
-		return nil, fmt.Errorf("strategy %s: a table strategy runs in tickbench bench only, not yet as a sink process; sink processes land Hive-style prefixes (%s)",
-			s.Name, strings.Join(hiveStrategies(), ", "))
-	}
 	st, err := stack.Start(ctx, cfg.Stack)
 	if err != nil {
 		return nil, err
@@ -92,13 +97,37 @@ func RunSink(ctx context.Context, cfg SinkConfig) (*SinkResult, error) {
 	if cfg.MaxBuffered != 0 {
 		sc.MaxBuffered = cfg.MaxBuffered
 	}
+	if s.Table != "" {
+		if !strings.HasSuffix(sc.Prefix, "/") {
+			sc.Prefix += "/"
+		}
+		sc.Prefix += "data/"
+		sc.CommitInterval, sc.CommitFiles = cmp.Or(cfg.CommitInterval, sink.DefaultCommitInterval), cfg.CommitFiles
+	}
 	if err := sc.Validate(); err != nil {
 		return nil, err
 	}
 	g := newSinkGroup(sc, sink.S3Store{Client: st.S3, Bucket: st.Bucket, SSE: st.SSE, SSEKMSKeyID: st.SSEKMSKeyID})
+	if s.Table != "" {
+		name := cfg.Table
+		if name == "" {
+			name = identifier(cfg.Group)
+		} else if name != identifier(name) {
+			return nil, fmt.Errorf("table %q: allowed lower-case letters, digits and _, starting with a letter", name)
+		}
+		if g.newTable, err = openTables(st, s, name, sc); err != nil {
+			return nil, err
+		}
+		// The commit policy is checked with a table before anything starts.
+		check := sc
+		check.Table = noTable{}
+		if err := check.Validate(); err != nil {
+			return nil, err
+		}
+	}
 	cfg.Live.setPhase(0, nil, nil, map[string]*sinkGroup{cfg.Strategy: g})
 	cfg.Live.setRetries(st.S3Retries)
-	meter := startProcessMeter()
+	meter, began := startProcessMeter(), time.Now()
 	runErr := consume(ctx, cfg, st, g)
 	p := meter.row(RoleSink)
 	stats, _, e2e, upload, queryable := g.totals()
@@ -113,6 +142,9 @@ func RunSink(ctx context.Context, cfg SinkConfig) (*SinkResult, error) {
 	}
 	if sr.Queryable, err = queryableOf(s, e2e, queryable); err != nil {
 		return out, errors.Join(runErr, err)
+	}
+	if s.Table != "" {
+		sr.Table = tableReport(g, stats, lake.USEast1, time.Since(began))
 	}
 	p.Sink = &sr
 	out.File = processResult("sink-"+cfg.Group, cfg.Group, st.Kind, Workload{Topic: cfg.Topic}, p)

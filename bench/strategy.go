@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/tickbench/tickbench/sink"
 )
@@ -22,6 +23,9 @@ type Strategy struct {
 	// or "" for Hive-style prefixes (queryable once landed: partition
 	// projection finds new partitions without a commit).
 	Table string
+	// CommitInterval, if set, is this table strategy's own (a sweep's
+	// variant); otherwise Config's.
+	CommitInterval time.Duration
 }
 
 // strategyDefs maps each strategy name to its format, and to a fixed
@@ -53,17 +57,6 @@ func StrategyNames() []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-// hiveStrategies lists the strategies that land Hive-style prefixes.
-func hiveStrategies() []string {
-	var out []string
-	for _, n := range StrategyNames() {
-		if strategyDefs[n].table == "" {
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 // NewStrategy returns the named strategy with policy p (unless the strategy
@@ -102,7 +95,15 @@ func (c Config) strategies() ([]Strategy, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, s)
+		if s.Table == "" || len(c.CommitIntervals) < 2 {
+			out = append(out, s)
+			continue
+		}
+		for _, d := range c.CommitIntervals {
+			v := s
+			v.Name, v.CommitInterval = s.Name+"-every-"+d.String(), d
+			out = append(out, v)
+		}
 	}
 	return out, nil
 }

@@ -55,7 +55,13 @@ func tableName(runID, strategy, step string) string {
 	if step != "" {
 		name += "_" + step
 	}
-	return strings.Map(func(r rune) rune {
+	return identifier(name)
+}
+
+// identifier is s as a catalog identifier: lower-case letters, digits and
+// _, starting with a letter.
+func identifier(s string) string {
+	id := strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
 			return r
@@ -63,7 +69,11 @@ func tableName(runID, strategy, step string) string {
 			return r + 'a' - 'A'
 		}
 		return '_'
-	}, name)
+	}, s)
+	if id == "" || id[0] < 'a' || id[0] > 'z' {
+		id = "t" + id
+	}
+	return id
 }
 
 // tableLocation is the table's folder: the sink's data objects go under

@@ -33,7 +33,7 @@ func pipelineFlags(fs *flag.FlagSet, cfg *bench.Config, env environment) *pipeli
 	fs.StringVar(&pf.strategies, "strategies", pf.strategies, "strategies over the same seeded ticks, comma-separated, or all: "+strings.Join(bench.StrategyNames(), ", "))
 	fs.StringVar(&cfg.Prefix, "prefix", "", "S3 key prefix before runs/<run id>/<strategy>/")
 	policyFlags(fs, &cfg.Policy, &cfg.Layout)
-	commitFlags(fs, &cfg.CommitInterval, &cfg.CommitFiles)
+	commitFlags(fs, &cfg.CommitInterval, &cfg.CommitIntervals, &cfg.CommitFiles)
 	fs.Var(intValue{&cfg.MaxBuffered}, "max-buffered", "cap on the bytes a sink member's open batches hold; past it the largest is flushed early (at-least-once)")
 	fs.Var(intValue{&cfg.Sinks}, "sinks", "sink members sharing the consumer group, 1..64")
 	fs.Var(intValue{&cfg.Uploaders}, "uploaders", "PUTs each sink member keeps in flight, 1..256, for every strategy (0: each strategy's own: json-per-tick 64, the others 8)")

@@ -83,6 +83,49 @@ func (v durationValue) Set(s string) error {
 	return nil
 }
 
+// durationsValue is a comma-separated list of durations; the first is
+// also the single value.
+type durationsValue struct {
+	first *time.Duration
+	all   *[]time.Duration
+	rng   string
+}
+
+func (v durationsValue) String() string {
+	if v.first == nil {
+		return ""
+	}
+	if v.all == nil || len(*v.all) < 2 {
+		return v.first.String()
+	}
+	var parts []string
+	for _, d := range *v.all {
+		parts = append(parts, d.String())
+	}
+	return strings.Join(parts, ",")
+}
+
+func (v durationsValue) Set(s string) error {
+	var ds []time.Duration
+	for _, part := range strings.Split(s, ",") {
+		var d time.Duration
+		if err := (durationValue{&d, v.rng}).Set(strings.TrimSpace(part)); err != nil {
+			return fmt.Errorf("%q: %w", part, err)
+		}
+		ds = append(ds, d)
+	}
+	*v.first = ds[0]
+	if v.all != nil {
+		*v.all = nil
+		if len(ds) > 1 {
+			*v.all = ds
+		}
+	} else if len(ds) > 1 {
+		return errors.New("one duration only here")
+	}
+	return nil
+}
+
 // floatValue and intValue give plain "not a number" errors instead of
 // strconv's internals.
 type floatValue struct{ f *float64 }
@@ -173,9 +216,15 @@ func policyFlags(fs *flag.FlagSet, p *sink.Policy, l *sink.Layout) {
 	fs.Var(durationValue{&p.MaxAge, "0..1h"}, "max-age", "also flush a batch this long (wall clock) after its first record arrived, for idle partitions; makes the sink at-least-once (0: off)")
 }
 
-// commitFlags registers the table strategies' commit policy.
-func commitFlags(fs *flag.FlagSet, interval *time.Duration, files *int) {
-	fs.Var(durationValue{interval, "100ms..1h"}, "commit-interval", "table strategies (iceberg-*): commit what landed this often, 100ms..1h (the Iceberg Kafka Connect sink's default: 60s)")
+// commitFlags registers the table strategies' commit policy; with sweep
+// set, --commit-interval takes a list (one run of each table strategy per
+// interval).
+func commitFlags(fs *flag.FlagSet, interval *time.Duration, sweep *[]time.Duration, files *int) {
+	usage := "table strategies (iceberg-*): commit what landed this often, 100ms..1h (the Iceberg Kafka Connect sink's default: 60s)"
+	if sweep != nil {
+		usage += "; a comma-separated list runs each table strategy once per interval, side by side (e.g. 5s,30s,120s)"
+	}
+	fs.Var(durationsValue{interval, sweep, "100ms..1h"}, "commit-interval", usage)
 	fs.Var(intValue{files}, "commit-files", "table strategies: also commit as soon as this many objects wait, 0 (off)..100000")
 }
 

@@ -12,7 +12,8 @@ import (
 )
 
 func runSink(ctx context.Context, args []string, env environment) error {
-	cfg := bench.SinkConfig{Stack: stack.Default(), Topic: "ticks", Strategy: "jsonl", Policy: sink.DefaultConfig().Policy, Layout: sink.LayoutHourly}
+	cfg := bench.SinkConfig{Stack: stack.Default(), Topic: "ticks", Strategy: "jsonl", Policy: sink.DefaultConfig().Policy, Layout: sink.LayoutHourly,
+		CommitInterval: sink.DefaultCommitInterval}
 	// A workload file sets the defaults that the flags then override.
 	if path := flagValue(args, "workload"); path != "" {
 		w, err := bench.LoadWorkload(path)
@@ -30,6 +31,8 @@ func runSink(ctx context.Context, args []string, env environment) error {
 	fs.StringVar(&cfg.Prefix, "prefix", "", "S3 key prefix (required), e.g. lake/ticks/")
 	fs.StringVar(&cfg.Strategy, "strategy", cfg.Strategy, "how to land: one of the bench strategies")
 	policyFlags(fs, &cfg.Policy, &cfg.Layout)
+	commitFlags(fs, &cfg.CommitInterval, nil, &cfg.CommitFiles)
+	fs.StringVar(&cfg.Table, "table", "", "table strategies: the table's name in namespace "+bench.TableNamespace+" (default: the group's); its folder is --prefix")
 	fs.Var(durationValue{&cfg.SessionTimeout, "1s..1h"}, "session-timeout", "how long the group waits for a crashed member before reassigning its partitions (default 45s)")
 	fs.Var(intValue{&cfg.MaxBuffered}, "max-buffered", "cap on the memory the sink's batches hold, open and uploading, buffers counted at capacity (default 1073741824, 1 GiB); past it the sink uploads before taking more and flushes the largest open batches early (at-least-once). Also sets Go's soft memory limit to 1.5 x this + 128 MiB (unless GOMEMLIMIT is set), so garbage is collected before the process grows past that")
 	fs.BoolVar(&cfg.UntilCaughtUp, "until-caught-up", false, "exit once the group has landed everything the topic held at start")
@@ -63,6 +66,10 @@ func runSink(ctx context.Context, args []string, env environment) error {
 	stats := res.Stats
 	fmt.Fprintf(env.stdout, "consumed %d  objects %d  bytes %d  existing %d  invalid %d  commit errors %d  bad records %d in %d errors/ objects  capped flushes %d  peak buffered %d\n",
 		stats.Consumed, stats.Objects, stats.Bytes, stats.Existed, stats.Invalid, stats.CommitErrors, stats.Rejected, stats.ErrorObjects, stats.CappedFlushes, stats.PeakBuffered)
+	if stats.Commits > 0 || stats.CommitFailures > 0 {
+		fmt.Fprintf(env.stdout, "table commits %d  conflicts %d  failures %d  files %d  left out (held already) %d  metadata GET/PUT %d/%d\n",
+			stats.Commits, stats.CommitConflicts, stats.CommitFailures, stats.CommittedFiles, stats.LeftBatches, stats.MetadataGets, stats.MetadataPuts)
+	}
 	if *resultPath != "" && res.File != nil {
 		// Written on failure too: what this member landed is in S3.
 		err = errors.Join(err, saveResult(ctx, env, *resultPath, res.File, cfg.Stack))
