@@ -85,3 +85,32 @@ func TestCommitIntervalSweep(t *testing.T) {
 		t.Errorf("Validate = %v, want the 2h interval refused", err)
 	}
 }
+
+// Compact folds the hour of a finished run's table into one file: on the
+// embedded stack the catalog and the objects outlive the run.
+func TestCompactAfterRun(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := testConfig(t)
+	cfg.Strategies = []string{"iceberg-parquet-snappy"}
+	cfg.CommitInterval = 300 * time.Millisecond
+	res, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := res.Strategies[0]
+	c, err := Compact(ctx, CompactConfig{Stack: cfg.Stack, Table: s.Table.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", c)
+	if c.FilesBefore < 2 || c.FilesAfter != 1 || c.Records == 0 || c.Gets != c.FilesBefore || c.CostUSD <= 0 || c.CPUSeconds <= 0 {
+		t.Fatalf("compaction %+v: want the partition's files folded into one, its requests priced and its CPU measured", c)
+	}
+	if _, err := Compact(ctx, CompactConfig{Stack: cfg.Stack, Table: "nodot"}); err == nil || !strings.Contains(err.Error(), `table "nodot": want namespace.name`) {
+		t.Errorf("Compact(nodot) = %v", err)
+	}
+	if _, err := Compact(ctx, CompactConfig{Stack: cfg.Stack, Table: s.Table.Name, TargetBytes: 10}); err == nil || !strings.Contains(err.Error(), "target-size 10: allowed 1 MiB") {
+		t.Errorf("Compact(target 10) = %v", err)
+	}
+}

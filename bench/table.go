@@ -1,10 +1,14 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/tickbench/tickbench/lake"
 	"github.com/tickbench/tickbench/sink"
@@ -147,4 +151,87 @@ func readTable(ctx context.Context, t *iceberg.Table, topic string, sr *Strategy
 		}
 	}
 	return only, nil
+}
+
+// CompactConfig is one compaction of a table strategy's table.
+type CompactConfig struct {
+	Stack stack.Config
+	// Table is namespace.name, e.g. tickbench.r20261207t152242z_..._iceberg_parquet_zstd.
+	Table string
+	// Partition names the partition (ts_hour=2026-12-07T15); empty: the
+	// one with the most files.
+	Partition string
+	// TargetBytes is the size the new files are cut at. Default 128 MiB.
+	TargetBytes int
+}
+
+// DefaultCompactTarget is Iceberg's write.target-file-size-bytes default.
+const DefaultCompactTarget = 128 << 20
+
+// CompactResult is what a compaction did and what it cost.
+type CompactResult struct {
+	iceberg.Compaction
+	Table      string
+	CPUSeconds float64
+	// CostUSD prices the compaction's requests (data and metadata).
+	CostUSD float64
+}
+
+// Compact rewrites one partition of a table's small files into large ones
+// in one snapshot (see iceberg.Table.Compact).
+func Compact(ctx context.Context, cfg CompactConfig) (*CompactResult, error) {
+	ns, name, ok := strings.Cut(cfg.Table, ".")
+	if !ok || ns == "" || name == "" || strings.Contains(name, ".") {
+		return nil, fmt.Errorf("table %q: want namespace.name, e.g. %s.r20261207t152242z_abc123_iceberg_parquet_zstd", cfg.Table, TableNamespace)
+	}
+	target := int64(cfg.TargetBytes)
+	if target == 0 {
+		target = DefaultCompactTarget
+	}
+	if target < 1<<20 || target > sink.MaxFlushBytes {
+		return nil, fmt.Errorf("target-size %d: allowed 1 MiB..%d bytes", target, sink.MaxFlushBytes)
+	}
+	st, err := stack.Start(ctx, cfg.Stack)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	cat, err := st.IcebergCatalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := iceberg.Load(ctx, cat, ns, name)
+	if err != nil {
+		return nil, err
+	}
+	format, err := sink.NewParquet(cmp.Or(t.Codec(), "snappy"), sink.DefaultRowGroupRows)
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %w", cfg.Table, err)
+	}
+	cpu0 := processCPU()
+	c, err := t.Compact(ctx, s3Objects{st}, format, cfg.Partition, target)
+	if err != nil {
+		return nil, err
+	}
+	res := &CompactResult{Compaction: c, Table: cfg.Table, CPUSeconds: processCPU().minus(cpu0).total().Seconds()}
+	p := lake.USEast1
+	res.CostUSD = p.PutCost(float64(c.Puts+c.MetadataPuts)) + float64(c.Gets+c.MetadataGets)/1000*p.S3GetPer1000
+	return res, nil
+}
+
+// s3Objects reads and writes objects of the stack's bucket.
+type s3Objects struct{ st *stack.Stack }
+
+func (o s3Objects) Get(ctx context.Context, key string) ([]byte, error) {
+	out, err := o.st.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: &o.st.Bucket, Key: &key})
+	if err != nil {
+		return nil, err
+	}
+	defer out.Body.Close()
+	return io.ReadAll(out.Body)
+}
+
+func (o s3Objects) Put(ctx context.Context, key string, body []byte) error {
+	_, err := sink.S3Store{Client: o.st.S3, Bucket: o.st.Bucket, SSE: o.st.SSE, SSEKMSKeyID: o.st.SSEKMSKeyID}.Put(ctx, key, body, sink.Parquet{}.ContentType(), false)
+	return err
 }

@@ -75,6 +75,7 @@ var commands = []struct {
 	{"merge", "combine the result files of one run's producer shards and sinks into one result", runMerge},
 	{"verify", "check that ticks 0..N-1 landed under a prefix exactly once (a distributed run's check)", runVerify},
 	{"ticks", "print the tick model's ticks as JSON lines", runTicks},
+	{"compact", "rewrite a table strategy's small files of one partition into large ones, in one snapshot", runCompact},
 	{"catalog", "print the Athena DDL of a landed strategy, or create it in Glue", runCatalog},
 	{"query", "run SQL over a landed strategy: locally (DuckDB) or on Athena", runQuery},
 	{"report", "render result files as one self-contained HTML page (and a Markdown summary)", runReport},

@@ -162,6 +162,33 @@ func Open(ctx context.Context, c *Catalog, namespace, name, location string, lay
 	return t, nil
 }
 
+// Load opens an existing table (namespace.name) with its own partition
+// spec and location.
+func Load(ctx context.Context, c *Catalog, namespace, name string) (*Table, error) {
+	t := &Table{cat: c.cat, id: table.Identifier{namespace, name}, aws: c.aws, serverWrites: c.rest, kind: c.Kind}
+	tbl, err := c.cat.LoadTable(t.ctx(ctx, nil), t.id)
+	if err != nil {
+		return nil, fmt.Errorf("table %s.%s: %w", namespace, name, err)
+	}
+	t.location = strings.TrimSuffix(tbl.Location(), "/")
+	bucket, _, ok := strings.Cut(strings.TrimPrefix(t.location, "s3://"), "/")
+	if !strings.HasPrefix(t.location, "s3://") || !ok || bucket == "" {
+		return nil, fmt.Errorf("table %s.%s: location %q is not s3://bucket/prefix", namespace, name, tbl.Location())
+	}
+	t.bucket, t.spec, t.cur = bucket, tbl.Spec(), tbl
+	return t, nil
+}
+
+// Codec is the Parquet codec the table's files are written with.
+func (t *Table) Codec() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.cur == nil {
+		return ""
+	}
+	return t.cur.Properties()["write.parquet.compression-codec"]
+}
+
 // Name is namespace.table.
 func (t *Table) Name() string { return strings.Join(t.id, ".") }
 

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/iceberg-go/table"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -368,4 +371,62 @@ func waitAssigned(t *testing.T, f *fixture, group string, n int) {
 func ExampleOffsetsKey() {
 	fmt.Println(iceberg.OffsetsKey("ticks"))
 	// Output: tickbench.kafka.offsets.ticks
+}
+
+// s3Objects reads and writes objects of the fixture's bucket.
+type s3Objects struct{ f *fixture }
+
+func (o s3Objects) Get(ctx context.Context, key string) ([]byte, error) {
+	out, err := o.f.st.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: &o.f.st.Bucket, Key: &key})
+	if err != nil {
+		return nil, err
+	}
+	defer out.Body.Close()
+	return io.ReadAll(out.Body)
+}
+
+func (o s3Objects) Put(ctx context.Context, key string, body []byte) error {
+	_, err := sink.S3Store{Client: o.f.st.S3, Bucket: o.f.st.Bucket}.Put(ctx, key, body, "application/vnd.apache.parquet", false)
+	return err
+}
+
+// Compaction folds a partition's small files into one, in one snapshot:
+// the same ticks once each, the offsets still found (behind the
+// compaction's snapshot, which has none), and the next commit goes on.
+func TestCompactPartition(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, 3)
+	f.produce(t, 3000)
+	tbl := f.table(t, "compact")
+	c := f.sinkConfig(tbl, "compact")
+	store := sink.S3Store{Client: f.st.S3, Bucket: f.st.Bucket}
+	runUntil(t, c, store, func() bool { return committed(t, tbl) == int64(f.n) })
+	before, err := tbl.Info(ctx, "ticks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := tbl.Compact(ctx, s3Objects{f}, c.Format, "", 64<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := tbl.Info(ctx, "ticks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v; files %d -> %d", res, len(before.Files), len(after.Files))
+	if res.FilesAfter != 1 || res.FilesBefore < 2 || res.Gets != res.FilesBefore || res.Puts != 1 || res.MetadataPuts < 3 ||
+		len(after.Files) != len(before.Files)-res.FilesBefore+1 || after.Snapshots != before.Snapshots+1 || !strings.HasPrefix(res.Partition, "ts_hour=2026-11-25T1") {
+		t.Fatalf("compaction %+v: files %d -> %d, snapshots %d -> %d", res, len(before.Files), len(after.Files), before.Snapshots, after.Snapshots)
+	}
+	if n := committed(t, tbl); n != int64(f.n) {
+		t.Fatalf("offsets after the compaction cover %d records, want %d", n, f.n)
+	}
+	checkOnce(t, f, "compact")
+	if _, err := tbl.Compact(ctx, s3Objects{f}, c.Format, res.Partition, 64<<20); !errors.Is(err, iceberg.ErrNothingToCompact) {
+		t.Errorf("compacting it again: %v, want ErrNothingToCompact", err)
+	}
+	// The sink goes on appending after the compaction.
+	f.produce(t, 600)
+	runUntil(t, c, store, func() bool { return committed(t, tbl) == int64(f.n) })
+	checkOnce(t, f, "compact")
 }

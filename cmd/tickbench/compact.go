@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tickbench/tickbench/bench"
+	"github.com/tickbench/tickbench/stack"
+)
+
+func runCompact(ctx context.Context, args []string, env environment) error {
+	cfg := bench.CompactConfig{Stack: stack.Default(), TargetBytes: bench.DefaultCompactTarget}
+	fs := newFlagSet("compact", env.stderr)
+	fs.StringVar(&cfg.Table, "table", "", "the table strategy's table, namespace.name (required; the run's summary names it)")
+	fs.StringVar(&cfg.Partition, "partition", "", "the partition to compact, e.g. ts_hour=2026-12-07T15 (default: the one with the most files)")
+	fs.Var(intValue{&cfg.TargetBytes}, "target-size", "cut the new files at about this many bytes, 1048576..5368709120 (Iceberg's default target, 128 MiB)")
+	stackName, brokers := stackFlags(fs, &cfg.Stack, env)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if cfg.Table == "" {
+		return usageError{fmt.Errorf("--table is required: namespace.name")}
+	}
+	if err := resolveStack(*stackName, *brokers, &cfg.Stack, false); err != nil {
+		return err
+	}
+	res, err := bench.Compact(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "compacted %s %s: %d files (%d bytes) -> %d (%d bytes), %d rows, snapshot %d\n",
+		res.Table, res.Partition, res.FilesBefore, res.BytesBefore, res.FilesAfter, res.BytesAfter, res.Records, res.Snapshot)
+	fmt.Fprintf(env.stdout, "cost: data %d GETs + %d PUTs, metadata %d GETs + %d PUTs ($%.6f at us-east-1 prices), %.2f CPU s, %d commit conflicts\n",
+		res.Gets, res.Puts, res.MetadataGets, res.MetadataPuts, res.CostUSD, res.CPUSeconds, res.Conflicts)
+	return nil
+}
