@@ -113,9 +113,9 @@ PLATFORMS ?=
 dist-bin:
 	VERSION="$(VERSION)" PLATFORMS="$(PLATFORMS)" bash scripts/dist-bin.sh
 
-## clean: build output and the embedded S3 server's landed objects
+## clean: build output, the embedded S3 server's landed objects and its Iceberg catalog
 clean:
-	rm -rf bin .tickbench/s3
+	rm -rf bin .tickbench/s3 .tickbench/iceberg-catalog.db
 
 ## compare-producer: Kafka's producer perf tool vs tickbench's producer on the
 ## real broker of `make up` (COUNT records, default 1,000,000)

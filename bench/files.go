@@ -36,10 +36,17 @@ func (r *Result) WriteCompanions(jsonPath string) ([]string, error) {
 	}
 	paths = append(paths, benchPath)
 	for _, s := range r.Strategies {
-		for _, h := range []struct {
+		hgrms := []struct {
 			name string
 			l    Latency
-		}{{"e2e", s.EndToEnd}, {"upload", s.Upload}, {"publish", s.Producer.Publish}} {
+		}{{"e2e", s.EndToEnd}, {"upload", s.Upload}, {"publish", s.Producer.Publish}}
+		if s.Table != nil {
+			hgrms = append(hgrms, struct {
+				name string
+				l    Latency
+			}{"queryable", s.Queryable})
+		}
+		for _, h := range hgrms {
 			p := fmt.Sprintf("%s-%s-%s.hgrm", base, s.Strategy, h.name)
 			if err := writeWith(p, func(w *bufio.Writer) error { return writeHgrm(w, h.l) }); err != nil {
 				return nil, err
@@ -156,6 +163,10 @@ func (r *Result) WriteBenchmarkLines(w *bufio.Writer) error {
 		if usd, scan, ok := lakeMeans(s); ok {
 			fmt.Fprintf(w, " %s usd/query %s scan-B/query", benchNum(usd), benchNum(scan))
 		}
+		if t := s.Table; t != nil {
+			fmt.Fprintf(w, " %s queryable-p99-us %s files/h %s usd/day-metadata", benchNum(float64(s.Queryable.P99)),
+				benchNum(t.FilesPerHour), benchNum(t.MetadataCostPerDayUSD))
+		}
 		fmt.Fprintln(w)
 	}
 	return nil
@@ -228,6 +239,9 @@ var Better = map[string]int{
 	"e2e-p99-us":        -1,
 	"e2e-p99.9-us":      -1,
 	"e2e-max-us":        -1,
+	"queryable-p99-us":  -1,
+	"files/h":           -1,
+	"usd/day-metadata":  -1,
 	"publish-p99-us":    -1,
 	"upload-p50-us":     -1,
 	"upload-p99-us":     -1,

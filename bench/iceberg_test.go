@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"strings"
@@ -45,6 +46,15 @@ func TestRunIcebergEmbedded(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, &out)
 		}
+	}
+	var lines bytes.Buffer
+	w := bufio.NewWriter(&lines)
+	if err := res.WriteBenchmarkLines(w); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	if got := strings.Count(lines.String(), " queryable-p99-us"); got != 1 {
+		t.Errorf("benchmark lines carry queryable-p99-us %d times, want once (the table strategy's):\n%s", got, &lines)
 	}
 }
 

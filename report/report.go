@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"io"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -124,15 +125,25 @@ func HTML(w io.Writer, results []*bench.Result) error {
 		}
 	}
 
-	for _, lat := range []struct {
+	type latencyChart struct {
 		id, title string
 		get       func(bench.StrategyResult) bench.Latency
-	}{
+	}
+	charts := []latencyChart{
 		{"latency-e2e", "End-to-end latency (intended time -> S3 PUT acknowledged)", func(s bench.StrategyResult) bench.Latency { return s.EndToEnd }},
 		{"latency-upload", "Upload latency per object (PUT start -> acknowledged)", func(s bench.StrategyResult) bench.Latency { return s.Upload }},
-	} {
+	}
+	if slices.ContainsFunc(es, func(e entry) bool { return e.s.Table != nil }) {
+		charts = append(charts, latencyChart{"latency-queryable",
+			"Queryable latency (intended time -> the table commit holding the tick; Hive-style prefixes: as end-to-end, partition projection)",
+			func(s bench.StrategyResult) bench.Latency { return s.Queryable }})
+	}
+	for _, lat := range charts {
 		var lines []line
 		for _, e := range es {
+			if lat.id == "latency-queryable" && e.s.Queryable.Count == 0 {
+				continue // a result from before schema v1.4
+			}
 			ln, err := percentileCurve(e.label, lat.get(e.s))
 			if err != nil {
 				return fmt.Errorf("%s: %w", e.run.RunID, err)
