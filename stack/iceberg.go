@@ -39,7 +39,7 @@ func (st *Stack) IcebergCatalog(ctx context.Context) (*iceberg.Catalog, error) {
 		if lerr != nil {
 			return nil, fmt.Errorf("aws config for glue: %w", lerr)
 		}
-		cat, err = iceberg.OpenGlue(awsCfg)
+		cat, err = iceberg.OpenGlue(awsCfg, s3)
 	case st.DataDir != "":
 		cat, err = iceberg.OpenSQL(ctx, filepath.Join(filepath.Dir(st.DataDir), IcebergCatalogFile), st.IcebergWarehouse(), s3)
 	default:

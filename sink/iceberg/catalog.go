@@ -99,13 +99,20 @@ func OpenREST(ctx context.Context, uri, warehouse string, s S3) (*Catalog, error
 	return &Catalog{Kind: "rest", cat: cat, aws: awsConfig(aws.Config{}, s), rest: true}, nil
 }
 
-// OpenGlue uses the AWS Glue Data Catalog of cfg's account and region.
-func OpenGlue(cfg aws.Config) (*Catalog, error) {
-	cat, err := glue.NewCatalog(glue.WithAwsConfig(cfg))
+// OpenGlue uses the AWS Glue Data Catalog of cfg's account and region (its
+// endpoint, if cfg sets BaseEndpoint: an AWS API peer), over s. Glue holds
+// each table as Athena reads an Iceberg table: table_type ICEBERG and the
+// current metadata_location.
+func OpenGlue(cfg aws.Config, s S3) (*Catalog, error) {
+	if s.Region == "" {
+		s.Region = cfg.Region
+	}
+	counted := awsConfig(cfg, s)
+	cat, err := glue.NewCatalog(glue.WithAwsConfig(*counted), glue.WithAwsProperties(glue.AwsProperties(s.props())))
 	if err != nil {
 		return nil, fmt.Errorf("glue catalog: %w", err)
 	}
-	return &Catalog{Kind: "glue", cat: cat, aws: awsConfig(cfg, S3{Region: cfg.Region})}, nil
+	return &Catalog{Kind: "glue", cat: cat, aws: counted}, nil
 }
 
 // Close releases the catalog's connections.

@@ -214,12 +214,14 @@ func (t *Table) ctx(ctx context.Context, n *counts) context.Context {
 	return ctx
 }
 
-// countingTransport counts the requests of a call whose context carries
+// countingTransport counts the S3 requests of a call whose context carries
 // counts: GET and HEAD as GETs, PUT and POST as PUTs (S3's price tiers).
 type countingTransport struct{ next http.RoundTripper }
 
 func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if n, ok := r.Context().Value(countsKey{}).(*counts); ok {
+	// Requests of JSON-protocol APIs (Glue) name their operation in
+	// X-Amz-Target; S3's never do.
+	if n, ok := r.Context().Value(countsKey{}).(*counts); ok && r.Header.Get("X-Amz-Target") == "" {
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:
 			n.gets.Add(1)
