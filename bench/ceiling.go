@@ -129,6 +129,9 @@ type CeilingStep struct {
 	LagGrew      bool    `json:"lag_grew"`
 	EndToEnd     Latency `json:"end_to_end"`
 	Upload       Latency `json:"upload"`
+	// Queryable is the step's queryable latency (schema v1.4; see
+	// StrategyResult.Queryable).
+	Queryable Latency `json:"queryable"`
 	// CPUUtil is the process's CPU time over production and drain, as a
 	// share of all its cores (1 = every core busy).
 	CPUUtil float64 `json:"cpu_util"`
@@ -338,7 +341,7 @@ func (c CeilingConfig) step(ctx context.Context, r *runner, s Strategy, n int, r
 	}
 	mu.Unlock()
 	st := CeilingStep{Rate: rate, Producer: res.Producer, LandedRate: res.SustainedRate, EndToEnd: res.EndToEnd, Upload: res.Upload,
-		CPUSecondsPerMillion: res.CPUSecondsPerMillion, PeakRSSBytes: res.PeakRSSBytes, MachineCPUUtil: res.MachineCPUUtil, DrainS: res.DrainS,
+		Queryable: res.Queryable, CPUSecondsPerMillion: res.CPUSecondsPerMillion, PeakRSSBytes: res.PeakRSSBytes, MachineCPUUtil: res.MachineCPUUtil, DrainS: res.DrainS,
 		Objects: res.Objects, PutRequests: res.PutRequests, S3Retries: res.S3Retries, EndedEarly: why,
 		Verify: res.Verify, Series: res.Series}
 	if wall := produced.Seconds() + res.DrainS; wall > 0 {
@@ -358,7 +361,7 @@ func (c CeilingConfig) step(ctx context.Context, r *runner, s Strategy, n int, r
 	st.LagAllowance = held(int(records))
 	st.LagGrew = lagGrew(st.LagSlope, st.LagSlopeErr, st.LagEnd, rate, st.LagAllowance)
 	o, reasons := judge(res.Producer.RateHeld, res.Producer.AchievedRate, rate, st.LagGrew, st.LagSlope,
-		c.SLO.misses(res.EndToEnd, res.Upload, res.Producer.Publish), res.Verify)
+		c.SLO.misses(res.EndToEnd, res.Upload, res.Producer.Publish, res.Queryable), res.Verify)
 	st.Reasons = reasons
 	st.Verdict = [...]string{passed: VerdictPass, sloOnly: VerdictSLO, overloaded: VerdictFail}[o]
 	if why == "interrupted" || why == "max-duration reached" {

@@ -28,7 +28,7 @@ type SLOTerm struct {
 }
 
 var (
-	sloMetrics   = []string{"e2e", "upload", "publish"}
+	sloMetrics   = []string{"e2e", "upload", "publish", "queryable"}
 	sloQuantiles = []string{"p50", "p90", "p95", "p99", "p99.9", "max"}
 )
 
@@ -87,10 +87,11 @@ func (t SLOTerm) value(l Latency) int64 {
 }
 
 // misses lists the terms the step's latencies break, as "e2e-p99 3.1s >= 2s".
-func (s SLO) misses(e2e, upload, publish Latency) []string {
+// queryable is the table commit's for a table strategy, e2e otherwise.
+func (s SLO) misses(e2e, upload, publish, queryable Latency) []string {
 	var out []string
 	for _, t := range s {
-		l := map[string]Latency{"e2e": e2e, "upload": upload, "publish": publish}[t.Metric]
+		l := map[string]Latency{"e2e": e2e, "upload": upload, "publish": publish, "queryable": queryable}[t.Metric]
 		v := time.Duration(t.value(l)) * time.Microsecond
 		if v >= t.Below {
 			out = append(out, fmt.Sprintf("slo %s-%s %v >= %v", t.Metric, t.Quantile, v.Round(time.Millisecond), t.Below))

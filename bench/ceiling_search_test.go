@@ -40,14 +40,15 @@ func TestParseSLO(t *testing.T) {
 }
 
 func TestSLOMisses(t *testing.T) {
-	slo, _ := ParseSLO("e2e-p99<2s,upload-p50<100ms")
+	slo, _ := ParseSLO("e2e-p99<2s,upload-p50<100ms,queryable-p99<7s")
 	ok := Latency{P50: 90_000, P99: 1_999_000}
-	if m := slo.misses(ok, ok, Latency{}); len(m) != 0 {
+	fresh := Latency{P99: 6_999_000}
+	if m := slo.misses(ok, ok, Latency{}, fresh); len(m) != 0 {
 		t.Errorf("misses under the bounds: %v", m)
 	}
 	over := Latency{P50: 100_000, P99: 2_000_000}
-	m := slo.misses(over, over, Latency{})
-	if len(m) != 2 || m[0] != "slo e2e-p99 2s >= 2s" || m[1] != "slo upload-p50 100ms >= 100ms" {
+	m := slo.misses(over, over, Latency{}, Latency{P99: 7_000_000})
+	if len(m) != 3 || m[0] != "slo e2e-p99 2s >= 2s" || m[1] != "slo upload-p50 100ms >= 100ms" || m[2] != "slo queryable-p99 7s >= 7s" {
 		t.Errorf("misses at the bounds: %q", m)
 	}
 }

@@ -12,7 +12,7 @@ import (
 func runCeiling(ctx context.Context, args []string, env environment) error {
 	c := bench.DefaultCeiling()
 	fs := newFlagSet("ceiling", env.stderr)
-	slo := fs.String("slo", bench.DefaultSLO, "what a sustainable rate must also hold: METRIC-QUANTILE<DURATION, comma-separated (METRIC e2e, upload, publish; QUANTILE p50, p90, p95, p99, p99.9, max)")
+	slo := fs.String("slo", bench.DefaultSLO, "what a sustainable rate must also hold: METRIC-QUANTILE<DURATION, comma-separated (METRIC e2e, upload, publish, queryable: a table strategy's commit; QUANTILE p50, p90, p95, p99, p99.9, max)")
 	fs.Var(floatValue{&c.Start}, "start", "rate of the first step, 1..10000000 ticks/s: the search doubles from it until a step fails, then bisects")
 	fs.Var(durationValue{&c.Step, "2s..10m"}, "step", "how long the generator runs at each rate, 2s..10m (lag is judged over its second half)")
 	resolution := fs.String("resolution", c.Resolution.String(), "bisect until the highest passing and the lowest failing rate are this close: a share of the answer (5%) or ticks/s (1000)")
