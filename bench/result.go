@@ -463,17 +463,21 @@ func (r *Result) printTables(w io.Writer) {
 	if !slices.ContainsFunc(r.Strategies, func(s StrategyResult) bool { return s.Table != nil }) {
 		return
 	}
-	fmt.Fprintf(w, "\n%-22s %9s %9s %9s %8s %9s %9s %7s %9s %11s %10s %9s\n", "queryable", "p50", "p99", "max",
+	nw := 22
+	for _, s := range r.Strategies {
+		nw = max(nw, len(s.Strategy))
+	}
+	fmt.Fprintf(w, "\n%-*s %9s %9s %9s %8s %9s %9s %7s %9s %11s %10s %9s\n", nw, "queryable", "p50", "p99", "max",
 		"commits", "conflicts", "snapshots", "files", "files/h", "meta GET/PUT", "meta $/day", "orphans")
 	for _, s := range r.Strategies {
 		q := s.Queryable
 		if s.Table == nil {
-			fmt.Fprintf(w, "%-22s %9s %9s %9s %8s %9s %9s %7s %9s %11s %10s %9s\n", s.Strategy, ms(q.P50), ms(q.P99), ms(q.Max),
+			fmt.Fprintf(w, "%-*s %9s %9s %9s %8s %9s %9s %7s %9s %11s %10s %9s\n", nw, s.Strategy, ms(q.P50), ms(q.P99), ms(q.Max),
 				"-", "-", "-", num(float64(s.Objects)), "-", "-", "-", "-")
 			continue
 		}
 		t := s.Table
-		fmt.Fprintf(w, "%-22s %9s %9s %9s %8d %9d %9d %7d %9s %11s %10s %9s\n", s.Strategy, ms(q.P50), ms(q.P99), ms(q.Max),
+		fmt.Fprintf(w, "%-*s %9s %9s %9s %8d %9d %9d %7d %9s %11s %10s %9s\n", nw, s.Strategy, ms(q.P50), ms(q.P99), ms(q.Max),
 			t.Commits, t.CommitConflicts, t.Snapshots, t.Files, num(t.FilesPerHour), fmt.Sprintf("%d/%d", t.MetadataGets, t.MetadataPuts),
 			usd(t.MetadataCostPerDayUSD), fmt.Sprintf("%d (%s)", t.Orphans, size(t.OrphanBytes)))
 	}
