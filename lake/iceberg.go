@@ -28,7 +28,12 @@ import (
 //     manifest's split offsets) is read as the Hive connector reads one,
 //     for the projected columns less the identity partition ones (filled
 //     in from the partition), under the rest of the predicate less what the
-//     file's bounds already decide.
+//     file's bounds already decide; with two differences: the connector
+//     turns the page indexes off (withUseColumnIndex(false)), and ts, a
+//     timestamptz, is compared with no row group's statistics (Trino 476's
+//     Parquet predicate converts TIMESTAMP statistics for timestamp columns
+//     only): within a file, ts prunes nothing; the symbol's statistics and
+//     dictionaries still do.
 
 // IcebergTable is an Iceberg table's current snapshot as a query's
 // planning reads it.
@@ -188,7 +193,7 @@ func (iq icebergQuery) filePredicate(f IcebergFile) pqPredicate {
 	var p pqPredicate
 	if !iq.tsEnforced {
 		if lo, hi, ok := tsBounds(f); !ok || lo < iq.from || hi >= iq.to {
-			p.ts, p.from, p.to = true, iq.from, iq.to
+			p.ts, p.tsOpaque, p.from, p.to = true, true, iq.from, iq.to
 		}
 	}
 	if iq.sym != nil && !iq.symEnf && (!bytes.Equal(f.Lower["symbol"], iq.sym) || !bytes.Equal(f.Upper["symbol"], iq.sym)) {
@@ -241,8 +246,9 @@ func icebergSplits(f IcebergFile, splitSize int64) []span {
 // IcebergScanBytes models what engine e reads for q over the Iceberg table
 // t (see the top of this file), hence what Athena bills, and the metadata
 // objects the query's planning reads (Scan.MetadataGets), which Athena does
-// not bill as scanned bytes: they are GETs on the bucket. Each metadata
-// object counts once, as Trino's coordinator caches them while it plans.
+// not bill as scanned bytes: they are requests on the bucket. Each metadata
+// object is read once, as Trino's coordinator caches them while it plans
+// (the split source and the statistics both plan the files).
 func IcebergScanBytes(t IcebergTable, q Query, e Engine, prices Prices) (Scan, error) {
 	s := Scan{Query: q.Name}
 	if err := e.Validate(); err != nil {
@@ -253,7 +259,12 @@ func IcebergScanBytes(t IcebergTable, q Query, e Engine, prices Prices) (Scan, e
 		return s, err
 	}
 	iq := newIcebergQuery(spec, q)
-	s.MetadataGets, s.MetadataBytes = 2, t.Metadata.Size+t.ManifestList.Size
+	e.ColumnIndex = false
+	// metadata.json (read by the catalog, or by the engine from a Glue
+	// catalog's pointer), then the manifest list: a HEAD for its length,
+	// which the snapshot does not record, and a GET; each manifest is one
+	// GET, its length being in the list.
+	s.MetadataGets, s.MetadataBytes = 3, t.Metadata.Size+t.ManifestList.Size
 	for _, m := range t.Manifests {
 		if iq.keepManifest(m) {
 			s.MetadataGets++

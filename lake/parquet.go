@@ -43,6 +43,10 @@ import (
 type pqPredicate struct {
 	ts       bool
 	from, to int64
+	// tsOpaque: the engine cannot compare ts's statistics with the range
+	// (Trino reading a timestamptz column), so they exclude nothing and ts
+	// stays a candidate of every row group.
+	tsOpaque bool
 	sym      []byte // nil: no symbol predicate
 }
 
@@ -75,6 +79,10 @@ func i64(b []byte) int64 { return int64(binary.LittleEndian.Uint64(b)) }
 func (p pqPredicate) on(col string) bool {
 	return (col == "ts" && p.ts) || (col == "symbol" && p.sym != nil)
 }
+
+// comparable reports whether the engine compares col's statistics with
+// the predicate.
+func (p pqPredicate) comparable(col string) bool { return col != "ts" || !p.tsOpaque }
 
 // all reports whether the predicate restricts nothing.
 func (p pqPredicate) all() bool { return !p.ts && p.sym == nil }
@@ -207,7 +215,7 @@ func (g *pqGroup) matches() (bool, error) {
 		}
 		st := c.MetaData.Statistics
 		lo, hi := statBytes(st.MinValue, st.Min), statBytes(st.MaxValue, st.Max)
-		if !validStat(name, lo, hi) {
+		if !validStat(name, lo, hi) || !g.p.comparable(name) {
 			candidates = append(candidates, name)
 			continue
 		}
