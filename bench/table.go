@@ -235,3 +235,19 @@ func (o s3Objects) Put(ctx context.Context, key string, body []byte) error {
 	_, err := sink.S3Store{Client: o.st.S3, Bucket: o.st.Bucket, SSE: o.st.SSE, SSEKMSKeyID: o.st.SSEKMSKeyID}.Put(ctx, key, body, sink.Parquet{}.ContentType(), false)
 	return err
 }
+
+// icebergScanTable is a table's plan as the scan model takes it; read
+// gives a data file's bytes by its key.
+func icebergScanTable(p iceberg.Plan, l sink.Layout, read func(key string) io.ReaderAt) lake.IcebergTable {
+	meta := func(o iceberg.Object) lake.MetadataObject { return lake.MetadataObject{Key: o.Key, Size: o.Bytes} }
+	t := lake.IcebergTable{Layout: l, Metadata: meta(p.Metadata), ManifestList: meta(p.ManifestList)}
+	for _, m := range p.Manifests {
+		t.Manifests = append(t.Manifests, lake.IcebergManifest{MetadataObject: meta(m.Object),
+			Lower: lake.IcebergPartition(m.Lower), Upper: lake.IcebergPartition(m.Upper), Bounded: m.Bounded})
+	}
+	for _, f := range p.Files {
+		t.Files = append(t.Files, lake.IcebergFile{Object: lake.Object{Key: f.Key, Size: f.Bytes, ReadAt: read(f.Key)},
+			Partition: lake.IcebergPartition(f.Partition), Lower: f.Lower, Upper: f.Upper, SplitOffsets: f.SplitOffsets})
+	}
+	return t
+}

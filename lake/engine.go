@@ -45,10 +45,17 @@ type Engine struct {
 	// TextBuffer is the line reader's buffer: a text split reads whole
 	// buffers up to the end of the line that crosses its end.
 	TextBuffer int64 `json:"text_buffer"`
+	// IcebergSplitSize: the Iceberg connector cuts a data file whose
+	// manifest entry has no usable split offsets in splits of this size
+	// (the table's read.split.target-size); with them, a split per row
+	// group.
+	IcebergSplitSize int64 `json:"iceberg_split_size"`
 }
 
 // TrinoDefaults are Trino 476's settings (ParquetReaderOptions, HiveConfig,
-// TextLineReaderFactory as the Hive connector builds it).
+// TextLineReaderFactory as the Hive connector builds it; Iceberg 1.9's
+// TableProperties for the Iceberg connector, which shares the Parquet
+// reader and its parquet.* settings).
 var TrinoDefaults = Engine{
 	Name:             "trino-476",
 	FooterRead:       48 << 10,
@@ -60,6 +67,7 @@ var TrinoDefaults = Engine{
 	InitialSplits:    200,
 	SplitSize:        64 << 20,
 	TextBuffer:       1 << 10,
+	IcebergSplitSize: 128 << 20,
 }
 
 // Validate checks that every size is in its range.
@@ -70,7 +78,7 @@ func (e Engine) Validate() error {
 	}{
 		{"footer read", e.FooterRead, 8}, {"small file", e.SmallFile, 0}, {"max merge distance", e.MaxMergeDistance, 0},
 		{"max buffer size", e.MaxBufferSize, 1}, {"initial split size", e.InitialSplitSize, 1}, {"initial splits", int64(e.InitialSplits), 0},
-		{"split size", e.SplitSize, 1}, {"text buffer", e.TextBuffer, 16},
+		{"split size", e.SplitSize, 1}, {"text buffer", e.TextBuffer, 16}, {"iceberg split size", e.IcebergSplitSize, 1},
 	} {
 		if f.v < f.min || f.v > 1<<40 {
 			return fmt.Errorf("engine %s: %s %d: allowed %d..%d", e.Name, f.name, f.v, f.min, int64(1)<<40)

@@ -37,9 +37,16 @@ import (
 // physical input only with pages), whatever it read.
 
 // pqPredicate is a query's predicate on the Parquet columns: ts in
-// [from, to) microseconds and optionally symbol = sym.
+// [from, to) microseconds (when ts) and symbol = sym (when not nil). The
+// zero value is no predicate at all (an Iceberg file whose partition and
+// bounds enforce the query's).
 type pqPredicate struct {
+	ts       bool
 	from, to int64
+	// tsOpaque: the engine cannot compare ts's statistics with the range
+	// (Trino reading a timestamptz column), so they exclude nothing and ts
+	// stays a candidate of every row group.
+	tsOpaque bool
 	sym      []byte // nil: no symbol predicate
 }
 
@@ -68,8 +75,17 @@ func (p pqPredicate) covers(col string, lo, hi []byte) bool {
 
 func i64(b []byte) int64 { return int64(binary.LittleEndian.Uint64(b)) }
 
-// columns are the predicate's columns, in the order given.
-func (p pqPredicate) on(col string) bool { return col == "ts" || (col == "symbol" && p.sym != nil) }
+// on reports whether the predicate restricts column col.
+func (p pqPredicate) on(col string) bool {
+	return (col == "ts" && p.ts) || (col == "symbol" && p.sym != nil)
+}
+
+// comparable reports whether the engine compares col's statistics with
+// the predicate.
+func (p pqPredicate) comparable(col string) bool { return col != "ts" || !p.tsOpaque }
+
+// all reports whether the predicate restricts nothing.
+func (p pqPredicate) all() bool { return !p.ts && p.sym == nil }
 
 // pqObject is one Parquet object as the model reads it: the footer, and
 // the page indexes and dictionaries, read from the object when the engine
@@ -175,7 +191,7 @@ func startingPos(m *format.ColumnMetaData) int64 {
 // hasIndexes: the engine makes a page-index store for the row group when
 // the predicate is not trivial and some column has both indexes.
 func (g *pqGroup) hasIndexes() bool {
-	if !g.e.ColumnIndex {
+	if !g.e.ColumnIndex || g.p.all() {
 		return false
 	}
 	for _, c := range g.rg.Columns {
@@ -199,7 +215,7 @@ func (g *pqGroup) matches() (bool, error) {
 		}
 		st := c.MetaData.Statistics
 		lo, hi := statBytes(st.MinValue, st.Min), statBytes(st.MaxValue, st.Max)
-		if !validStat(name, lo, hi) {
+		if !validStat(name, lo, hi) || !g.p.comparable(name) {
 			candidates = append(candidates, name)
 			continue
 		}

@@ -31,9 +31,14 @@ type Predicate struct {
 type Query struct {
 	Name    string
 	Columns []string // data columns referenced anywhere in the query
-	Pred    Predicate
-	// sql writes the query given the table and its WHERE clause.
-	sql func(table, where string, t Table) string
+	// Selected are the data columns referenced outside the WHERE clause:
+	// an engine that enforces the predicate with the table's partitioning
+	// (Iceberg's hidden partitions) reads only these.
+	Selected []string
+	Pred     Predicate
+	// sql writes the query given the table, its WHERE clause and whether
+	// ts is a timestamp (Parquet) rather than integer nanoseconds (JSON).
+	sql func(table, where string, timestamps bool) string
 }
 
 // StandardQueries are the standard set for one day, one hour of it and one
@@ -48,22 +53,22 @@ func StandardQueries(hour time.Time, symbol string) []Query {
 	symHour.Symbol, symDay.Symbol = symbol, symbol
 	return []Query{
 		{Name: "count-hour", Columns: []string{"ts"}, Pred: inHour,
-			sql: func(table, where string, _ Table) string {
+			sql: func(table, where string, _ bool) string {
 				return "SELECT count(*) AS n FROM " + table + " WHERE " + where
 			}},
-		{Name: "vwap-day", Columns: []string{"symbol", "ts", "price", "size"}, Pred: inDay,
-			sql: func(table, where string, _ Table) string {
+		{Name: "vwap-day", Columns: []string{"symbol", "ts", "price", "size"}, Selected: []string{"symbol", "price", "size"}, Pred: inDay,
+			sql: func(table, where string, _ bool) string {
 				return "SELECT symbol, sum(price * size) / sum(size) AS vwap, sum(size) AS volume FROM " + table +
 					" WHERE " + where + " GROUP BY symbol ORDER BY symbol"
 			}},
-		{Name: "last-trade", Columns: []string{"symbol", "seq", "ts", "price", "size"}, Pred: symHour,
-			sql: func(table, where string, _ Table) string {
+		{Name: "last-trade", Columns: []string{"symbol", "seq", "ts", "price", "size"}, Selected: []string{"seq", "ts", "price", "size"}, Pred: symHour,
+			sql: func(table, where string, _ bool) string {
 				return "SELECT seq, ts, price, size FROM " + table + " WHERE " + where + " ORDER BY ts DESC, seq DESC LIMIT 1"
 			}},
-		{Name: "ohlc-minute", Columns: []string{"symbol", "seq", "ts", "price", "size"}, Pred: symDay,
-			sql: func(table, where string, t Table) string {
+		{Name: "ohlc-minute", Columns: []string{"symbol", "seq", "ts", "price", "size"}, Selected: []string{"seq", "ts", "price", "size"}, Pred: symDay,
+			sql: func(table, where string, timestamps bool) string {
 				minute := "ts - ts % 60000000000" // integer nanoseconds
-				if t.Parquet() {
+				if timestamps {
 					minute = "date_trunc('minute', ts)"
 				}
 				return "SELECT " + minute + " AS minute, min_by(price, seq) AS open, max(price) AS high, min(price) AS low, " +
@@ -73,7 +78,23 @@ func StandardQueries(hour time.Time, symbol string) []Query {
 }
 
 // SQL is q written for table t (named table in the FROM clause).
-func (q Query) SQL(t Table, table string) string { return q.sql(table, q.Pred.where(t), t) }
+func (q Query) SQL(t Table, table string) string { return q.sql(table, q.Pred.where(t), t.Parquet()) }
+
+// IcebergSQL is q written for an Iceberg table of ticks named table (e.g.
+// iceberg.tickbench.t): its partitions are hidden (hour(ts), or day(ts)
+// and symbol), so the predicate is on ts, a timestamptz, and the symbol
+// only; the engine prunes partitions from it. It selects the same ticks
+// as SQL does on a Hive-style table of them.
+func (q Query) IcebergSQL(table string) string {
+	const tsf = "2006-01-02 15:04:05.000000 UTC"
+	conds := []string{"ts >= TIMESTAMP '" + q.Pred.From.UTC().Format(tsf) + "'", "ts < TIMESTAMP '" + q.Pred.To.UTC().Format(tsf) + "'"}
+	if q.Pred.Symbol != "" {
+		conds = append(conds, "symbol = "+quote(q.Pred.Symbol))
+	}
+	return q.sql(table, strings.Join(conds, " AND "), true)
+}
+
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // where is the predicate as SQL: partition keys first, so that Athena
 // prunes partitions, then ts (which Parquet statistics can prune) and the
@@ -99,7 +120,7 @@ func (p Predicate) where(t Table) string {
 		conds = append(conds, fmt.Sprintf("ts >= %d", p.From.UnixNano()), fmt.Sprintf("ts < %d", p.To.UnixNano()))
 	}
 	if p.Symbol != "" {
-		conds = append(conds, "symbol = '"+strings.ReplaceAll(p.Symbol, "'", "''")+"'")
+		conds = append(conds, "symbol = "+quote(p.Symbol))
 	}
 	return strings.Join(conds, " AND ")
 }
@@ -147,6 +168,15 @@ type Scan struct {
 	ChunkBytes  int64   `json:"chunk_bytes"`
 	BilledBytes int64   `json:"billed_bytes"` // at least the minimum, whole MB
 	USD         float64 `json:"usd"`
+	// MetadataGets and MetadataBytes are the metadata objects the query's
+	// planning reads (an Iceberg table's metadata.json, manifest list and
+	// the manifests its predicate may match; none for a Hive-style table,
+	// whose partitions come from the catalog), each once. They are not
+	// physical input: S3 bills them to the bucket's owner as GETs, priced
+	// in MetadataUSD.
+	MetadataGets  int     `json:"metadata_gets,omitempty"`
+	MetadataBytes int64   `json:"metadata_bytes,omitempty"`
+	MetadataUSD   float64 `json:"metadata_usd,omitempty"`
 }
 
 // ScanBytes models the bytes engine e reads from S3 for q over t's
@@ -172,7 +202,7 @@ func ScanBytes(t Table, q Query, objects []Object, e Engine, prices Prices) (Sca
 			cols = append(cols, c)
 		}
 	}
-	p := pqPredicate{from: q.Pred.From.UnixMicro(), to: q.Pred.To.UnixMicro()}
+	p := pqPredicate{ts: true, from: q.Pred.From.UnixMicro(), to: q.Pred.To.UnixMicro()}
 	if q.Pred.Symbol != "" && !partition["symbol"] {
 		p.sym = []byte(q.Pred.Symbol)
 	}
@@ -192,38 +222,48 @@ func ScanBytes(t Table, q Query, objects []Object, e Engine, prices Prices) (Sca
 			s.ChunkBytes += o.Size
 			continue
 		}
-		r := o.ReadAt
-		if o.Size <= e.SmallFile {
-			// The model reads a small object once, as the engine does.
-			b := make([]byte, o.Size)
-			if _, err := o.ReadAt.ReadAt(b, 0); err != nil && err != io.EOF {
-				return s, fmt.Errorf("scan %s: read %s: %w", q.Name, o.Key, err)
-			}
-			r = bytes.NewReader(b)
-		}
-		md, footer, err := ReadFooter(r, o.Size)
-		if err != nil {
-			return s, fmt.Errorf("scan %s: %s: %w", q.Name, o.Key, err)
-		}
-		obj := &pqObject{r: r, size: o.Size, footer: footer, md: md}
-		read := false
-		for _, sp := range splits.splits(o.Size, true) {
-			res, err := e.scanSplit(obj, sp, cols, p)
-			if err != nil {
-				return s, fmt.Errorf("scan %s: %s: %w", q.Name, o.Key, err)
-			}
-			s.RowGroupsTotal += res.groups
-			s.RowGroups += res.kept
-			s.Bytes += res.bytes
-			s.ChunkBytes += res.chunkBytes
-			read = read || res.kept > 0
-		}
-		if read {
-			s.ObjectsRead++
+		if err := e.scanParquet(&s, o, splits.splits(o.Size, true), cols, p); err != nil {
+			return s, fmt.Errorf("scan %s: %w", q.Name, err)
 		}
 	}
 	s.BilledBytes, s.USD = prices.AthenaBill(s.Bytes)
 	return s, nil
+}
+
+// scanParquet adds to s what the engine reads of the Parquet object o in
+// the splits given, for a query reading cols (file columns, the
+// predicate's included) under p.
+func (e Engine) scanParquet(s *Scan, o Object, splits []span, cols []string, p pqPredicate) error {
+	r := o.ReadAt
+	if o.Size <= e.SmallFile {
+		// The model reads a small object once, as the engine does.
+		b := make([]byte, o.Size)
+		if _, err := o.ReadAt.ReadAt(b, 0); err != nil && err != io.EOF {
+			return fmt.Errorf("read %s: %w", o.Key, err)
+		}
+		r = bytes.NewReader(b)
+	}
+	md, footer, err := ReadFooter(r, o.Size)
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.Key, err)
+	}
+	obj := &pqObject{r: r, size: o.Size, footer: footer, md: md}
+	read := false
+	for _, sp := range splits {
+		res, err := e.scanSplit(obj, sp, cols, p)
+		if err != nil {
+			return fmt.Errorf("%s: %w", o.Key, err)
+		}
+		s.RowGroupsTotal += res.groups
+		s.RowGroups += res.kept
+		s.Bytes += res.bytes
+		s.ChunkBytes += res.chunkBytes
+		read = read || res.kept > 0
+	}
+	if read {
+		s.ObjectsRead++
+	}
+	return nil
 }
 
 // textBytes is what the engine's line reader takes of a JSON object: all

@@ -11,8 +11,14 @@
 #   S3_ACCESS_KEY=... S3_SECRET_KEY=... random per start
 #   S3_REGION=us-east-1
 #   S3_PID=...
+#   S3_ACCESS_LOG=...                   with TICKBENCH_S3_ACCESS_LOG=1: the
+#                                       server's access log, a line per request
+#                                       (bench's TestLocalTrinoIcebergScanModel
+#                                       counts Trino's metadata GETs in it)
 #
-# Env overrides: TICKBENCH_S3_START_TIMEOUT seconds (default 30).
+# Env overrides: TICKBENCH_S3_START_TIMEOUT seconds (default 30),
+#   TICKBENCH_S3_ACCESS_LOG=1 (default off: json-per-tick at high rates would
+#   write a line per tick).
 set -euo pipefail
 
 TB_NAME=s3 # prefix of log() lines
@@ -99,7 +105,12 @@ cmd_up() {
   command -v curl >/dev/null || die "curl not found"
 
   mkdir -p "$DATA"
-  local port key secret
+  local port key secret access_log="" access_args=()
+  if [[ "${TICKBENCH_S3_ACCESS_LOG:-}" == 1 ]]; then
+    access_log="$RUN/access.log"
+    rm -f "$access_log"
+    access_args=(--access-log "$access_log")
+  fi
   read -r port < <(free_ports 1)
   key="$(random_alnum 20)"
   secret="$(random_alnum 40)"
@@ -107,7 +118,7 @@ cmd_up() {
   # Keys go in through the environment, not argv. The data dir in argv lets
   # us tell our server from any other. setsid: outlive this script.
   ROOT_ACCESS_KEY="$key" ROOT_SECRET_KEY="$secret" \
-    setsid "$VGW" --port "127.0.0.1:$port" --region "$REGION" --health "$HEALTH_PATH" --quiet \
+    setsid "$VGW" --port "127.0.0.1:$port" --region "$REGION" --health "$HEALTH_PATH" --quiet "${access_args[@]}" \
     posix "$DATA" </dev/null >"$SERVER_LOG" 2>&1 &
   pid=$!
   # Until the smoke test passes the state lives in state.env.tmp, which
@@ -122,6 +133,7 @@ S3_SECRET_KEY=$secret
 S3_REGION=$REGION
 S3_PID=$pid
 EOF
+    if [[ -n "$access_log" ]]; then echo "S3_ACCESS_LOG=$access_log" >>"$STATE.tmp"; fi
   )
 
   local deadline=$((SECONDS + START_TIMEOUT))

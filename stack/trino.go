@@ -7,9 +7,11 @@ import (
 
 // Trino is the Trino server that scripts/trino.sh started: its REST URL,
 // the catalog of its Hive connector and the S3 endpoint that catalog
-// reads.
+// reads, and the catalog of its Iceberg connector (empty when the server
+// started without the Iceberg REST catalog).
 type Trino struct {
 	URL, Catalog, S3Endpoint string
+	IcebergCatalog           string
 }
 
 // LocalTrino reads the Trino server's state file under dir (normally
@@ -20,7 +22,7 @@ func LocalTrino(dir string) (Trino, error) {
 	if err != nil {
 		return Trino{}, fmt.Errorf("local Trino: %w (start it with `make up`)", err)
 	}
-	tr := Trino{URL: st["TRINO_URL"], Catalog: st["TRINO_CATALOG"], S3Endpoint: st["TRINO_S3_ENDPOINT"]}
+	tr := Trino{URL: st["TRINO_URL"], Catalog: st["TRINO_CATALOG"], S3Endpoint: st["TRINO_S3_ENDPOINT"], IcebergCatalog: st["TRINO_ICEBERG_CATALOG"]}
 	if tr.URL == "" || tr.Catalog == "" || tr.S3Endpoint == "" {
 		return Trino{}, fmt.Errorf("local Trino: TRINO_URL, TRINO_CATALOG or TRINO_S3_ENDPOINT missing from %s", path)
 	}

@@ -2,6 +2,7 @@ package iceberg_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -257,6 +258,49 @@ func TestCommitsEveryTickOnce(t *testing.T) {
 		t.Fatalf("table: %d records in %d files, %d snapshots; sink: %d objects in %d commits", in.Records, len(in.Files), in.Snapshots, st.Objects, st.Commits)
 	}
 	checkOnce(t, f, "once")
+}
+
+// Plan lists what a query planner reads: a manifest per commit with the
+// range of its files' hours, and each file with its hour, its bounds and a
+// split offset per row group.
+func TestPlan(t *testing.T) {
+	f := newFixture(t, 3)
+	f.produce(t, 3000) // 150 s from 12:59: two hours
+	tbl := f.table(t, "plan")
+	c := f.sinkConfig(tbl, "plan")
+	store := sink.S3Store{Client: f.st.S3, Bucket: f.st.Bucket}
+	s := runUntil(t, c, store, func() bool { return committed(t, tbl) == int64(f.n) })
+	p, err := tbl.Plan(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Metadata.Bytes <= 0 || p.ManifestList.Bytes <= 0 || !strings.HasPrefix(p.Metadata.Key, "plan/metadata/") {
+		t.Fatalf("metadata %+v, manifest list %+v: want objects under plan/metadata/", p.Metadata, p.ManifestList)
+	}
+	if int64(len(p.Manifests)) != s.Stats().Commits || int64(len(p.Files)) != s.Stats().Objects {
+		t.Fatalf("%d manifests, %d files; the sink made %d commits of %d objects", len(p.Manifests), len(p.Files), s.Stats().Commits, s.Stats().Objects)
+	}
+	hour := func(b []byte) int64 { return int64(binary.LittleEndian.Uint64(b)) / time.Hour.Microseconds() }
+	var lo, hi int64 = 1 << 62, 0
+	var records int64
+	for _, pf := range p.Files {
+		if h := hour(pf.Lower["ts"]); h != pf.Partition.TS || hour(pf.Upper["ts"]) != h {
+			t.Fatalf("%s: partition hour %d, ts bounds in hours %d..%d", pf.Key, pf.Partition.TS, h, hour(pf.Upper["ts"]))
+		}
+		if len(pf.SplitOffsets) != 1 || pf.SplitOffsets[0] != 4 || string(pf.Lower["symbol"]) > string(pf.Upper["symbol"]) {
+			t.Fatalf("%s: split offsets %v, symbol bounds %q..%q: want one row group at 4", pf.Key, pf.SplitOffsets, pf.Lower["symbol"], pf.Upper["symbol"])
+		}
+		lo, hi = min(lo, pf.Partition.TS), max(hi, pf.Partition.TS)
+		records += pf.Records
+	}
+	if records != int64(f.n) || hi != lo+1 {
+		t.Fatalf("files hold %d records in hours %d..%d; want %d in two hours", records, lo, hi, f.n)
+	}
+	for _, m := range p.Manifests {
+		if !m.Bounded || m.Lower.TS < lo || m.Upper.TS > hi || m.Lower.TS > m.Upper.TS || m.Bytes <= 0 {
+			t.Fatalf("manifest %+v: want bounds within hours %d..%d", m, lo, hi)
+		}
+	}
 }
 
 // failAfter lets its table's first commits through and fails the rest, as
