@@ -24,7 +24,8 @@ import (
 // readers the writer shares no code with: pyiceberg counts the rows and
 // finds the offsets in the summary, Trino's Iceberg connector counts them
 // and computes each symbol's VWAP, and DuckDB computes the same VWAPs from
-// the table's Parquet files.
+// the table's Parquet files. The lake step runs the standard queries on
+// Trino too, which reads what the scan model says.
 func TestLocalIcebergTable(t *testing.T) {
 	cfg := localConfig(t)
 	if cfg.Stack.IcebergREST == "" {
@@ -35,6 +36,7 @@ func TestLocalIcebergTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.LakeTrino = &tr
 	cfg.Strategies = []string{"iceberg-parquet-zstd"}
 	cfg.CommitInterval = time.Second
 	cfg.Rate, cfg.Duration = 5000, 4*time.Second
@@ -50,6 +52,16 @@ func TestLocalIcebergTable(t *testing.T) {
 		t.Fatalf("verify %+v, table %+v, queryable count %d of %d acked: want verified, several REST commits, every tick queryable", s.Verify, s.Table, s.Queryable.Count, acked)
 	}
 	t.Logf("%d ticks, %d commits, %d files, queryable p99 %d µs (durable %d µs)", acked, s.Table.Commits, s.Table.Files, s.Queryable.P99, s.EndToEnd.P99)
+	// The lake step ran the standard queries on Trino's Iceberg catalog:
+	// the produced answers, and the bytes the model says.
+	if s.Lake == nil || len(s.Lake.Queries) != 4 || s.Lake.Trino == "" {
+		t.Fatalf("lake report %+v: want 4 queries run on Trino", s.Lake)
+	}
+	for _, q := range s.Lake.Queries {
+		if q.Trino == nil || q.Trino.Problem != "" || q.Trino.Bytes != q.Bytes {
+			t.Errorf("%s: Trino %+v, model %d bytes: want the produced answer and the model's bytes", q.Query, q.Trino, q.Bytes)
+		}
+	}
 
 	// pyiceberg through the same REST catalog.
 	pyBin, err := exec.CommandContext(ctx, "bash", filepath.Join(root, "scripts", "pyenv.sh"), "pyiceberg").Output()

@@ -12,7 +12,8 @@ import (
 // TestRunIcebergEmbedded runs a table strategy beside its Hive-style twin
 // on the embedded stack: both verified, every tick queryable no sooner
 // than durable (each tick's commit comes after its PUT, so every quantile
-// is at least the durable one), and the summary shows the commits.
+// is at least the durable one), the table's scans modelled, and the
+// summary shows the commits and the planning's metadata requests.
 func TestRunIcebergEmbedded(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -40,9 +41,25 @@ func TestRunIcebergEmbedded(t *testing.T) {
 		tr.Orphans != 0 || tr.MetadataPuts < 3*tr.Commits {
 		t.Fatalf("table %+v (objects %d): want SQL-catalog commits of every object, a snapshot each, >= 3 metadata PUTs each, no orphans", tr, ice.Objects)
 	}
+	// The lake step models the table's scans: a count of whole hours of
+	// hour(ts) reads nothing (the manifests' record counts answer it), the
+	// Hive twin's the ts chunks; each planning reads metadata.json, the
+	// manifest list (HEAD and GET) and at least one manifest.
+	l := ice.Lake
+	if l == nil || l.Problem != "" || len(l.Queries) != 4 || !l.Local.OK || l.Table != tr.Name || l.Engine.ColumnIndex {
+		t.Fatalf("%s: lake %+v: want 4 queries modelled on table %s, the local check passed, no page indexes", ice.Strategy, l, tr.Name)
+	}
+	if c, h := l.Queries[0], hive.Lake.Queries[0]; c.Query != "count-hour" || c.Bytes != 0 || c.Objects == 0 || h.Bytes == 0 {
+		t.Errorf("count-hour: %d bytes of %d files (Hive twin: %d bytes); want none read of some", c.Bytes, c.Objects, h.Bytes)
+	}
+	for _, q := range l.Queries {
+		if q.MetadataGets < 4 || q.MetadataUSD <= 0 || !strings.Contains(q.SQL, " UTC'") || strings.Contains(q.SQL, "dt =") {
+			t.Errorf("%s: %d metadata GETs ($%v), SQL %s: want >= 4, priced, on ts only", q.Query, q.MetadataGets, q.MetadataUSD, q.SQL)
+		}
+	}
 	var out bytes.Buffer
 	res.PrintSummary(&out)
-	for _, want := range []string{"queryable ", "commits conflicts snapshots", "table iceberg-parquet-zstd: tickbench.", "queryable iceberg-parquet-zstd"} {
+	for _, want := range []string{"queryable ", "commits conflicts snapshots", "table iceberg-parquet-zstd: tickbench.", "queryable iceberg-parquet-zstd", "  metadata "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, &out)
 		}

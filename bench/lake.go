@@ -22,6 +22,7 @@ import (
 	"github.com/tickbench/tickbench/lake/batching"
 	"github.com/tickbench/tickbench/lake/localsql"
 	"github.com/tickbench/tickbench/sink"
+	"github.com/tickbench/tickbench/sink/iceberg"
 	"github.com/tickbench/tickbench/stack"
 	"github.com/tickbench/tickbench/tick"
 )
@@ -116,25 +117,43 @@ type LakeLocal struct {
 	Seconds float64 `json:"seconds"` // download, load and queries
 }
 
-// lakeReport models and checks one strategy's table. It fails only when S3
-// does; a query engine's failure is the report's problem.
-func lakeReport(ctx context.Context, cl *s3.Client, t lake.Table, f sink.Format, v Verify, produced uint64,
+// icebergLake is a table strategy's Iceberg table as the lake step reads
+// it: its name in the catalog (namespace.table) and its current snapshot.
+type icebergLake struct {
+	name  string
+	table lake.IcebergTable
+}
+
+// lakeReport models and checks one strategy's table: t's objects under its
+// prefix, or with ice the Iceberg table's data files (t then names where
+// they landed, for the local check). It fails only when S3 does; a query
+// engine's failure is the report's problem.
+func lakeReport(ctx context.Context, cl *s3.Client, t lake.Table, ice *icebergLake, f sink.Format, v Verify, produced uint64,
 	started time.Time, symbol string, prices lake.Prices, localMax int, trino *stack.Trino) (*LakeReport, error) {
 	rep := &LakeReport{Table: t.Name, Hour: started.UTC().Truncate(time.Hour), Symbol: symbol, Engine: lake.TrinoDefaults}
 	var objects []lake.Object
-	pages := s3.NewListObjectsV2Paginator(cl, &s3.ListObjectsV2Input{Bucket: &t.Bucket, Prefix: &t.Prefix})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("lake: list %s: %w", t.Location(), err)
+	if ice != nil {
+		rep.Table = ice.name
+		// The Iceberg connector reads no page indexes (IcebergScanBytes).
+		rep.Engine.ColumnIndex = false
+		for _, f := range ice.table.Files {
+			objects = append(objects, f.Object)
 		}
-		for _, o := range page.Contents {
-			objects = append(objects, lake.Object{Key: strings.TrimPrefix(*o.Key, t.Prefix), Size: *o.Size,
-				ReadAt: s3ReaderAt{ctx: ctx, cl: cl, bucket: t.Bucket, key: *o.Key}})
+	} else {
+		pages := s3.NewListObjectsV2Paginator(cl, &s3.ListObjectsV2Input{Bucket: &t.Bucket, Prefix: &t.Prefix})
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("lake: list %s: %w", t.Location(), err)
+			}
+			for _, o := range page.Contents {
+				objects = append(objects, lake.Object{Key: strings.TrimPrefix(*o.Key, t.Prefix), Size: *o.Size,
+					ReadAt: s3ReaderAt{ctx: ctx, cl: cl, bucket: t.Bucket, key: *o.Key}})
+			}
 		}
 	}
 
-	local := localMax > 0 && v.OK && len(objects) <= localMax
+	local := localMax > 0 && v.OK && len(objects) <= localMax && v.Orphans == 0
 	var dir string
 	var want *expected
 	switch {
@@ -144,6 +163,9 @@ func lakeReport(ctx context.Context, cl *s3.Client, t lake.Table, f sink.Format,
 		rep.Local.Skipped = "the landing did not verify, so its ticks are not known to be the produced ones"
 	case len(objects) > localMax:
 		rep.Local.Skipped = fmt.Sprintf("%d objects, over --lake-local-max %d", len(objects), localMax)
+	case v.Orphans > 0:
+		// It reads every object under the prefix, the table's or not.
+		rep.Local.Skipped = fmt.Sprintf("%d orphans under the prefix besides the table's files", v.Orphans)
 	}
 	begin := time.Now()
 	if local {
@@ -170,12 +192,20 @@ func lakeReport(ctx context.Context, cl *s3.Client, t lake.Table, f sink.Format,
 	}
 	queries := lake.StandardQueries(rep.Hour, rep.Symbol)
 	for _, q := range queries {
-		s, err := lake.ScanBytes(t, q, objects, rep.Engine, prices)
+		var s lake.Scan
+		var err error
+		sql := q.SQL(t, t.Name)
+		if ice != nil {
+			s, err = lake.IcebergScanBytes(ice.table, q, rep.Engine, prices)
+			sql = q.IcebergSQL(ice.name)
+		} else {
+			s, err = lake.ScanBytes(t, q, objects, rep.Engine, prices)
+		}
 		if err != nil {
 			rep.Problem = err.Error()
 			break
 		}
-		rep.Queries = append(rep.Queries, LakeQuery{Scan: s, SQL: q.SQL(t, t.Name)})
+		rep.Queries = append(rep.Queries, LakeQuery{Scan: s, SQL: sql})
 	}
 	var wanted *answers
 	if local {
@@ -185,7 +215,7 @@ func lakeReport(ctx context.Context, cl *s3.Client, t lake.Table, f sink.Format,
 	// Trino plans a split per object: past the local check's limit it
 	// would take longer than the run.
 	if trino != nil && len(rep.Queries) == len(queries) && len(objects) <= localMax {
-		runTrino(ctx, trino, t, queries, wanted, rep)
+		runTrino(ctx, trino, t, ice, queries, wanted, rep)
 	}
 	if !local {
 		return rep, nil
@@ -194,7 +224,7 @@ func lakeReport(ctx context.Context, cl *s3.Client, t lake.Table, f sink.Format,
 	rep.Local.Problem = checkLocal(ctx, t, dir, queries, *wanted, produced, &rep.Local)
 	rep.Local.OK = rep.Local.Problem == ""
 	rep.Local.Seconds = time.Since(begin).Seconds()
-	if t.Parquet() && rep.Problem == "" {
+	if t.Parquet() && ice == nil && rep.Problem == "" {
 		var err error
 		if rep.Advice, err = adviseFlush(t, f, objects, want, queries, rep, prices); err != nil {
 			rep.Problem = "advice: " + err.Error()
@@ -204,12 +234,22 @@ func lakeReport(ctx context.Context, cl *s3.Client, t lake.Table, f sink.Format,
 }
 
 // runTrino runs the standard queries on Trino over the table's objects,
-// (re)creating the table there first, and keeps what Trino read. A
+// (re)creating the table in its Hive catalog first, or with ice on the
+// Iceberg table in its Iceberg catalog, and keeps what Trino read. A
 // failure is the query's problem, never the run's.
-func runTrino(ctx context.Context, tr *stack.Trino, t lake.Table, queries []lake.Query, want *answers, rep *LakeReport) {
+func runTrino(ctx context.Context, tr *stack.Trino, t lake.Table, ice *icebergLake, queries []lake.Query, want *answers, rep *LakeReport) {
 	rep.Trino = rep.Engine.Name
 	c := &lake.Trino{URL: tr.URL}
-	setup := lake.EnsureTrino(ctx, c, tr.Catalog, t)
+	sql := func(q lake.Query) string { return q.SQL(t, tr.Catalog+"."+t.Database+"."+t.Name) }
+	var setup error
+	switch {
+	case ice == nil:
+		setup = lake.EnsureTrino(ctx, c, tr.Catalog, t)
+	case tr.IcebergCatalog == "":
+		setup = errors.New("the Trino server has no Iceberg catalog")
+	default:
+		sql = func(q lake.Query) string { return q.IcebergSQL(tr.IcebergCatalog + "." + ice.name) }
+	}
 	for i, q := range queries {
 		lt := &LakeTrino{}
 		rep.Queries[i].Trino = lt
@@ -217,7 +257,7 @@ func runTrino(ctx context.Context, tr *stack.Trino, t lake.Table, queries []lake
 			lt.Problem = setup.Error()
 			continue
 		}
-		r, err := c.Query(ctx, q.SQL(t, tr.Catalog+"."+t.Database+"."+t.Name))
+		r, err := c.Query(ctx, sql(q))
 		lt.ID, lt.Bytes, lt.Seconds = r.ID, r.PhysicalInputBytes, r.Elapsed.Seconds()
 		switch {
 		case err != nil:
@@ -557,7 +597,7 @@ func (r *Result) printLake(w io.Writer) {
 		fmt.Fprintf(w, " %21s", n)
 	}
 	fmt.Fprintf(w, "  %s\n", "local SQL check")
-	trino := ""
+	trino, metadata := "", false
 	for _, s := range r.Strategies {
 		if s.Lake == nil {
 			continue
@@ -594,6 +634,9 @@ func (r *Result) printLake(w io.Writer) {
 			trino = s.Lake.Trino
 			printTrinoRow(w, s.Lake, names, byName)
 		}
+		if printMetadataRow(w, names, byName) {
+			metadata = true
+		}
 	}
 	for _, s := range r.Strategies {
 		if s.Lake != nil {
@@ -604,6 +647,9 @@ func (r *Result) printLake(w io.Writer) {
 	}
 	if trino != "" {
 		fmt.Fprintf(w, "(%s: the bytes Trino read from S3 for the same queries, and the model against them)\n", trino)
+	}
+	if metadata {
+		fmt.Fprintf(w, "(metadata: the GETs and HEADs of a query's planning on an Iceberg table's metadata.json, manifest list and manifests, and their S3 price: not scanned bytes)\n")
 	}
 	for _, s := range r.Strategies {
 		if s.Lake != nil && s.Lake.Advice != nil {
@@ -638,6 +684,30 @@ func printTrinoRow(w io.Writer, l *LakeReport, names []string, byName map[string
 		return
 	}
 	fmt.Fprintf(w, "  answers as produced\n")
+}
+
+// printMetadataRow writes, under a strategy's rows, the metadata requests
+// of each query's planning, when its table has metadata objects (Iceberg);
+// it reports whether it wrote one.
+func printMetadataRow(w io.Writer, names []string, byName map[string]LakeQuery) bool {
+	has := false
+	for _, q := range byName {
+		has = has || q.MetadataGets > 0
+	}
+	if !has {
+		return false
+	}
+	fmt.Fprintf(w, "%-15s", "  metadata")
+	for _, n := range names {
+		q, ok := byName[n]
+		if !ok {
+			fmt.Fprintf(w, " %21s", "-")
+			continue
+		}
+		fmt.Fprintf(w, " %10s %10s", fmt.Sprintf("%d GETs", q.MetadataGets), "$"+usdScan(q.MetadataUSD))
+	}
+	fmt.Fprintln(w)
+	return true
 }
 
 func signedPercent(model, measured int64) string {
@@ -686,8 +756,22 @@ func contains(s []string, v string) bool {
 	return false
 }
 
-// lake reports the query side of strategy s, landed under prefix.
-func (r *runner) lake(ctx context.Context, s Strategy, prefix string, f sink.Format, v Verify, produced uint64) (*LakeReport, error) {
+// lake reports the query side of strategy s, landed under prefix and, for
+// a table strategy, committed to tbl.
+func (r *runner) lake(ctx context.Context, s Strategy, tbl *iceberg.Table, prefix string, f sink.Format, v Verify, produced uint64) (*LakeReport, error) {
 	t := lake.Table{Database: "tickbench", Name: lake.TableName(s.Name), Format: f.Name(), Layout: s.Layout, Bucket: r.st.Bucket, Prefix: prefix}
-	return lakeReport(ctx, r.st.S3, t, f, v, produced, time.Now(), lakeSymbol(r.cfg), r.prices, r.cfg.LakeLocalMax, r.cfg.LakeTrino)
+	var ice *icebergLake
+	switch {
+	case s.Table != "" && tbl == nil:
+		return nil, nil // this process did not open the table
+	case tbl != nil:
+		p, err := tbl.Plan(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("lake: %w", err)
+		}
+		ice = &icebergLake{name: tbl.Name(), table: icebergScanTable(p, s.Layout, func(key string) io.ReaderAt {
+			return s3ReaderAt{ctx: ctx, cl: r.st.S3, bucket: r.st.Bucket, key: key}
+		})}
+	}
+	return lakeReport(ctx, r.st.S3, t, ice, f, v, produced, time.Now(), lakeSymbol(r.cfg), r.prices, r.cfg.LakeLocalMax, r.cfg.LakeTrino)
 }

@@ -364,8 +364,8 @@ func (ph *phase) check(ctx context.Context, i int, sr *StrategyResult) error {
 	if sr.Table != nil {
 		sr.Table.Orphans, sr.Table.OrphanBytes = sr.Verify.Orphans, sr.Verify.OrphanBytes
 	}
-	if !ph.noLake && ph.strategies[i].Table == "" {
-		sr.Lake, err = ph.lake(ctx, ph.strategies[i], sr.Prefix, f, sr.Verify, acked)
+	if !ph.noLake {
+		sr.Lake, err = ph.lake(ctx, ph.strategies[i], ph.groups[i].table, sr.Prefix, f, sr.Verify, acked)
 	}
 	return err
 }
