@@ -50,6 +50,10 @@ func TestValidateCoversEveryField(t *testing.T) {
 		"Stack.IcebergREST":           nil,
 		"CommitInterval": {{func(c *Config) { c.Strategies = []string{"iceberg-parquet-zstd"}; c.CommitInterval = time.Millisecond }, "commit-interval 1ms: allowed 100ms..1h0m0s"},
 			{func(c *Config) { c.Strategies = []string{"iceberg-parquet-zstd"}; c.Policy.MaxAge = time.Second }, "max-age 1s: a table strategy cuts batches by their records only (use 0)"}},
+		"CommitIntervals": {{func(c *Config) {
+			c.Strategies = []string{"iceberg-parquet-zstd"}
+			c.CommitIntervals = []time.Duration{time.Second, 2 * time.Hour}
+		}, "commit-interval 2h0m0s: allowed 100ms..1h0m0s"}},
 		"CommitFiles":          {{func(c *Config) { c.Strategies = []string{"iceberg-parquet-zstd"}; c.CommitFiles = -1 }, "commit-files -1: allowed 0 (off)..100000"}},
 		"Stack.Brokers":        nil,
 		"Stack.S3Endpoint":     {{func(c *Config) { c.Stack.S3Endpoint = "minio:9000" }, `s3-endpoint "minio:9000": allowed an http:// or https:// URL`}},
