@@ -108,9 +108,10 @@ func TestLocalTrinoIcebergScanModel(t *testing.T) {
 		deleteUnder(t, st, base)
 	})
 	trino := &lake.Trino{URL: tr.URL}
-	var bytesTable, metaTable strings.Builder
+	var bytesTable, metaTable, hiveTable strings.Builder
 	bytesTable.WriteString("| set | codec | layout | files (sizes) | commits | count-hour | vwap-day | last-trade | ohlc-minute |\n| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |\n")
 	metaTable.WriteString("| set | codec | layout | count-hour | vwap-day | last-trade | ohlc-minute |\n| --- | --- | --- | ---: | ---: | ---: | ---: |\n")
+	hiveTable.WriteString(metaTable.String())
 	pairs, exact, metaPairs, metaExact := 0, 0, 0, 0
 	for _, set := range icebergSets() {
 		format := laketest.Format(t, set.formatArg)
@@ -125,6 +126,13 @@ func TestLocalTrinoIcebergScanModel(t *testing.T) {
 			files, commits := landForIceberg(t, ctx, st, format, layout, ticks, set, setDir+"data/")
 			fmt.Fprintf(&bytesTable, "| %s | %s | %s | %s | %d |", set.name, set.codec, layout, files.sizes, len(commits))
 			fmt.Fprintf(&metaTable, "| %s | %s | %s |", set.name, set.codec, layout)
+			fmt.Fprintf(&hiveTable, "| %s | %s | %s |", set.name, set.codec, layout)
+			// The same objects as a Hive-style table, for comparison.
+			hive := lake.Table{Database: "d", Name: "t", Format: format.Name(), Layout: layout, Bucket: st.Bucket, Prefix: setDir + "data/"}
+			var hiveObjects []lake.Object
+			for key, body := range files.bodies {
+				hiveObjects = append(hiveObjects, lake.Object{Key: strings.TrimPrefix(key, hive.Prefix), Size: int64(len(body)), ReadAt: bytes.NewReader(body)})
+			}
 			for _, q := range queries {
 				tname := lake.TableName("m_" + run + "_" + setDir[len(base):len(setDir)-1] + "_" + q.Name)
 				tbl, err := iceberg.Open(ctx, cat, ns, tname, "s3://"+st.Bucket+"/"+setDir+q.Name+"/", layout, set.codec)
@@ -172,6 +180,11 @@ func TestLocalTrinoIcebergScanModel(t *testing.T) {
 					t.Errorf("%s %s: Trino read %d bytes, the model says %d (%d of %d files, %d row groups)", name, q.Name, measured, model.Bytes, model.ObjectsRead, model.Objects, model.RowGroups)
 				}
 				bytesTable.WriteString(cell + " |")
+				h, err := lake.ScanBytes(hive, q, hiveObjects, lake.TrinoDefaults, lake.USEast1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fmt.Fprintf(&hiveTable, " %s |", thousandsOf(h.Bytes))
 				if !accessLog.on() {
 					fmt.Fprintf(&metaTable, " %d (%s) |", model.MetadataGets, size(model.MetadataBytes))
 					continue
@@ -189,9 +202,11 @@ func TestLocalTrinoIcebergScanModel(t *testing.T) {
 			}
 			bytesTable.WriteString("\n")
 			metaTable.WriteString("\n")
+			hiveTable.WriteString("\n")
 		}
 	}
 	t.Logf("model vs Trino %s (Iceberg connector) physical input bytes (= : the model is exact), %d of %d pairs exact:\n%s", lake.TrinoDefaults.Name, exact, pairs, bytesTable.String())
+	t.Logf("the same objects as a Hive-style table, modelled (TestLocalTrinoScanModel checks that model), bytes:\n%s", hiveTable.String())
 	if accessLog.on() {
 		t.Logf("metadata GETs (bytes) the S3 server saw per query (= : the model says the same), %d of %d exact:\n%s", metaExact, metaPairs, metaTable.String())
 	} else {
