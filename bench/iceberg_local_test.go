@@ -139,4 +139,23 @@ func TestLocalIcebergTable(t *testing.T) {
 			t.Errorf("VWAP of %v: Trino %v, DuckDB %v (%v)", sym, v, dv, dsym)
 		}
 	}
+
+	// Compaction of the busiest hour: Trino reads before (time travel to
+	// the replaced snapshot) and after what the model says, so the factor
+	// compaction buys is the model's.
+	c, err := Compact(ctx, CompactConfig{Stack: cfg.Stack, Table: s.Table.Name, Trino: &tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.FilesAfter != 1 || len(c.Queries) != 4 {
+		t.Fatalf("compaction %+v: want one file and the 4 queries", c)
+	}
+	var printed strings.Builder
+	c.Print(&printed)
+	t.Logf("%s", &printed)
+	for _, q := range c.Queries {
+		if q.TrinoProblem != "" || q.TrinoBefore != q.Before.Bytes || q.TrinoAfter != q.After.Bytes {
+			t.Errorf("%s: Trino %d -> %d bytes (%s), model %d -> %d", q.Name, q.TrinoBefore, q.TrinoAfter, q.TrinoProblem, q.Before.Bytes, q.After.Bytes)
+		}
+	}
 }

@@ -134,6 +134,31 @@ func TestCompactAfterRun(t *testing.T) {
 	if c.FilesBefore < 2 || c.FilesAfter != 1 || c.Records == 0 || c.Gets != c.FilesBefore || c.CostUSD <= 0 || c.CPUSeconds <= 0 {
 		t.Fatalf("compaction %+v: want the partition's files folded into one, its requests priced and its CPU measured", c)
 	}
+	// The standard queries before and after: count-hour reads nothing
+	// either way (record counts answer it); vwap-day reads less of one
+	// file than of many (one footer); the symbol's queries read some.
+	if len(c.Queries) != 4 || c.Hour.IsZero() || c.Symbol == "" {
+		t.Fatalf("queries %+v over %v, symbol %q: want the 4 standard ones", c.Queries, c.Hour, c.Symbol)
+	}
+	for _, q := range c.Queries {
+		switch {
+		case q.Name == "count-hour" && (q.Before.Bytes != 0 || q.After.Bytes != 0):
+			t.Errorf("count-hour: %d -> %d bytes, want 0 both", q.Before.Bytes, q.After.Bytes)
+		case q.Name == "vwap-day" && (q.After.Bytes == 0 || q.After.Bytes >= q.Before.Bytes):
+			t.Errorf("%s: %d -> %d bytes, want less but some", q.Name, q.Before.Bytes, q.After.Bytes)
+		case q.Name != "count-hour" && (q.Before.Bytes == 0 || q.After.Bytes == 0):
+			t.Errorf("%s: %d -> %d bytes, want some both", q.Name, q.Before.Bytes, q.After.Bytes)
+		case q.TrinoBefore != -1 || q.TrinoAfter != -1:
+			t.Errorf("%s: Trino %d, %d without a Trino", q.Name, q.TrinoBefore, q.TrinoAfter)
+		}
+	}
+	var out strings.Builder
+	c.Print(&out)
+	for _, want := range []string{"compacted " + s.Table.Name, "standard queries over ", "vwap-day", "x "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("printed compaction lacks %q:\n%s", want, &out)
+		}
+	}
 	if _, err := Compact(ctx, CompactConfig{Stack: cfg.Stack, Table: "nodot"}); err == nil || !strings.Contains(err.Error(), `table "nodot": want namespace.name`) {
 		t.Errorf("Compact(nodot) = %v", err)
 	}

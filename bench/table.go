@@ -3,13 +3,18 @@ package bench
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/lake"
 	"github.com/tickbench/tickbench/sink"
 	"github.com/tickbench/tickbench/sink/iceberg"
@@ -163,6 +168,9 @@ type CompactConfig struct {
 	Partition string
 	// TargetBytes is the size the new files are cut at. Default 128 MiB.
 	TargetBytes int
+	// Trino, if set, runs the standard queries on the table before (by
+	// time travel to the replaced snapshot) and after the compaction.
+	Trino *stack.Trino
 }
 
 // DefaultCompactTarget is Iceberg's write.target-file-size-bytes default.
@@ -175,6 +183,24 @@ type CompactResult struct {
 	CPUSeconds float64
 	// CostUSD prices the compaction's requests (data and metadata).
 	CostUSD float64
+	// Hour and Symbol are the standard queries' hour and symbol: the
+	// compacted files' first hour, the partition's symbol or the model's
+	// first.
+	Hour    time.Time
+	Symbol  string
+	Queries []CompactQuery
+}
+
+// CompactQuery is one standard query over the compacted partition, as the
+// scan model prices it on the snapshot before and after, and what Trino
+// read of each.
+type CompactQuery struct {
+	Name, SQL     string
+	Before, After lake.Scan
+	// TrinoBefore and TrinoAfter are Trino's physical input bytes (-1: not
+	// run); TrinoProblem says why a query failed.
+	TrinoBefore, TrinoAfter int64
+	TrinoProblem            string
 }
 
 // Compact rewrites one partition of a table's small files into large ones
@@ -208,6 +234,14 @@ func Compact(ctx context.Context, cfg CompactConfig) (*CompactResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("table %s: %w", cfg.Table, err)
 	}
+	layout, err := t.Layout()
+	if err != nil {
+		return nil, err
+	}
+	before, err := t.Plan(ctx)
+	if err != nil {
+		return nil, err
+	}
 	cpu0 := processCPU()
 	c, err := t.Compact(ctx, s3Objects{st}, format, cfg.Partition, target)
 	if err != nil {
@@ -216,7 +250,75 @@ func Compact(ctx context.Context, cfg CompactConfig) (*CompactResult, error) {
 	res := &CompactResult{Compaction: c, Table: cfg.Table, CPUSeconds: processCPU().minus(cpu0).total().Seconds()}
 	p := lake.USEast1
 	res.CostUSD = p.PutCost(float64(c.Puts+c.MetadataPuts)) + float64(c.Gets+c.MetadataGets)/1000*p.S3GetPer1000
+	after, err := t.Plan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := res.scans(ctx, st, layout, before, after, cfg.Trino); err != nil {
+		return nil, fmt.Errorf("compacted %s, but the scans before and after: %w", cfg.Table, err)
+	}
 	return res, nil
+}
+
+// scans models the standard queries over the compacted files' hour on the
+// snapshots before and after, and runs them on Trino if it is given.
+func (res *CompactResult) scans(ctx context.Context, st *stack.Stack, layout sink.Layout, before, after iceberg.Plan, tr *stack.Trino) error {
+	kept := map[string]bool{}
+	for _, f := range after.Files {
+		kept[f.Key] = true
+	}
+	res.Symbol = gen.Symbol(0)
+	first := int64(math.MaxInt64)
+	for _, f := range before.Files {
+		if kept[f.Key] {
+			continue
+		}
+		if lo := f.Lower["ts"]; len(lo) == 8 {
+			first = min(first, int64(binary.LittleEndian.Uint64(lo)))
+		}
+		if layout == sink.LayoutSymbol {
+			res.Symbol = f.Partition.Symbol
+		}
+	}
+	if first == math.MaxInt64 {
+		return errors.New("the replaced files have no ts bounds")
+	}
+	res.Hour = time.UnixMicro(first).UTC().Truncate(time.Hour)
+	read := func(key string) io.ReaderAt { return s3ReaderAt{ctx: ctx, cl: st.S3, bucket: st.Bucket, key: key} }
+	tb, ta := icebergScanTable(before, layout, read), icebergScanTable(after, layout, read)
+	engine := lake.TrinoDefaults
+	engine.ColumnIndex = false // the Iceberg connector reads no page indexes
+	var c *lake.Trino
+	if tr != nil && tr.IcebergCatalog != "" {
+		c = &lake.Trino{URL: tr.URL}
+	}
+	for _, q := range lake.StandardQueries(res.Hour, res.Symbol) {
+		cq := CompactQuery{Name: q.Name, SQL: q.IcebergSQL(res.Table), TrinoBefore: -1, TrinoAfter: -1}
+		var err error
+		if cq.Before, err = lake.IcebergScanBytes(tb, q, engine, lake.USEast1); err != nil {
+			return err
+		}
+		if cq.After, err = lake.IcebergScanBytes(ta, q, engine, lake.USEast1); err != nil {
+			return err
+		}
+		if c != nil {
+			name := tr.IcebergCatalog + "." + res.Table
+			// Time travel reads the replaced snapshot as it was planned.
+			for _, run := range []struct {
+				table string
+				bytes *int64
+			}{{name + " FOR VERSION AS OF " + strconv.FormatInt(before.Snapshot, 10), &cq.TrinoBefore}, {name, &cq.TrinoAfter}} {
+				r, err := c.Query(ctx, q.IcebergSQL(run.table))
+				if err != nil {
+					cq.TrinoProblem = err.Error()
+					break
+				}
+				*run.bytes = r.PhysicalInputBytes
+			}
+		}
+		res.Queries = append(res.Queries, cq)
+	}
+	return nil
 }
 
 // s3Objects reads and writes objects of the stack's bucket.
@@ -250,4 +352,46 @@ func icebergScanTable(p iceberg.Plan, l sink.Layout, read func(key string) io.Re
 			Partition: lake.IcebergPartition(f.Partition), Lower: f.Lower, Upper: f.Upper, SplitOffsets: f.SplitOffsets})
 	}
 	return t
+}
+
+// Print writes what the compaction did and cost, then the standard
+// queries' modelled scans before and after, with Trino's where it ran.
+func (res *CompactResult) Print(w io.Writer) {
+	fmt.Fprintf(w, "compacted %s %s: %d files (%d bytes) -> %d (%d bytes), %d rows, snapshot %d\n",
+		res.Table, res.Partition, res.FilesBefore, res.BytesBefore, res.FilesAfter, res.BytesAfter, res.Records, res.Snapshot)
+	fmt.Fprintf(w, "cost: data %d GETs + %d PUTs, metadata %d GETs + %d PUTs ($%.6f at us-east-1 prices), %.2f CPU s, %d commit conflicts\n",
+		res.Gets, res.Puts, res.MetadataGets, res.MetadataPuts, res.CostUSD, res.CPUSeconds, res.Conflicts)
+	if len(res.Queries) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "standard queries over %s (symbol %s), modelled as Trino's Iceberg connector reads (Athena's engine):\n",
+		res.Hour.Format("2006-01-02T15"), res.Symbol)
+	fmt.Fprintf(w, "  %-12s %10s %10s %7s %12s %12s", "query", "before", "after", "factor", "athena $", "athena $")
+	trino := false
+	for _, q := range res.Queries {
+		trino = trino || q.TrinoBefore >= 0 || q.TrinoProblem != ""
+	}
+	if trino {
+		fmt.Fprintf(w, "  %10s %10s", "trino", "trino")
+	}
+	fmt.Fprintf(w, "\n  %-12s %10s %10s %7s %12s %12s", "", "", "", "", "before", "after")
+	if trino {
+		fmt.Fprintf(w, "  %10s %10s", "before", "after")
+	}
+	fmt.Fprintln(w)
+	for _, q := range res.Queries {
+		factor := "-"
+		if q.After.Bytes > 0 {
+			factor = fmt.Sprintf("%.1fx", float64(q.Before.Bytes)/float64(q.After.Bytes))
+		}
+		fmt.Fprintf(w, "  %-12s %10s %10s %7s %12s %12s", q.Name, size(q.Before.Bytes), size(q.After.Bytes), factor,
+			"$"+usdScan(q.Before.USD), "$"+usdScan(q.After.USD))
+		switch {
+		case q.TrinoProblem != "":
+			fmt.Fprintf(w, "  trino failed: %s", q.TrinoProblem)
+		case trino:
+			fmt.Fprintf(w, "  %10s %10s", size(q.TrinoBefore), size(q.TrinoAfter))
+		}
+		fmt.Fprintln(w)
+	}
 }

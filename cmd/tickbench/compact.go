@@ -24,13 +24,11 @@ func runCompact(ctx context.Context, args []string, env environment) error {
 	if err := resolveStack(*stackName, *brokers, &cfg.Stack, false); err != nil {
 		return err
 	}
+	cfg.Trino = localTrino(*stackName, cfg.Stack)
 	res, err := bench.Compact(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "compacted %s %s: %d files (%d bytes) -> %d (%d bytes), %d rows, snapshot %d\n",
-		res.Table, res.Partition, res.FilesBefore, res.BytesBefore, res.FilesAfter, res.BytesAfter, res.Records, res.Snapshot)
-	fmt.Fprintf(env.stdout, "cost: data %d GETs + %d PUTs, metadata %d GETs + %d PUTs ($%.6f at us-east-1 prices), %.2f CPU s, %d commit conflicts\n",
-		res.Gets, res.Puts, res.MetadataGets, res.MetadataPuts, res.CostUSD, res.CPUSeconds, res.Conflicts)
+	res.Print(env.stdout)
 	return nil
 }

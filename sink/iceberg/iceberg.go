@@ -179,6 +179,31 @@ func Load(ctx context.Context, c *Catalog, namespace, name string) (*Table, erro
 	return t, nil
 }
 
+// Layout is the layout whose partition spec the table has (see Spec).
+func (t *Table) Layout() (sink.Layout, error) {
+	for _, l := range sink.Layouts {
+		if s, err := Spec(l); err == nil && sameFields(s, t.spec) {
+			return l, nil
+		}
+	}
+	return "", fmt.Errorf("table %s: partition spec %s is none of tickbench's layouts %v", t.Name(), t.spec, sink.Layouts)
+}
+
+// sameFields compares two specs by their fields' sources, transforms and
+// names: a catalog may give the spec another id.
+func sameFields(a, b iceberg.PartitionSpec) bool {
+	if a.NumFields() != b.NumFields() {
+		return false
+	}
+	for i := range a.NumFields() {
+		fa, fb := a.Field(i), b.Field(i)
+		if fa.Name != fb.Name || fa.Transform.String() != fb.Transform.String() || !slices.Equal(fa.SourceIDs, fb.SourceIDs) {
+			return false
+		}
+	}
+	return true
+}
+
 // Codec is the Parquet codec the table's files are written with.
 func (t *Table) Codec() string {
 	t.mu.Lock()

@@ -274,8 +274,8 @@ func TestPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Metadata.Bytes <= 0 || p.ManifestList.Bytes <= 0 || !strings.HasPrefix(p.Metadata.Key, "plan/metadata/") {
-		t.Fatalf("metadata %+v, manifest list %+v: want objects under plan/metadata/", p.Metadata, p.ManifestList)
+	if p.Snapshot == 0 || p.Metadata.Bytes <= 0 || p.ManifestList.Bytes <= 0 || !strings.HasPrefix(p.Metadata.Key, "plan/metadata/") {
+		t.Fatalf("snapshot %d, metadata %+v, manifest list %+v: want a snapshot, objects under plan/metadata/", p.Snapshot, p.Metadata, p.ManifestList)
 	}
 	if int64(len(p.Manifests)) != s.Stats().Commits || int64(len(p.Files)) != s.Stats().Objects {
 		t.Fatalf("%d manifests, %d files; the sink made %d commits of %d objects", len(p.Manifests), len(p.Files), s.Stats().Commits, s.Stats().Objects)
@@ -473,4 +473,22 @@ func TestCompactPartition(t *testing.T) {
 	f.produce(t, 600)
 	runUntil(t, c, store, func() bool { return committed(t, tbl) == int64(f.n) })
 	checkOnce(t, f, "compact")
+}
+
+// A loaded table names the layout it was created with, from its spec alone.
+func TestLayoutOfLoadedTable(t *testing.T) {
+	f := newFixture(t, 1)
+	for _, l := range sink.Layouts {
+		name := "layout_" + strings.ReplaceAll(string(l), "-", "_")
+		if _, err := iceberg.Open(context.Background(), f.cat, "tickbench", name, "s3://"+f.st.Bucket+"/"+name+"/", l, "zstd"); err != nil {
+			t.Fatal(err)
+		}
+		tbl, err := iceberg.Load(context.Background(), f.cat, "tickbench", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := tbl.Layout(); err != nil || got != l {
+			t.Errorf("Layout() of a %s table = %q, %v", l, got, err)
+		}
+	}
 }

@@ -100,6 +100,8 @@ type PlanFile struct {
 // Plan is the table's current snapshot as a query's planning reads it:
 // metadata.json, the manifest list, the manifests and their data files.
 type Plan struct {
+	// Snapshot is the current snapshot's id (0: the table has none).
+	Snapshot               int64
 	Metadata, ManifestList Object
 	Manifests              []Manifest
 	Files                  []PlanFile
@@ -128,6 +130,7 @@ func (t *Table) Plan(ctx context.Context) (Plan, error) {
 	if snap == nil {
 		return p, nil
 	}
+	p.Snapshot = snap.SnapshotID
 	if p.ManifestList, err = t.object(fio, snap.ManifestList, -1); err != nil {
 		return Plan{}, err
 	}
