@@ -165,4 +165,7 @@ func TestCompactAfterRun(t *testing.T) {
 	if _, err := Compact(ctx, CompactConfig{Stack: cfg.Stack, Table: s.Table.Name, TargetBytes: 10}); err == nil || !strings.Contains(err.Error(), "target-size 10: allowed 1 MiB") {
 		t.Errorf("Compact(target 10) = %v", err)
 	}
+	if _, err := Compact(ctx, CompactConfig{Stack: cfg.Stack, Table: s.Table.Name, Sort: "price"}); err == nil || !strings.Contains(err.Error(), `sort "price": allowed none`) {
+		t.Errorf("Compact(sort price) = %v", err)
+	}
 }

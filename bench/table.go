@@ -168,6 +168,9 @@ type CompactConfig struct {
 	Partition string
 	// TargetBytes is the size the new files are cut at. Default 128 MiB.
 	TargetBytes int
+	// Sort is "none" (default: the ticks keep their order, Iceberg's
+	// bin-pack) or "symbol" (each new file sorted by symbol and ts).
+	Sort string
 	// Trino, if set, runs the standard queries on the table before (by
 	// time travel to the replaced snapshot) and after the compaction.
 	Trino *stack.Trino
@@ -180,6 +183,7 @@ const DefaultCompactTarget = 128 << 20
 type CompactResult struct {
 	iceberg.Compaction
 	Table      string
+	Sort       string
 	CPUSeconds float64
 	// CostUSD prices the compaction's requests (data and metadata).
 	CostUSD float64
@@ -217,6 +221,9 @@ func Compact(ctx context.Context, cfg CompactConfig) (*CompactResult, error) {
 	if target < 1<<20 || target > sink.MaxFlushBytes {
 		return nil, fmt.Errorf("target-size %d: allowed 1 MiB..%d bytes", target, sink.MaxFlushBytes)
 	}
+	if cfg.Sort != "" && cfg.Sort != "none" && cfg.Sort != "symbol" {
+		return nil, fmt.Errorf("sort %q: allowed none (keep the order) or symbol", cfg.Sort)
+	}
 	st, err := stack.Start(ctx, cfg.Stack)
 	if err != nil {
 		return nil, err
@@ -243,11 +250,11 @@ func Compact(ctx context.Context, cfg CompactConfig) (*CompactResult, error) {
 		return nil, err
 	}
 	cpu0 := processCPU()
-	c, err := t.Compact(ctx, s3Objects{st}, format, cfg.Partition, target)
+	c, err := t.Compact(ctx, s3Objects{st}, format, iceberg.Rewrite{Partition: cfg.Partition, Target: target, SortBySymbol: cfg.Sort == "symbol"})
 	if err != nil {
 		return nil, err
 	}
-	res := &CompactResult{Compaction: c, Table: cfg.Table, CPUSeconds: processCPU().minus(cpu0).total().Seconds()}
+	res := &CompactResult{Compaction: c, Table: cfg.Table, Sort: cmp.Or(cfg.Sort, "none"), CPUSeconds: processCPU().minus(cpu0).total().Seconds()}
 	p := lake.USEast1
 	res.CostUSD = p.PutCost(float64(c.Puts+c.MetadataPuts)) + float64(c.Gets+c.MetadataGets)/1000*p.S3GetPer1000
 	after, err := t.Plan(ctx)
@@ -357,8 +364,8 @@ func icebergScanTable(p iceberg.Plan, l sink.Layout, read func(key string) io.Re
 // Print writes what the compaction did and cost, then the standard
 // queries' modelled scans before and after, with Trino's where it ran.
 func (res *CompactResult) Print(w io.Writer) {
-	fmt.Fprintf(w, "compacted %s %s: %d files (%d bytes) -> %d (%d bytes), %d rows, snapshot %d\n",
-		res.Table, res.Partition, res.FilesBefore, res.BytesBefore, res.FilesAfter, res.BytesAfter, res.Records, res.Snapshot)
+	fmt.Fprintf(w, "compacted %s %s: %d files (%d bytes) -> %d (%d bytes), %d rows, sorted by %s, snapshot %d\n",
+		res.Table, res.Partition, res.FilesBefore, res.BytesBefore, res.FilesAfter, res.BytesAfter, res.Records, res.Sort, res.Snapshot)
 	fmt.Fprintf(w, "cost: data %d GETs + %d PUTs, metadata %d GETs + %d PUTs ($%.6f at us-east-1 prices), %.2f CPU s, %d commit conflicts\n",
 		res.Gets, res.Puts, res.MetadataGets, res.MetadataPuts, res.CostUSD, res.CPUSeconds, res.Conflicts)
 	if len(res.Queries) == 0 {

@@ -449,7 +449,7 @@ func TestCompactPartition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := tbl.Compact(ctx, s3Objects{f}, c.Format, "", 64<<20)
+	res, err := tbl.Compact(ctx, s3Objects{f}, c.Format, iceberg.Rewrite{Target: 64 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -466,13 +466,64 @@ func TestCompactPartition(t *testing.T) {
 		t.Fatalf("offsets after the compaction cover %d records, want %d", n, f.n)
 	}
 	checkOnce(t, f, "compact")
-	if _, err := tbl.Compact(ctx, s3Objects{f}, c.Format, res.Partition, 64<<20); !errors.Is(err, iceberg.ErrNothingToCompact) {
+	if _, err := tbl.Compact(ctx, s3Objects{f}, c.Format, iceberg.Rewrite{Partition: res.Partition, Target: 64 << 20}); !errors.Is(err, iceberg.ErrNothingToCompact) {
 		t.Errorf("compacting it again: %v, want ErrNothingToCompact", err)
 	}
 	// The sink goes on appending after the compaction.
 	f.produce(t, 600)
 	runUntil(t, c, store, func() bool { return committed(t, tbl) == int64(f.n) })
 	checkOnce(t, f, "compact")
+}
+
+// Sorted by symbol, each new file holds its ticks in (symbol, ts) order,
+// the partition's ticks are all there once, and the files are cut at
+// about the target.
+func TestCompactSortedBySymbol(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, 3)
+	f.produce(t, 3000)
+	tbl := f.table(t, "sorted")
+	c := f.sinkConfig(tbl, "sorted")
+	store := sink.S3Store{Client: f.st.S3, Bucket: f.st.Bucket}
+	runUntil(t, c, store, func() bool { return committed(t, tbl) == int64(f.n) })
+	res, err := tbl.Compact(ctx, s3Objects{f}, c.Format, iceberg.Rewrite{Target: 16 << 10, SortBySymbol: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.FilesAfter < 2 || res.FilesAfter >= res.FilesBefore {
+		t.Fatalf("compaction %+v: want the partition's files cut at 16 KiB into a few", res)
+	}
+	info, err := tbl.Info(ctx, "ticks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows int64
+	for _, file := range info.Files {
+		if !strings.Contains(file.Key, "/compacted-") {
+			continue
+		}
+		body, err := s3Objects{f}.Get(ctx, file.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var prev tick.Tick
+		n := 0
+		err = sink.ReadTicks(c.Format, body, func(tk *tick.Tick) error {
+			if n > 0 && (tk.Symbol < prev.Symbol || tk.Symbol == prev.Symbol && tk.Intended < prev.Intended) {
+				return fmt.Errorf("tick %d (%s at %d) after %s at %d", n, tk.Symbol, tk.Intended, prev.Symbol, prev.Intended)
+			}
+			prev, n = *tk, n+1
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", file.Key, err)
+		}
+		rows += int64(n)
+	}
+	if rows != res.Records {
+		t.Fatalf("compacted files hold %d ticks, the compaction read %d", rows, res.Records)
+	}
+	checkOnce(t, f, "sorted")
 }
 
 // A loaded table names the layout it was created with, from its spec alone.
