@@ -55,8 +55,8 @@ func (r *Result) WriteCompanions(jsonPath string) ([]string, error) {
 		}
 		for _, h := range []struct {
 			name string
-			ivs  []ivHist
-		}{{"e2e", s.intervals.e2e}, {"upload", s.intervals.upload}, {"publish", s.intervals.publish}} {
+			ivs  []IntervalHist
+		}{{"e2e", s.Intervals.E2E}, {"upload", s.Intervals.Upload}, {"publish", s.Intervals.Publish}} {
 			if len(h.ivs) == 0 {
 				continue // a result read back from JSON: the intervals were not kept
 			}
@@ -74,7 +74,7 @@ func (r *Result) WriteCompanions(jsonPath string) ([]string, error) {
 // (.hlog): timestamps in seconds from the first interval's start, values in
 // µs (so the Interval_Max column, which the format divides by 10^6, is in
 // seconds).
-func writeHlog(w *bufio.Writer, ivs []ivHist) error {
+func writeHlog(w *bufio.Writer, ivs []IntervalHist) error {
 	lw := hdrhistogram.NewHistogramLogWriter(w)
 	base := ivs[0].startMs
 	lw.SetBaseTime(base)

@@ -583,7 +583,7 @@ func (r *Result) printLake(w io.Writer) {
 	for _, s := range r.Strategies {
 		if s.Lake != nil {
 			for _, q := range s.Lake.Queries {
-				if !contains(names, q.Query) {
+				if !slices.Contains(names, q.Query) {
 					names = append(names, q.Query)
 				}
 			}

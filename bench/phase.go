@@ -273,7 +273,7 @@ func (ph *phase) drain(ctx context.Context) error {
 	if cfg.Measuring != nil {
 		cfg.Measuring(false)
 	}
-	ph.retries, ph.faults = ph.st.S3Retries()-ph.retries0, ph.faultStats().minus(ph.faults0)
+	ph.retries, ph.faults = ph.st.S3Retries()-ph.retries0, ph.faultStats().Minus(ph.faults0)
 	ph.stopProgress()
 	ph.sampler.sample(time.Now()) // the last, partial interval
 	return nil
@@ -305,7 +305,7 @@ func (ph *phase) collect(i int) (StrategyResult, error) {
 		sr.SustainedRate, sr.FellBehind = keptUp(acked, ph.produced.LastSent, ph.drains[i])
 	}
 	var err error
-	if sr.Series, sr.intervals, err = ph.sampler.result(i); err != nil {
+	if sr.Series, sr.Intervals, err = ph.sampler.result(i); err != nil {
 		return sr, err
 	}
 	if sr.EndToEnd, err = e2e.summary(); err != nil {

@@ -192,7 +192,7 @@ type StrategyResult struct {
 	Series []Sample `json:"series,omitempty"`
 	// intervals are the per-second histograms behind Series, written as
 	// .hlog files by WriteFiles (not kept in the JSON).
-	intervals intervals
+	Intervals Intervals `json:"-"`
 }
 
 // ProcessCPU is one process's CPU over a phase.

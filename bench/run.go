@@ -168,7 +168,7 @@ func (r *runner) faultStats() S3Faults {
 		Throttled: st.Throttled, Stalled: st.Stalled, Delayed: st.Delayed}
 }
 
-func (f S3Faults) minus(g S3Faults) S3Faults {
+func (f S3Faults) Minus(g S3Faults) S3Faults {
 	return S3Faults{f.Errors503 - g.Errors503, f.Errors500 - g.Errors500, f.Resets - g.Resets,
 		f.Throttled - g.Throttled, f.Stalled - g.Stalled, f.Delayed - g.Delayed}
 }

@@ -24,31 +24,31 @@ type Sample struct {
 }
 
 // Interval histograms are kept for the .hlog files, one per second.
-type intervals struct {
-	e2e, upload, publish []ivHist
+type Intervals struct {
+	E2E, Upload, Publish []IntervalHist
 }
 
-// ivHist is an interval histogram kept in HdrHistogram's compressed
+// IntervalHist is an interval histogram kept in HdrHistogram's compressed
 // encoding with its interval's times. A histogram of 1 µs..1 h at 3 digits
 // takes ~190 KB whatever it holds, its encoding a few hundred bytes: kept
 // whole, three a second held ~34 MB after a minute (and raised the heap's
 // goal twice that), ~0.3 GB after ten.
-type ivHist struct {
+type IntervalHist struct {
 	startMs, endMs int64
 	enc            []byte
 }
 
-// keepInterval encodes h, with the times of its interval.
-func keepInterval(h *hdrhistogram.Histogram, start, end time.Time) (ivHist, error) {
+// KeepInterval encodes h, with the times of its interval.
+func KeepInterval(h *hdrhistogram.Histogram, start, end time.Time) (IntervalHist, error) {
 	enc, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
 	if err != nil {
-		return ivHist{}, fmt.Errorf("encode interval histogram: %w", err)
+		return IntervalHist{}, fmt.Errorf("encode interval histogram: %w", err)
 	}
-	return ivHist{startMs: start.UnixMilli(), endMs: end.UnixMilli(), enc: enc}, nil
+	return IntervalHist{startMs: start.UnixMilli(), endMs: end.UnixMilli(), enc: enc}, nil
 }
 
 // histogram decodes the interval's histogram, its times set.
-func (iv ivHist) histogram() (*hdrhistogram.Histogram, error) {
+func (iv IntervalHist) histogram() (*hdrhistogram.Histogram, error) {
 	h, err := hdrhistogram.Decode(iv.enc)
 	if err != nil {
 		return nil, fmt.Errorf("decode interval histogram: %w", err)
@@ -73,21 +73,21 @@ type sampler struct {
 	live       *Live // told the achieved rate of each full second
 	onSample   func(strategy int, s Sample)
 	series     [][]Sample
-	ivs        []intervals // publish is filled in by result
-	pubIvs     []ivHist
+	ivs        []Intervals // publish is filled in by result
+	pubIvs     []IntervalHist
 	err        error // the first interval that could not be kept
 }
 
 // result returns strategy i's series and interval histograms.
-func (s *sampler) result(i int) ([]Sample, intervals, error) {
+func (s *sampler) result(i int) ([]Sample, Intervals, error) {
 	iv := s.ivs[i]
-	iv.publish = s.pubIvs
+	iv.Publish = s.pubIvs
 	return s.series[i], iv, s.err
 }
 
 func newSampler(start time.Time, pacer gen.Shape, acked func() uint64, pub *hist, groups []*sinkGroup) *sampler {
 	return &sampler{start: start, pacer: pacer, acked: acked, pub: pub, groups: groups,
-		last: start, lastLanded: make([]int64, len(groups)), series: make([][]Sample, len(groups)), ivs: make([]intervals, len(groups))}
+		last: start, lastLanded: make([]int64, len(groups)), series: make([][]Sample, len(groups)), ivs: make([]Intervals, len(groups))}
 }
 
 // run samples once a second until ctx ends; the caller then takes the last
@@ -111,8 +111,8 @@ func (s *sampler) sample(now time.Time) {
 	if dt <= 0 {
 		return
 	}
-	keep := func(h *hdrhistogram.Histogram) ivHist {
-		iv, err := keepInterval(h, s.last, now)
+	keep := func(h *hdrhistogram.Histogram) IntervalHist {
+		iv, err := KeepInterval(h, s.last, now)
 		if err != nil && s.err == nil {
 			s.err = err
 		}
@@ -144,8 +144,8 @@ func (s *sampler) sample(now time.Time) {
 		if s.onSample != nil {
 			s.onSample(i, smp)
 		}
-		s.ivs[i].e2e = append(s.ivs[i].e2e, keep(e2e))
-		s.ivs[i].upload = append(s.ivs[i].upload, keep(up))
+		s.ivs[i].E2E = append(s.ivs[i].E2E, keep(e2e))
+		s.ivs[i].Upload = append(s.ivs[i].Upload, keep(up))
 		s.lastLanded[i] = landed
 	}
 	if dt >= 0.5 {

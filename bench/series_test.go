@@ -14,16 +14,15 @@ import (
 // same values and times as the histogram it came from.
 func TestIntervalsKeptSmall(t *testing.T) {
 	start := time.Date(2026, 12, 2, 7, 0, 0, 0, time.UTC)
-	var kept []ivHist
+	var kept []IntervalHist
 	var want []*hdrhistogram.Histogram
 	for i := range 3 {
-		h := newHist()
+		iv := hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3)
 		for v := range 5000 {
-			h.record(int64(v*(i+1)) * 997) // ns: 0 .. ~15 ms
+			iv.RecordValue(max(1, int64(v*(i+1))*997/1000)) // µs: 1 .. ~15 ms
 		}
-		iv := h.takeInterval()
 		from, to := start.Add(time.Duration(i)*time.Second), start.Add(time.Duration(i+1)*time.Second)
-		k, err := keepInterval(iv, from, to)
+		k, err := KeepInterval(iv, from, to)
 		if err != nil {
 			t.Fatal(err)
 		}
