@@ -71,7 +71,7 @@ fmt-check:
 ## with no executions)
 FUZZTIME ?= 60s
 FUZZFLAGS ?= -fuzzminimizetime=5s
-FUZZ_TARGETS := ./tick:FuzzDecodeJSON ./gen:FuzzParseProfile ./bench:FuzzReadWorkload ./bench:FuzzParseResult ./sink:FuzzReadTicks ./stack/s3lite:FuzzChunkReader ./internal/pqguard:FuzzStruct
+FUZZ_TARGETS := ./tick:FuzzDecodeJSON ./gen:FuzzParseProfile ./bench:FuzzReadWorkload ./bench/result:FuzzParseResult ./sink:FuzzReadTicks ./stack/s3lite:FuzzChunkReader ./internal/pqguard:FuzzStruct
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; echo "== $$name ($$pkg, $(FUZZTIME))"; \

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tickbench/tickbench/bench/ceiling"
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/stack/s3lite"
 )
 
@@ -27,8 +29,8 @@ func TestCeilingKnownAnswer(t *testing.T) {
 	c.Run.Stack.DataDir = t.TempDir()
 	c.Run.Stack.Faults = s3lite.Faults{Latency: 100 * time.Millisecond}
 	c.Run.DrainTimeout = 30 * time.Second
-	c.SLO = SLO{{"e2e", "p99", 500 * time.Millisecond}}
-	c.Start, c.Step, c.Resolution, c.MaxDuration = 3, 5*time.Second, Resolution{PerSecond: 3}, 2*time.Minute
+	c.SLO = ceiling.SLO{{Metric: "e2e", Quantile: "p99", Below: 500 * time.Millisecond}}
+	c.Start, c.Step, c.Resolution, c.MaxDuration = 3, 5*time.Second, ceiling.Resolution{PerSecond: 3}, 2*time.Minute
 	var out bytes.Buffer
 	res, err := RunCeiling(ctx, c, &out)
 	if err != nil {
@@ -50,7 +52,7 @@ func TestCeilingKnownAnswer(t *testing.T) {
 		if !st.Verify.OK || st.Verify.Unique != int64(st.Producer.Acked) || st.Producer.Acked == 0 {
 			t.Errorf("step at %v/s: verify %+v of %d acked", st.Rate, st.Verify, st.Producer.Acked)
 		}
-		if st.Verdict == VerdictFail && st.Rate <= limit {
+		if st.Verdict == result.VerdictFail && st.Rate <= limit {
 			t.Errorf("step at %v/s, under the limit, failed: %v", st.Rate, st.Reasons)
 		}
 	}
@@ -62,11 +64,11 @@ func TestCeilingKnownAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := ReadResult(path)
+	back, err := result.ReadResult(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if back.Schema != SchemaVersion || back.Ceiling == nil || len(back.Ceiling.Searches[0].Steps) != len(s.Steps) {
+	if back.Schema != result.SchemaVersion || back.Ceiling == nil || len(back.Ceiling.Searches[0].Steps) != len(s.Steps) {
 		t.Errorf("read back %s with %+v", back.Schema, back.Ceiling)
 	}
 }
@@ -80,8 +82,8 @@ func TestCeilingValidate(t *testing.T) {
 		{func(c *CeilingConfig) { c.Start = 0 }, "start 0: allowed 1..10000000 ticks/s"},
 		{func(c *CeilingConfig) { c.Step = time.Second }, "step 1s: allowed 2s..10m"},
 		{func(c *CeilingConfig) { c.MaxDuration = 10 * time.Second }, "max-duration 10s: allowed step 15s..24h"},
-		{func(c *CeilingConfig) { c.Resolution = Resolution{} }, "resolution 0: allowed"},
-		{func(c *CeilingConfig) { c.Run.Mode = ModeParallel }, `mode "parallel": the ceiling searches strategies one after the other`},
+		{func(c *CeilingConfig) { c.Resolution = ceiling.Resolution{} }, "resolution 0: allowed"},
+		{func(c *CeilingConfig) { c.Run.Mode = result.ModeParallel }, `mode "parallel": the ceiling searches strategies one after the other`},
 		{func(c *CeilingConfig) { c.Run.Strategies = []string{"csv"} }, `strategy "csv": allowed`},
 		{func(c *CeilingConfig) { c.Run.Uploaders = 300 }, "uploaders 300: allowed"},
 	} {

@@ -1,6 +1,9 @@
 package bench
 
-import "golang.org/x/sys/unix"
+import (
+	"github.com/tickbench/tickbench/bench/result"
+	"golang.org/x/sys/unix"
+)
 
 // clockSync asks the kernel whether its clock discipline calls the wall
 // clock synchronized, and the error bounds it keeps (µs).
@@ -8,10 +11,10 @@ func clockSync() (state string, maxErrorUS, estErrorUS int64) {
 	var tx unix.Timex
 	s, err := unix.Adjtimex(&tx)
 	if err != nil {
-		return ClockUnknown, 0, 0
+		return result.ClockUnknown, 0, 0
 	}
 	if s == unix.TIME_ERROR || tx.Status&unix.STA_UNSYNC != 0 {
-		return ClockUnsynchronized, int64(tx.Maxerror), int64(tx.Esterror)
+		return result.ClockUnsynchronized, int64(tx.Maxerror), int64(tx.Esterror)
 	}
-	return ClockSynchronized, int64(tx.Maxerror), int64(tx.Esterror)
+	return result.ClockSynchronized, int64(tx.Maxerror), int64(tx.Esterror)
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/sink"
 	"github.com/tickbench/tickbench/stack"
@@ -130,7 +131,7 @@ func Default() Config {
 		Partitions:     6,
 		Stack:          stack.Default(),
 		Strategies:     []string{"jsonl"},
-		Mode:           ModeSequential,
+		Mode:           result.ModeSequential,
 		Layout:         sink.LayoutHourly,
 		MaxBuffered:    sink.DefaultConfig().MaxBuffered,
 		Policy:         sink.DefaultConfig().Policy,
@@ -160,12 +161,6 @@ func (c *Config) SetTicks(n uint64) {
 func ticksDuration(n uint64, rate float64) time.Duration {
 	return time.Duration(math.Round(float64(n) * float64(time.Second) / rate))
 }
-
-// Modes of comparing strategies.
-const (
-	ModeSequential = "sequential"
-	ModeParallel   = "parallel"
-)
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 var topicRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
@@ -214,8 +209,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("lake-local-max %d: allowed >= 0 (0 turns the local SQL check off)", c.LakeLocalMax)
 	case c.LakeTrino != nil && (!strings.HasPrefix(c.LakeTrino.URL, "http") || c.LakeTrino.Catalog == ""):
 		return fmt.Errorf("lake trino %q catalog %q: want an http(s) URL and a catalog", c.LakeTrino.URL, c.LakeTrino.Catalog)
-	case c.Mode != ModeSequential && c.Mode != ModeParallel:
-		return fmt.Errorf("mode %q: allowed %s, %s", c.Mode, ModeSequential, ModeParallel)
+	case c.Mode != result.ModeSequential && c.Mode != result.ModeParallel:
+		return fmt.Errorf("mode %q: allowed %s, %s", c.Mode, result.ModeSequential, result.ModeParallel)
 	case c.Uploaders < 0 || c.Uploaders > 256:
 		return fmt.Errorf("uploaders %d: allowed 0 (each strategy's own) or 1..256", c.Uploaders)
 	case c.Sinks < 1 || c.Sinks > 64:

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tickbench/tickbench/bench/result"
 )
 
 // TestLocalDistributedRun is a run spread over OS processes, as on several
@@ -98,7 +100,7 @@ func TestLocalDistributedRun(t *testing.T) {
 	}
 	summary := tickbench(append([]string{"merge", "--out", merged}, results...)...)
 	verified := tickbench("verify", "--stack", "local", "--prefix", prefix, "--result", merged)
-	m, err := ReadResult(merged)
+	m, err := result.ReadResult(merged)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/lake"
 	"github.com/tickbench/tickbench/lake/batching"
@@ -32,91 +33,6 @@ import (
 // and read in reasonable time.
 const DefaultLakeLocalMaxObjects = 20_000
 
-// LakeReport is the query side of one strategy's landing: the modelled
-// Athena scan of each standard query, and the local engine's answers
-// checked against what was produced.
-type LakeReport struct {
-	Table  string    `json:"table"` // default Glue table name (tickbench catalog)
-	Hour   time.Time `json:"hour"`  // the hour of the hour queries; its day for the day queries
-	Symbol string    `json:"symbol"`
-	// Engine is the reader the scans model (schema v1.2; Trino's reader
-	// settings).
-	Engine lake.Engine `json:"engine"`
-	// Queries are the standard set: SQL as run locally (and on Athena),
-	// and the modelled scan and bill.
-	Queries []LakeQuery `json:"queries"`
-	Local   LakeLocal   `json:"local"`
-	Problem string      `json:"problem,omitempty"` // the model could not be computed
-	// Trino names the engine the queries also ran on (v1.2), measuring
-	// what its readers took from S3; empty when none was up.
-	Trino string `json:"trino,omitempty"`
-	// Advice is set when per-object overhead is most of what the standard
-	// queries read (v1.2).
-	Advice *LakeAdvice `json:"advice,omitempty"`
-}
-
-// LakeQuery is one standard query on one strategy's table.
-type LakeQuery struct {
-	lake.Scan
-	SQL string `json:"sql"`
-	// Trino is the query as Trino ran it (v1.2); nil when it did not.
-	Trino *LakeTrino `json:"trino,omitempty"`
-}
-
-// LakeTrino is one standard query run on Trino over the landed objects.
-type LakeTrino struct {
-	ID string `json:"query_id,omitempty"`
-	// Bytes is its physical input: what its readers took from S3, which
-	// Athena bills.
-	Bytes   int64   `json:"bytes"`
-	Seconds float64 `json:"seconds"`
-	// Problem is a failed query, or an answer other than the produced
-	// ticks give (checked when the local check could compute them).
-	Problem string `json:"problem,omitempty"`
-}
-
-// LakeAdvice is a flush size for a strategy whose standard queries read
-// mostly per-object overhead (small Parquet objects are read whole), and
-// what those queries would read at that size: this run's ticks landed
-// again at it, in memory, and the scans modelled over them.
-type LakeAdvice struct {
-	// OverheadShare is (bytes - chunk bytes) / bytes over the standard
-	// queries, as modelled.
-	OverheadShare float64 `json:"overhead_share"`
-	Objects       int     `json:"objects"`      // objects landed
-	ObjectBytes   int64   `json:"object_bytes"` // their mean size
-	FlushRecords  int     `json:"flush_records"`
-	// FlushInterval is the event time a partition takes to reach
-	// FlushRecords at this run's rate (at most an hour).
-	FlushInterval string `json:"flush_interval"`
-	// AtObjects and AtObjectBytes are the objects this run's ticks make
-	// at FlushRecords; AtScans the standard queries modelled over them.
-	AtObjects     int         `json:"at_objects"`
-	AtObjectBytes int64       `json:"at_object_bytes"`
-	AtScans       []lake.Scan `json:"at_scans"`
-}
-
-// adviceObjectBytes is the object size the advice aims at: well above the
-// 3 MiB up to which Trino reads a Parquet object whole, so that queries
-// read only their columns, and large enough that the 48 KiB footer read
-// is under 1% of it.
-const adviceObjectBytes = 8 << 20
-
-// LakeLocal is the local engine's check. Expected answers come from the
-// ticks decoded from the same objects, which verification proved to be
-// exactly the produced ticks; the check needs that proof and is skipped
-// without it.
-type LakeLocal struct {
-	Ran     bool    `json:"ran"`
-	Skipped string  `json:"skipped,omitempty"` // why it did not run
-	OK      bool    `json:"ok"`
-	Problem string  `json:"problem,omitempty"`
-	Count   int64   `json:"count"`      // SELECT count(*) FROM ticks
-	Hour    int64   `json:"count_hour"` // count-hour's answer
-	Symbols int     `json:"vwap_symbols"`
-	Seconds float64 `json:"seconds"` // download, load and queries
-}
-
 // icebergLake is a table strategy's Iceberg table as the lake step reads
 // it: its name in the catalog (namespace.table) and its current snapshot.
 type icebergLake struct {
@@ -128,48 +44,19 @@ type icebergLake struct {
 // prefix, or with ice the Iceberg table's data files (t then names where
 // they landed, for the local check). It fails only when S3 does; a query
 // engine's failure is the report's problem.
-func lakeReport(ctx context.Context, cl *s3.Client, t lake.Table, ice *icebergLake, f sink.Format, v Verify, produced uint64,
-	started time.Time, symbol string, prices lake.Prices, localMax int, trino *stack.Trino) (*LakeReport, error) {
-	rep := &LakeReport{Table: t.Name, Hour: started.UTC().Truncate(time.Hour), Symbol: symbol, Engine: lake.TrinoDefaults}
-	var objects []lake.Object
-	if ice != nil {
-		rep.Table = ice.name
-		// The Iceberg connector reads no page indexes (IcebergScanBytes).
-		rep.Engine.ColumnIndex = false
-		for _, f := range ice.table.Files {
-			objects = append(objects, f.Object)
-		}
-	} else {
-		pages := s3.NewListObjectsV2Paginator(cl, &s3.ListObjectsV2Input{Bucket: &t.Bucket, Prefix: &t.Prefix})
-		for pages.HasMorePages() {
-			page, err := pages.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("lake: list %s: %w", t.Location(), err)
-			}
-			for _, o := range page.Contents {
-				objects = append(objects, lake.Object{Key: strings.TrimPrefix(*o.Key, t.Prefix), Size: *o.Size,
-					ReadAt: s3ReaderAt{ctx: ctx, cl: cl, bucket: t.Bucket, key: *o.Key}})
-			}
-		}
+func lakeReport(ctx context.Context, cl *s3.Client, t lake.Table, ice *icebergLake, f sink.Format, v result.Verify, produced uint64,
+	started time.Time, symbol string, prices lake.Prices, localMax int, trino *stack.Trino) (*result.LakeReport, error) {
+	rep := &result.LakeReport{Table: t.Name, Hour: started.UTC().Truncate(time.Hour), Symbol: symbol, Engine: lake.TrinoDefaults}
+	objects, err := lakeObjects(ctx, cl, t, ice, rep)
+	if err != nil {
+		return nil, err
 	}
-
-	local := localMax > 0 && v.OK && len(objects) <= localMax && v.Orphans == 0
+	rep.Local.Skipped = localSkipped(localMax, v, len(objects))
+	local := rep.Local.Skipped == ""
 	var dir string
 	var want *expected
-	switch {
-	case localMax <= 0:
-		rep.Local.Skipped = "turned off (--lake-local-max 0)"
-	case !v.OK:
-		rep.Local.Skipped = "the landing did not verify, so its ticks are not known to be the produced ones"
-	case len(objects) > localMax:
-		rep.Local.Skipped = fmt.Sprintf("%d objects, over --lake-local-max %d", len(objects), localMax)
-	case v.Orphans > 0:
-		// It reads every object under the prefix, the table's or not.
-		rep.Local.Skipped = fmt.Sprintf("%d orphans under the prefix besides the table's files", v.Orphans)
-	}
 	begin := time.Now()
 	if local {
-		var err error
 		if dir, err = os.MkdirTemp("", "tickbench-lake-"); err != nil {
 			return nil, err
 		}
@@ -205,7 +92,7 @@ func lakeReport(ctx context.Context, cl *s3.Client, t lake.Table, ice *icebergLa
 			rep.Problem = err.Error()
 			break
 		}
-		rep.Queries = append(rep.Queries, LakeQuery{Scan: s, SQL: sql})
+		rep.Queries = append(rep.Queries, result.LakeQuery{Scan: s, SQL: sql})
 	}
 	var wanted *answers
 	if local {
@@ -233,11 +120,54 @@ func lakeReport(ctx context.Context, cl *s3.Client, t lake.Table, ice *icebergLa
 	return rep, nil
 }
 
+// lakeObjects are the objects the queries read: an Iceberg table's data
+// files (its name and engine on rep), or every object under t's prefix.
+func lakeObjects(ctx context.Context, cl *s3.Client, t lake.Table, ice *icebergLake, rep *result.LakeReport) ([]lake.Object, error) {
+	var objects []lake.Object
+	if ice != nil {
+		rep.Table = ice.name
+		// The Iceberg connector reads no page indexes (IcebergScanBytes).
+		rep.Engine.ColumnIndex = false
+		for _, f := range ice.table.Files {
+			objects = append(objects, f.Object)
+		}
+		return objects, nil
+	}
+	pages := s3.NewListObjectsV2Paginator(cl, &s3.ListObjectsV2Input{Bucket: &t.Bucket, Prefix: &t.Prefix})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("lake: list %s: %w", t.Location(), err)
+		}
+		for _, o := range page.Contents {
+			objects = append(objects, lake.Object{Key: strings.TrimPrefix(*o.Key, t.Prefix), Size: *o.Size,
+				ReadAt: s3ReaderAt{ctx: ctx, cl: cl, bucket: t.Bucket, key: *o.Key}})
+		}
+	}
+	return objects, nil
+}
+
+// localSkipped says why the local SQL check does not run, "" if it does.
+func localSkipped(localMax int, v result.Verify, objects int) string {
+	switch {
+	case localMax <= 0:
+		return "turned off (--lake-local-max 0)"
+	case !v.OK:
+		return "the landing did not verify, so its ticks are not known to be the produced ones"
+	case objects > localMax:
+		return fmt.Sprintf("%d objects, over --lake-local-max %d", objects, localMax)
+	case v.Orphans > 0:
+		// It reads every object under the prefix, the table's or not.
+		return fmt.Sprintf("%d orphans under the prefix besides the table's files", v.Orphans)
+	}
+	return ""
+}
+
 // runTrino runs the standard queries on Trino over the table's objects,
 // (re)creating the table in its Hive catalog first, or with ice on the
 // Iceberg table in its Iceberg catalog, and keeps what Trino read. A
 // failure is the query's problem, never the run's.
-func runTrino(ctx context.Context, tr *stack.Trino, t lake.Table, ice *icebergLake, queries []lake.Query, want *answers, rep *LakeReport) {
+func runTrino(ctx context.Context, tr *stack.Trino, t lake.Table, ice *icebergLake, queries []lake.Query, want *answers, rep *result.LakeReport) {
 	rep.Trino = rep.Engine.Name
 	c := &lake.Trino{URL: tr.URL}
 	sql := func(q lake.Query) string { return q.SQL(t, tr.Catalog+"."+t.Database+"."+t.Name) }
@@ -251,7 +181,7 @@ func runTrino(ctx context.Context, tr *stack.Trino, t lake.Table, ice *icebergLa
 		sql = func(q lake.Query) string { return q.IcebergSQL(tr.IcebergCatalog + "." + ice.name) }
 	}
 	for i, q := range queries {
-		lt := &LakeTrino{}
+		lt := &result.LakeTrino{}
 		rep.Queries[i].Trino = lt
 		if setup != nil {
 			lt.Problem = setup.Error()
@@ -273,7 +203,7 @@ func runTrino(ctx context.Context, tr *stack.Trino, t lake.Table, ice *icebergLa
 // smaller than the size aimed at: this run's ticks are landed again at
 // that size, in memory, in the partitions and order they had, and the
 // queries modelled over those objects.
-func adviseFlush(t lake.Table, f sink.Format, objects []lake.Object, want *expected, queries []lake.Query, rep *LakeReport, prices lake.Prices) (*LakeAdvice, error) {
+func adviseFlush(t lake.Table, f sink.Format, objects []lake.Object, want *expected, queries []lake.Query, rep *result.LakeReport, prices lake.Prices) (*result.LakeAdvice, error) {
 	var read, chunks, landed int64
 	for _, q := range rep.Queries {
 		read += q.Bytes
@@ -282,11 +212,11 @@ func adviseFlush(t lake.Table, f sink.Format, objects []lake.Object, want *expec
 	for _, o := range objects {
 		landed += o.Size
 	}
-	if read == 0 || len(objects) == 0 || 2*(read-chunks) <= read || landed/int64(len(objects)) >= adviceObjectBytes {
+	if read == 0 || len(objects) == 0 || 2*(read-chunks) <= read || landed/int64(len(objects)) >= result.AdviceObjectBytes {
 		return nil, nil
 	}
-	a := &LakeAdvice{OverheadShare: float64(read-chunks) / float64(read), Objects: len(objects), ObjectBytes: landed / int64(len(objects))}
-	a.FlushRecords = min(roundUp2(int(math.Ceil(adviceObjectBytes*float64(len(want.ticks))/float64(landed)))), sink.MaxFlushRecords)
+	a := &result.LakeAdvice{OverheadShare: float64(read-chunks) / float64(read), Objects: len(objects), ObjectBytes: landed / int64(len(objects))}
+	a.FlushRecords = min(roundUp2(int(math.Ceil(result.AdviceObjectBytes*float64(len(want.ticks))/float64(landed)))), sink.MaxFlushRecords)
 	// A partition's rate of ticks in event time sets the interval that
 	// lets a batch reach FlushRecords.
 	parts := map[int]bool{}
@@ -332,7 +262,7 @@ func roundUp2(n int) int {
 }
 
 // checkLocal runs count(*) and the standard set in DuckDB and compares.
-func checkLocal(ctx context.Context, t lake.Table, dir string, queries []lake.Query, want answers, produced uint64, out *LakeLocal) string {
+func checkLocal(ctx context.Context, t lake.Table, dir string, queries []lake.Query, want answers, produced uint64, out *result.LakeLocal) string {
 	e, err := localsql.Open(ctx, t, dir)
 	if err != nil {
 		return err.Error()
@@ -574,179 +504,6 @@ func lakeSymbol(cfg Config) string {
 	return ""
 }
 
-// printLake writes the side-by-side table of modelled Athena scans: per
-// strategy, each standard query's bytes and billed dollars; under it, when
-// Trino ran the queries, the bytes Trino read and how the model compares;
-// then the advice on flush sizes.
-func (r *Result) printLake(w io.Writer) {
-	var names []string
-	for _, s := range r.Strategies {
-		if s.Lake != nil {
-			for _, q := range s.Lake.Queries {
-				if !slices.Contains(names, q.Query) {
-					names = append(names, q.Query)
-				}
-			}
-		}
-	}
-	if len(names) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "\n%-15s", "athena scan")
-	for _, n := range names {
-		fmt.Fprintf(w, " %21s", n)
-	}
-	fmt.Fprintf(w, "  %s\n", "local SQL check")
-	trino, metadata := "", false
-	for _, s := range r.Strategies {
-		if s.Lake == nil {
-			continue
-		}
-		fmt.Fprintf(w, "%-15s", s.Strategy)
-		byName := map[string]LakeQuery{}
-		for _, q := range s.Lake.Queries {
-			byName[q.Query] = q
-		}
-		for _, n := range names {
-			q, ok := byName[n]
-			if !ok {
-				fmt.Fprintf(w, " %21s", "-")
-				continue
-			}
-			fmt.Fprintf(w, " %10s %10s", size(q.Bytes), "$"+usdScan(q.USD))
-		}
-		check := "yes"
-		switch {
-		case s.Lake.Problem != "":
-			check = "MODEL FAILED: " + s.Lake.Problem
-		case !s.Lake.Local.Ran:
-			check = "skipped: " + s.Lake.Local.Skipped
-			if s.Lake.Local.Problem != "" {
-				check = "NO: " + s.Lake.Local.Problem
-			}
-		case !s.Lake.Local.OK:
-			check = "NO: " + s.Lake.Local.Problem
-		default:
-			check = fmt.Sprintf("yes (count %d, %d VWAPs, %.1fs)", s.Lake.Local.Count, s.Lake.Local.Symbols, s.Lake.Local.Seconds)
-		}
-		fmt.Fprintf(w, "  %s\n", check)
-		if s.Lake.Trino != "" {
-			trino = s.Lake.Trino
-			printTrinoRow(w, s.Lake, names, byName)
-		}
-		if printMetadataRow(w, names, byName) {
-			metadata = true
-		}
-	}
-	for _, s := range r.Strategies {
-		if s.Lake != nil {
-			fmt.Fprintf(w, "(modelled DataScannedInBytes and bill: min 10 MB, whole MB, $%g/TB %s; hour %s, symbol %s)\n",
-				r.Prices.AthenaPerTB, r.Prices.Region, s.Lake.Hour.Format("2006-01-02T15Z"), s.Lake.Symbol)
-			break
-		}
-	}
-	if trino != "" {
-		fmt.Fprintf(w, "(%s: the bytes Trino read from S3 for the same queries, and the model against them)\n", trino)
-	}
-	if metadata {
-		fmt.Fprintf(w, "(metadata: the GETs and HEADs of a query's planning on an Iceberg table's metadata.json, manifest list and manifests, and their S3 price: not scanned bytes)\n")
-	}
-	for _, s := range r.Strategies {
-		if s.Lake != nil && s.Lake.Advice != nil {
-			printAdvice(w, s.Strategy, s.Lake, names)
-		}
-	}
-}
-
-// printTrinoRow writes, under a strategy's row, what Trino read for each
-// query: "exact" where the model says the same, otherwise the model's
-// difference.
-func printTrinoRow(w io.Writer, l *LakeReport, names []string, byName map[string]LakeQuery) {
-	fmt.Fprintf(w, "%-15s", "  "+l.Trino)
-	var problems []string
-	for _, n := range names {
-		q, ok := byName[n]
-		if !ok || q.Trino == nil {
-			fmt.Fprintf(w, " %21s", "-")
-			continue
-		}
-		if q.Trino.Problem != "" {
-			problems = append(problems, n+": "+q.Trino.Problem)
-		}
-		vs := "exact"
-		if q.Bytes != q.Trino.Bytes {
-			vs = "model " + signedPercent(q.Bytes, q.Trino.Bytes)
-		}
-		fmt.Fprintf(w, " %10s %10s", size(q.Trino.Bytes), vs)
-	}
-	if len(problems) > 0 {
-		fmt.Fprintf(w, "  NO: %s\n", strings.Join(problems, "; "))
-		return
-	}
-	fmt.Fprintf(w, "  answers as produced\n")
-}
-
-// printMetadataRow writes, under a strategy's rows, the metadata requests
-// of each query's planning, when its table has metadata objects (Iceberg);
-// it reports whether it wrote one.
-func printMetadataRow(w io.Writer, names []string, byName map[string]LakeQuery) bool {
-	has := false
-	for _, q := range byName {
-		has = has || q.MetadataGets > 0
-	}
-	if !has {
-		return false
-	}
-	fmt.Fprintf(w, "%-15s", "  metadata")
-	for _, n := range names {
-		q, ok := byName[n]
-		if !ok {
-			fmt.Fprintf(w, " %21s", "-")
-			continue
-		}
-		fmt.Fprintf(w, " %10s %10s", fmt.Sprintf("%d GETs", q.MetadataGets), "$"+usdScan(q.MetadataUSD))
-	}
-	fmt.Fprintln(w)
-	return true
-}
-
-func signedPercent(model, measured int64) string {
-	if measured == 0 {
-		return "+inf%"
-	}
-	return fmt.Sprintf("%+.0f%%", 100*float64(model-measured)/float64(measured))
-}
-
-// printAdvice says what a flush size would change for a strategy whose
-// queries read mostly per-object overhead.
-func printAdvice(w io.Writer, strategy string, l *LakeReport, names []string) {
-	a := l.Advice
-	fmt.Fprintf(w, "advice     %s: %.0f%% of what its standard queries read is per-object overhead: its %d objects average %s, and %s reads a Parquet object up to %s whole.\n",
-		strategy, 100*a.OverheadShare, a.Objects, size(a.ObjectBytes), l.Engine.Name, size(l.Engine.SmallFile))
-	fmt.Fprintf(w, "           --flush-records %d --flush-interval %s (objects of ~%s) ", a.FlushRecords, a.FlushInterval, size(adviceObjectBytes))
-	if a.AtObjectBytes <= l.Engine.SmallFile {
-		fmt.Fprintf(w, "would fix it, but this run's ticks make only %s of %s on average landed so: a longer run shows the saving.\n", objectsN(a.AtObjects), size(a.AtObjectBytes))
-		return
-	}
-	var at []string
-	for i, s := range a.AtScans {
-		if i < len(names) {
-			at = append(at, names[i]+" "+size(s.Bytes))
-		}
-	}
-	fmt.Fprintf(w, "would make them read %s (modelled on this run's ticks landed so: %s of %s on average).\n",
-		strings.Join(at, ", "), objectsN(a.AtObjects), size(a.AtObjectBytes))
-}
-
-func objectsN(n int) string {
-	if n == 1 {
-		return "1 object"
-	}
-	return strconv.Itoa(n) + " objects"
-}
-
-func usdScan(v float64) string { return fmt.Sprintf("%.6f", v) }
-
 func contains(s []string, v string) bool {
 	for _, x := range s {
 		if x == v {
@@ -758,7 +515,7 @@ func contains(s []string, v string) bool {
 
 // lake reports the query side of strategy s, landed under prefix and, for
 // a table strategy, committed to tbl.
-func (r *runner) lake(ctx context.Context, s Strategy, tbl *iceberg.Table, prefix string, f sink.Format, v Verify, produced uint64) (*LakeReport, error) {
+func (r *runner) lake(ctx context.Context, s Strategy, tbl *iceberg.Table, prefix string, f sink.Format, v result.Verify, produced uint64) (*result.LakeReport, error) {
 	t := lake.Table{Database: "tickbench", Name: lake.TableName(s.Name), Format: f.Name(), Layout: s.Layout, Bucket: r.st.Bucket, Prefix: prefix}
 	var ice *icebergLake
 	switch {

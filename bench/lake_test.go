@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tickbench/tickbench/bench/result"
 )
 
 // TestRunLakeReport runs jsonl and parquet-snappy over the same ticks and
@@ -18,12 +20,12 @@ func TestRunLakeReport(t *testing.T) {
 	defer cancel()
 	cfg := testConfig(t)
 	cfg.Strategies = []string{"jsonl", "parquet-snappy"}
-	cfg.Mode = ModeParallel
+	cfg.Mode = result.ModeParallel
 	res, err := Run(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	byName := map[string]*LakeReport{}
+	byName := map[string]*result.LakeReport{}
 	for _, s := range res.Strategies {
 		l := s.Lake
 		if l == nil || l.Problem != "" || len(l.Queries) != 4 {

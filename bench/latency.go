@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/tickbench/tickbench/bench/result"
 )
 
 // Histograms record microseconds from 1 µs to 1 h at 3 significant digits.
@@ -101,44 +102,20 @@ func mergeHists(hs ...*hist) *hist {
 	return out
 }
 
-// Latency is a histogram's summary in a result file, with the histogram
-// itself in HdrHistogram's compressed V2 encoding (base64, as Encode
-// writes it), so any
-// percentile can be recomputed and runs can be merged later.
-type Latency struct {
-	Unit    string  `json:"unit"` // always "us"
-	Count   int64   `json:"count"`
-	Min     int64   `json:"min"`
-	Mean    float64 `json:"mean"`
-	P50     int64   `json:"p50"`
-	P90     int64   `json:"p90"`
-	P95     int64   `json:"p95"`
-	P99     int64   `json:"p99"`
-	P999    int64   `json:"p99_9"`
-	Max     int64   `json:"max"`
-	Clamped int64   `json:"clamped,omitempty"` // values above 1 h, recorded as 1 h
-	HDR     string  `json:"hdr"`
-}
-
-func (h *hist) summary() (Latency, error) {
+func (h *hist) summary() (result.Latency, error) {
 	w := h.whole()
 	enc, err := w.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
 	if err != nil {
-		return Latency{}, fmt.Errorf("encode histogram: %w", err)
+		return result.Latency{}, fmt.Errorf("encode histogram: %w", err)
 	}
 	h.mu.Lock()
 	clamped := h.clamped
 	h.mu.Unlock()
-	l := Latency{Unit: "us", Count: w.TotalCount(), Clamped: clamped, HDR: string(enc)}
+	l := result.Latency{Unit: "us", Count: w.TotalCount(), Clamped: clamped, HDR: string(enc)}
 	if l.Count > 0 {
 		l.Min, l.Mean, l.Max = w.Min(), w.Mean(), w.Max()
 		l.P50, l.P90, l.P95 = w.ValueAtQuantile(50), w.ValueAtQuantile(90), w.ValueAtQuantile(95)
 		l.P99, l.P999 = w.ValueAtQuantile(99), w.ValueAtQuantile(99.9)
 	}
 	return l, nil
-}
-
-// DecodeHistogram returns the histogram stored in a Latency.
-func (l Latency) DecodeHistogram() (*hdrhistogram.Histogram, error) {
-	return hdrhistogram.Decode([]byte(l.HDR))
 }

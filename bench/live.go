@@ -70,20 +70,7 @@ func (l *Live) WriteMetrics(w io.Writer) error {
 	// was produced, so acked read later is not below landed (unless an
 	// acknowledgement is still on its way when its tick has already been
 	// fetched, batched and uploaded; the lag gauge stops at 0 then).
-	type row struct {
-		name   string
-		landed int64
-		stats  sinkStats
-	}
-	var rows []row
-	for _, n := range slices.Sorted(maps.Keys(groups)) {
-		st, _, e2e, up, _ := groups[n].totals()
-		// Landed is the e2e histogram's count (one value per landed
-		// tick) rather than the counter read a moment later, so that
-		// one scrape's landed and e2e count agree.
-		rows = append(rows, row{n, e2e.h.TotalCount(), sinkStats{st.Objects, st.Bytes, st.Requests, st.CommitErrors, st.Invalid, e2e, up}})
-	}
-
+	rows := sinkRows(groups)
 	bw := bufio.NewWriter(w)
 	m := &expo{w: bw}
 	var acked uint64
@@ -103,39 +90,7 @@ func (l *Live) WriteMetrics(w io.Writer) error {
 		}
 	}
 	if len(rows) > 0 {
-		m.family("tickbench_landed_ticks_total", "counter", "ticks whose S3 PUT was acknowledged")
-		for _, r := range rows {
-			m.sample("tickbench_landed_ticks_total", []string{"strategy", r.name}, float64(r.landed))
-		}
-		if prod != nil {
-			m.family("tickbench_lag_ticks", "gauge", "ticks acknowledged by Kafka and not yet landed in S3")
-			for _, r := range rows {
-				m.sample("tickbench_lag_ticks", []string{"strategy", r.name}, float64(max(int64(acked)-r.landed, 0)))
-			}
-		}
-		m.family("tickbench_s3_uploads_total", "counter", "objects uploaded to S3")
-		for _, r := range rows {
-			m.sample("tickbench_s3_uploads_total", []string{"strategy", r.name}, float64(r.stats.objects))
-		}
-		m.family("tickbench_s3_uploaded_bytes_total", "counter", "bytes of the objects uploaded to S3")
-		for _, r := range rows {
-			m.sample("tickbench_s3_uploaded_bytes_total", []string{"strategy", r.name}, float64(r.stats.bytes))
-		}
-		m.family("tickbench_s3_put_requests_total", "counter", "S3 PUT/POST requests of landed objects")
-		for _, r := range rows {
-			m.sample("tickbench_s3_put_requests_total", []string{"strategy", r.name}, float64(r.stats.requests))
-		}
-		m.family("tickbench_sink_errors_total", "counter", "sink errors: failed offset commits (commit), records that were not ticks (invalid)")
-		for _, r := range rows {
-			m.sample("tickbench_sink_errors_total", []string{"strategy", r.name, "kind", "commit"}, float64(r.stats.commitErrors))
-			m.sample("tickbench_sink_errors_total", []string{"strategy", r.name, "kind", "invalid"}, float64(r.stats.invalid))
-		}
-		for i, r := range rows {
-			m.summaryPart("tickbench_e2e_latency_seconds", "intended time -> the S3 PUT holding the tick acknowledged", i == 0, []string{"strategy", r.name}, r.stats.e2e)
-		}
-		for i, r := range rows {
-			m.summaryPart("tickbench_upload_latency_seconds", "per object: PUT start -> acknowledged", i == 0, []string{"strategy", r.name}, r.stats.upload)
-		}
+		m.sinks(rows, prod != nil, acked)
 	}
 	if retries != nil {
 		m.family("tickbench_s3_retries_total", "counter", "S3 requests the client retried (throttling, errors, resets)")
@@ -145,6 +100,63 @@ func (l *Live) WriteMetrics(w io.Writer) error {
 		return m.err
 	}
 	return bw.Flush()
+}
+
+// sinkRow is one sink group's figures for a scrape.
+type sinkRow struct {
+	name   string
+	landed int64
+	stats  sinkStats
+}
+
+func sinkRows(groups map[string]*sinkGroup) []sinkRow {
+	var rows []sinkRow
+	for _, n := range slices.Sorted(maps.Keys(groups)) {
+		st, _, e2e, up, _ := groups[n].totals()
+		// Landed is the e2e histogram's count (one value per landed
+		// tick) rather than the counter read a moment later, so that
+		// one scrape's landed and e2e count agree.
+		rows = append(rows, sinkRow{n, e2e.h.TotalCount(), sinkStats{st.Objects, st.Bytes, st.Requests, st.CommitErrors, st.Invalid, e2e, up}})
+	}
+	return rows
+}
+
+// sinks writes the sink groups' families; with produced, the lag behind
+// the acked ticks too.
+func (m *expo) sinks(rows []sinkRow, produced bool, acked uint64) {
+	m.family("tickbench_landed_ticks_total", "counter", "ticks whose S3 PUT was acknowledged")
+	for _, r := range rows {
+		m.sample("tickbench_landed_ticks_total", []string{"strategy", r.name}, float64(r.landed))
+	}
+	if produced {
+		m.family("tickbench_lag_ticks", "gauge", "ticks acknowledged by Kafka and not yet landed in S3")
+		for _, r := range rows {
+			m.sample("tickbench_lag_ticks", []string{"strategy", r.name}, float64(max(int64(acked)-r.landed, 0)))
+		}
+	}
+	m.family("tickbench_s3_uploads_total", "counter", "objects uploaded to S3")
+	for _, r := range rows {
+		m.sample("tickbench_s3_uploads_total", []string{"strategy", r.name}, float64(r.stats.objects))
+	}
+	m.family("tickbench_s3_uploaded_bytes_total", "counter", "bytes of the objects uploaded to S3")
+	for _, r := range rows {
+		m.sample("tickbench_s3_uploaded_bytes_total", []string{"strategy", r.name}, float64(r.stats.bytes))
+	}
+	m.family("tickbench_s3_put_requests_total", "counter", "S3 PUT/POST requests of landed objects")
+	for _, r := range rows {
+		m.sample("tickbench_s3_put_requests_total", []string{"strategy", r.name}, float64(r.stats.requests))
+	}
+	m.family("tickbench_sink_errors_total", "counter", "sink errors: failed offset commits (commit), records that were not ticks (invalid)")
+	for _, r := range rows {
+		m.sample("tickbench_sink_errors_total", []string{"strategy", r.name, "kind", "commit"}, float64(r.stats.commitErrors))
+		m.sample("tickbench_sink_errors_total", []string{"strategy", r.name, "kind", "invalid"}, float64(r.stats.invalid))
+	}
+	for i, r := range rows {
+		m.summaryPart("tickbench_e2e_latency_seconds", "intended time -> the S3 PUT holding the tick acknowledged", i == 0, []string{"strategy", r.name}, r.stats.e2e)
+	}
+	for i, r := range rows {
+		m.summaryPart("tickbench_upload_latency_seconds", "per object: PUT start -> acknowledged", i == 0, []string{"strategy", r.name}, r.stats.upload)
+	}
 }
 
 type sinkStats struct {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/sink"
 )
@@ -24,20 +25,20 @@ type phase struct {
 
 	usage        *usage
 	retries0     int64
-	faults0      S3Faults
-	producer     Producer
+	faults0      result.S3Faults
+	producer     result.Producer
 	produced     gen.Result
 	sampler      *sampler
 	stopProgress func() // stops the progress line and the sampler, and waits for them
 	drains       []time.Duration
 	used         used
 	retries      int64
-	faults       S3Faults
+	faults       result.S3Faults
 }
 
 // phase runs strategies through one generator run and returns their
 // verified results.
-func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyResult, error) {
+func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]result.StrategyResult, error) {
 	ph := &phase{runner: r, strategies: strategies}
 	sinkCtx, stopSinks := context.WithCancel(ctx)
 	defer stopSinks()
@@ -72,7 +73,7 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]StrategyRe
 	if err := ph.drain(ctx); err != nil {
 		return nil, err
 	}
-	out := make([]StrategyResult, len(strategies))
+	out := make([]result.StrategyResult, len(strategies))
 	for i := range strategies {
 		sr, err := ph.collect(i)
 		if err != nil {
@@ -280,7 +281,7 @@ func (ph *phase) drain(ctx context.Context) error {
 }
 
 // collect gathers strategy i's counts, costs and histograms.
-func (ph *phase) collect(i int) (StrategyResult, error) {
+func (ph *phase) collect(i int) (result.StrategyResult, error) {
 	cfg, s, g := ph.cfg, ph.strategies[i], ph.groups[i]
 	stats, perMember, e2e, upload, queryable := g.totals()
 	sr := landing(s, g.cfg, ph.st.Bucket, stats)
@@ -324,8 +325,8 @@ func (ph *phase) collect(i int) (StrategyResult, error) {
 }
 
 // landing is a strategy's row with a sink's counters.
-func landing(s Strategy, sc sink.Config, bucket string, stats sink.Stats) StrategyResult {
-	return StrategyResult{
+func landing(s Strategy, sc sink.Config, bucket string, stats sink.Stats) result.StrategyResult {
+	return result.StrategyResult{
 		Strategy: s.Name, Format: sc.Format.Name(), Layout: string(sc.Layout), Prefix: sc.Prefix, Bucket: bucket,
 		FlushRecords: s.Policy.Records, FlushBytes: s.Policy.Bytes, FlushInterval: s.Policy.Interval.String(),
 		Semantics: semantics(s.Policy, stats), Objects: stats.Objects, Bytes: stats.Bytes, Consumed: stats.Consumed,
@@ -348,7 +349,7 @@ func keptUp(acked uint64, produced, drain time.Duration) (sustained float64, fel
 
 // check verifies what strategy i landed by reading it back, then models
 // (and, where it can, runs) the lake's standard queries over it.
-func (ph *phase) check(ctx context.Context, i int, sr *StrategyResult) error {
+func (ph *phase) check(ctx context.Context, i int, sr *result.StrategyResult) error {
 	acked, f := ph.produced.Acked, ph.groups[i].cfg.Format
 	var only map[string]bool
 	if g := ph.groups[i]; g.table != nil {

@@ -2,112 +2,30 @@ package bench
 
 import (
 	"fmt"
-	"io"
 	"maps"
 	"math"
 	"os"
 	"reflect"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/lake"
 	"github.com/tickbench/tickbench/stack"
 )
 
-// Roles of a result file: a whole run in one process (bench, empty), one
-// process of a run spread over several, or their merge.
-const (
-	RoleProduce = "produce"
-	RoleSink    = "sink"
-	RoleMerged  = "merged"
-)
-
-// ModeDistributed is the Mode of a merged result: generator shards and
-// sink members in processes of their own.
-const ModeDistributed = "distributed"
-
-// Process is one OS process of a run spread over several: a generator
-// shard (produce) or a sink member (sink). Its --result file holds one; a
-// merged result keeps every process's row.
-type Process struct {
-	Role string `json:"role"` // RoleProduce or RoleSink
-	Host string `json:"host"`
-	PID  int    `json:"pid"`
-	// Shard is a generator's share, i/N (gen.Shard).
-	Shard string `json:"shard,omitempty"`
-	// Producer is a generator's counts and histograms (publish delay,
-	// publish), of its own ticks only.
-	Producer *Producer `json:"producer,omitempty"`
-	// Sink is a sink member's landing: its strategy, counts and histograms
-	// (end-to-end, upload) of the ticks it landed. Its Verify is empty:
-	// only the union of all members can be verified.
-	Sink *StrategyResult `json:"sink,omitempty"`
-	// CPUSeconds and PeakRSSBytes are the whole process's over its run
-	// (the generator's, from before any wait for the start, or the sink's
-	// consuming), setting up clients aside; the clock's wall times span
-	// the same.
-	CPUSeconds   float64 `json:"cpu_s"`
-	PeakRSSBytes int64   `json:"peak_rss_bytes"`
-	Clock        Clock   `json:"clock"`
-	Machine      Machine `json:"machine"`
-	// File is where merge read the row from.
-	File string `json:"file,omitempty"`
-}
-
-// Clock is what a process knows of its wall clock. End-to-end latency
-// across hosts subtracts a producer host's wall time (the intended time)
-// from a sink host's (the S3 acknowledgement), so it is only as good as
-// the two clocks agree: each process records whether its kernel's clock
-// discipline (NTP, chrony, PTP) calls the clock synchronized and the
-// error bound it keeps. Two synchronized hosts disagree by at most the sum
-// of their MaxErrorUS.
-type Clock struct {
-	WallStart time.Time `json:"wall_start"`
-	WallEnd   time.Time `json:"wall_end"`
-	// MonotonicS is the run's length by the monotonic clock; it differs
-	// from WallEnd-WallStart when the wall clock was stepped meanwhile
-	// (SteppedS, the difference).
-	MonotonicS float64 `json:"monotonic_s"`
-	SteppedS   float64 `json:"stepped_s"`
-	// Sync is "synchronized" or "unsynchronized" as the kernel's adjtimex
-	// reports it at the end, or "unknown" where it cannot be asked.
-	Sync string `json:"sync"`
-	// MaxErrorUS and EstErrorUS are the kernel's maximum and estimated
-	// error of the wall clock, µs (adjtimex maxerror, esterror).
-	MaxErrorUS int64 `json:"max_error_us,omitempty"`
-	EstErrorUS int64 `json:"est_error_us,omitempty"`
-}
-
-// Clocks is what a merged result can assert about the clocks its
-// end-to-end latencies were measured with (intended time on a producer's
-// host, S3 acknowledgement on a sink's).
-type Clocks struct {
-	Hosts int `json:"hosts"`
-	// Synchronized: every host's kernel called its clock synchronized.
-	Synchronized bool `json:"synchronized"`
-	// SkewBoundUS bounds how far two hosts' clocks may disagree: the sum
-	// of the two largest max errors of the hosts; 0 on one host (one
-	// clock) or when not every host is synchronized.
-	SkewBoundUS int64 `json:"skew_bound_us"`
-	// Stepped lists processes whose wall clock was stepped during the run
-	// (by more than a millisecond).
-	Stepped []string `json:"stepped,omitempty"`
-	Note    string   `json:"note"`
-}
-
 // checkClocks sums up the processes' clock facts.
-func checkClocks(ps []Process) *Clocks {
+func checkClocks(ps []result.Process) *result.Clocks {
 	maxErr := map[string]int64{}
 	var unsynced []string
-	c := &Clocks{}
+	c := &result.Clocks{}
 	for _, p := range ps {
 		if _, seen := maxErr[p.Host]; !seen {
 			maxErr[p.Host] = 0
 		}
 		maxErr[p.Host] = max(maxErr[p.Host], p.Clock.MaxErrorUS)
-		if p.Clock.Sync != ClockSynchronized && !slices.Contains(unsynced, p.Host) {
+		if p.Clock.Sync != result.ClockSynchronized && !slices.Contains(unsynced, p.Host) {
 			unsynced = append(unsynced, p.Host)
 		}
 		if math.Abs(p.Clock.SteppedS) > 1e-3 {
@@ -123,20 +41,13 @@ func checkClocks(ps []Process) *Clocks {
 		c.Note = fmt.Sprintf("%d hosts, %s not synchronized: end-to-end across hosts is not asserted", c.Hosts, strings.Join(unsynced, ", "))
 	default:
 		c.SkewBoundUS = errs[len(errs)-1] + errs[len(errs)-2]
-		c.Note = fmt.Sprintf("%d hosts, all synchronized: end-to-end across hosts is within ±%s ms", c.Hosts, ms(c.SkewBoundUS))
+		c.Note = fmt.Sprintf("%d hosts, all synchronized: end-to-end across hosts is within ±%s ms", c.Hosts, result.Millis(c.SkewBoundUS))
 	}
 	if len(c.Stepped) > 0 {
 		c.Note += "; wall clock stepped during the run: " + strings.Join(c.Stepped, ", ")
 	}
 	return c
 }
-
-// Clock sync states.
-const (
-	ClockSynchronized   = "synchronized"
-	ClockUnsynchronized = "unsynchronized"
-	ClockUnknown        = "unknown"
-)
 
 // processMeter follows a process's run: CPU, peak memory and the clock.
 type processMeter struct {
@@ -154,21 +65,21 @@ func startProcessMeter() *processMeter {
 }
 
 // row stops the meter and returns the process's row; call it once.
-func (m *processMeter) row(role string) Process {
+func (m *processMeter) row(role string) result.Process {
 	used := m.use.stop()
 	end := time.Now()
 	mono := end.Sub(m.wall) // monotonic: both readings carry it
 	wall := end.Round(0).Sub(m.wall.Round(0))
-	c := Clock{WallStart: m.wall.Round(0).UTC(), WallEnd: end.Round(0).UTC(), MonotonicS: mono.Seconds(), SteppedS: (wall - mono).Seconds()}
+	c := result.Clock{WallStart: m.wall.Round(0).UTC(), WallEnd: end.Round(0).UTC(), MonotonicS: mono.Seconds(), SteppedS: (wall - mono).Seconds()}
 	c.Sync, c.MaxErrorUS, c.EstErrorUS = clockSync()
-	return Process{Role: role, Host: m.host, PID: os.Getpid(), CPUSeconds: used.cpu.total().Seconds(),
-		PeakRSSBytes: used.peakRSS, Clock: c, Machine: thisMachine()}
+	return result.Process{Role: role, Host: m.host, PID: os.Getpid(), CPUSeconds: used.cpu.total().Seconds(),
+		PeakRSSBytes: used.peakRSS, Clock: c, Machine: result.ThisMachine()}
 }
 
 // processResult wraps one process's row as a result file.
-func processResult(name, runID string, kind stack.Kind, w Workload, p Process) *Result {
-	return &Result{Schema: SchemaVersion, Name: name, RunID: runID, Role: p.Role, Started: p.Clock.WallStart, Finished: p.Clock.WallEnd,
-		Stack: kind, Workload: w, Prices: lake.USEast1, Machine: p.Machine, Processes: []Process{p}}
+func processResult(name, runID string, kind stack.Kind, w result.Workload, p result.Process) *result.Result {
+	return &result.Result{Schema: result.SchemaVersion, Name: name, RunID: runID, Role: p.Role, Started: p.Clock.WallStart, Finished: p.Clock.WallEnd,
+		Stack: kind, Workload: w, Prices: lake.USEast1, Machine: p.Machine, Processes: []result.Process{p}}
 }
 
 // Merge combines the result files of the processes of one run into one
@@ -180,43 +91,16 @@ func processResult(name, runID string, kind stack.Kind, w Workload, p Process) *
 // end-to-end latencies were lost with it unless a member that took over
 // its partitions landed them again. The merge is not verified: Verify
 // reads the objects back.
-func Merge(files []*Result) (*Result, error) {
-	var prods, sinks []Process
-	var first *Result
-	var sinkKind stack.Kind
-	for _, r := range files {
-		switch r.Role {
-		case RoleProduce, RoleSink, RoleMerged:
-		default:
-			return nil, fmt.Errorf("merge %s: role %q is not a process's result (from tickbench produce or sink --result, or a merge)", r.Name, r.Role)
-		}
-		for _, p := range r.Processes {
-			switch {
-			case p.Role == RoleProduce && p.Producer != nil:
-				prods = append(prods, p)
-				if first == nil {
-					first = r
-				} else if !reflect.DeepEqual(first.Workload, r.Workload) {
-					return nil, fmt.Errorf("merge: %s ran workload %+v, %s ran %+v: not one run", first.Name, first.Workload, r.Name, r.Workload)
-				}
-			case p.Role == RoleSink && p.Sink != nil:
-				sinks = append(sinks, p)
-				if sinkKind == (stack.Kind{}) {
-					sinkKind = r.Stack // the sinks alone know the S3 side
-				}
-			default:
-				return nil, fmt.Errorf("merge %s: a %q row without its %s counts", r.Name, p.Role, p.Role)
-			}
-		}
-	}
-	if first == nil {
-		return nil, fmt.Errorf("merge: no producer's result among the %d given (tickbench produce --result)", len(files))
+func Merge(files []*result.Result) (*result.Result, error) {
+	prods, sinks, first, sinkKind, err := sortProcesses(files)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkShards(prods); err != nil {
 		return nil, err
 	}
-	out := &Result{Schema: SchemaVersion, Name: RoleMerged, RunID: first.RunID, Role: RoleMerged, Stack: first.Stack,
-		Workload: first.Workload, Mode: ModeDistributed, Prices: lake.USEast1, Machine: thisMachine()}
+	out := &result.Result{Schema: result.SchemaVersion, Name: result.RoleMerged, RunID: first.RunID, Role: result.RoleMerged, Stack: first.Stack,
+		Workload: first.Workload, Mode: result.ModeDistributed, Prices: lake.USEast1, Machine: result.ThisMachine()}
 	out.Started, out.Finished = first.Started, first.Finished
 	if sinkKind != (stack.Kind{}) {
 		out.Stack = sinkKind
@@ -237,7 +121,7 @@ func Merge(files []*Result) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	groups := map[string][]Process{}
+	groups := map[string][]result.Process{}
 	var order []string
 	for _, p := range sinks {
 		k := p.Sink.Bucket + "/" + p.Sink.Prefix + " " + p.Sink.Strategy
@@ -245,6 +129,15 @@ func Merge(files []*Result) (*Result, error) {
 			order = append(order, k)
 		}
 		groups[k] = append(groups[k], p)
+	}
+	// Landed per second from the schedule's start (or the first
+	// producer's, without a shared one) to the last process's end.
+	began := out.Workload.StartAt
+	if began.IsZero() {
+		began = prods[0].Clock.WallStart
+		for _, p := range prods {
+			began = minTime(began, p.Clock.WallStart)
+		}
 	}
 	for _, k := range order {
 		sr, err := mergeSinks(groups[k], prod)
@@ -256,15 +149,6 @@ func Merge(files []*Result) (*Result, error) {
 			sr.PutCostPerDayUSD = out.Prices.PutCost(float64(sr.PutRequests) / float64(prod.Acked) * out.Workload.Rate * 86400)
 		}
 		sr.PeakRSSBytes = peak
-		// Landed per second from the schedule's start (or the first
-		// producer's, without a shared one) to the last process's end.
-		began := out.Workload.StartAt
-		if began.IsZero() {
-			began = prods[0].Clock.WallStart
-			for _, p := range prods {
-				began = minTime(began, p.Clock.WallStart)
-			}
-		}
 		if whole := out.Finished.Sub(began).Seconds(); whole > 0 {
 			sr.SustainedRate = float64(prod.Acked) / whole
 		}
@@ -272,13 +156,48 @@ func Merge(files []*Result) (*Result, error) {
 	}
 	if len(out.Strategies) == 0 {
 		// Producers alone: their row carries the merged producer.
-		out.Strategies = []StrategyResult{{Strategy: "none", Producer: prod, Verify: Verify{Problem: "no sink results"}}}
+		out.Strategies = []result.StrategyResult{{Strategy: "none", Producer: prod, Verify: result.Verify{Problem: "no sink results"}}}
 	}
 	return out, nil
 }
 
+// sortProcesses gathers the producers' and the sinks' rows of the files,
+// checking that each is a process's result and that the producers ran one
+// workload; first is the first producer's file, sinkKind the sinks' stack.
+func sortProcesses(files []*result.Result) (prods, sinks []result.Process, first *result.Result, sinkKind stack.Kind, err error) {
+	for _, r := range files {
+		switch r.Role {
+		case result.RoleProduce, result.RoleSink, result.RoleMerged:
+		default:
+			return nil, nil, nil, sinkKind, fmt.Errorf("merge %s: role %q is not a process's result (from tickbench produce or sink --result, or a merge)", r.Name, r.Role)
+		}
+		for _, p := range r.Processes {
+			switch {
+			case p.Role == result.RoleProduce && p.Producer != nil:
+				prods = append(prods, p)
+				if first == nil {
+					first = r
+				} else if !reflect.DeepEqual(first.Workload, r.Workload) {
+					return nil, nil, nil, sinkKind, fmt.Errorf("merge: %s ran workload %+v, %s ran %+v: not one run", first.Name, first.Workload, r.Name, r.Workload)
+				}
+			case p.Role == result.RoleSink && p.Sink != nil:
+				sinks = append(sinks, p)
+				if sinkKind == (stack.Kind{}) {
+					sinkKind = r.Stack // the sinks alone know the S3 side
+				}
+			default:
+				return nil, nil, nil, sinkKind, fmt.Errorf("merge %s: a %q row without its %s counts", r.Name, p.Role, p.Role)
+			}
+		}
+	}
+	if first == nil {
+		return nil, nil, nil, sinkKind, fmt.Errorf("merge: no producer's result among the %d given (tickbench produce --result)", len(files))
+	}
+	return prods, sinks, first, sinkKind, nil
+}
+
 // checkShards requires shards 0/N..N-1/N, each once, all of the same N.
-func checkShards(prods []Process) error {
+func checkShards(prods []result.Process) error {
 	byShard := map[string]string{}
 	n := 0
 	for _, p := range prods {
@@ -309,7 +228,7 @@ func checkShards(prods []Process) error {
 	return nil
 }
 
-func describe(p Process) string {
+func describe(p result.Process) string {
 	if p.File != "" {
 		return p.File
 	}
@@ -318,9 +237,9 @@ func describe(p Process) string {
 
 // mergeProducers sums the shards' counts and adds their histograms; rates
 // add up because the shards run at the same time.
-func mergeProducers(prods []Process) (Producer, error) {
-	out := Producer{RateHeld: true}
-	var delays, pubs []Latency
+func mergeProducers(prods []result.Process) (result.Producer, error) {
+	out := result.Producer{RateHeld: true}
+	var delays, pubs []result.Latency
 	for _, p := range prods {
 		s := p.Producer
 		out.TargetRate += s.TargetRate
@@ -344,12 +263,12 @@ func mergeProducers(prods []Process) (Producer, error) {
 }
 
 // mergeSinks sums one strategy's members.
-func mergeSinks(members []Process, prod Producer) (StrategyResult, error) {
+func mergeSinks(members []result.Process, prod result.Producer) (result.StrategyResult, error) {
 	s0 := members[0].Sink
-	out := StrategyResult{Strategy: s0.Strategy, Format: s0.Format, Layout: s0.Layout, Prefix: s0.Prefix, Bucket: s0.Bucket,
+	out := result.StrategyResult{Strategy: s0.Strategy, Format: s0.Format, Layout: s0.Layout, Prefix: s0.Prefix, Bucket: s0.Bucket,
 		FlushRecords: s0.FlushRecords, FlushBytes: s0.FlushBytes, FlushInterval: s0.FlushInterval, Semantics: s0.Semantics,
 		Producer: prod, Members: len(members)}
-	var e2es, ups []Latency
+	var e2es, ups []result.Latency
 	for _, p := range members {
 		s := p.Sink
 		out.Objects += s.Objects
@@ -375,7 +294,7 @@ func mergeSinks(members []Process, prod Producer) (StrategyResult, error) {
 	if prod.Acked > 0 {
 		out.BytesPerTick = float64(out.Bytes) / float64(prod.Acked)
 	}
-	out.Verify = Verify{Problem: "not verified yet (tickbench verify --result this file)"}
+	out.Verify = result.Verify{Problem: "not verified yet (tickbench verify --result this file)"}
 	var err error
 	if out.EndToEnd, err = mergeLatencies(e2es); err != nil {
 		return out, fmt.Errorf("merge end-to-end of %s: %w", out.Strategy, err)
@@ -388,53 +307,25 @@ func mergeSinks(members []Process, prod Producer) (StrategyResult, error) {
 
 // mergeLatencies adds the histograms of several summaries: the result is
 // the summary of one histogram holding every value.
-func mergeLatencies(ls []Latency) (Latency, error) {
+func mergeLatencies(ls []result.Latency) (result.Latency, error) {
 	h := newHist()
 	for _, l := range ls {
 		if l.HDR == "" {
 			if l.Count > 0 {
-				return Latency{}, fmt.Errorf("a summary of %d values has no histogram", l.Count)
+				return result.Latency{}, fmt.Errorf("a summary of %d values has no histogram", l.Count)
 			}
 			continue
 		}
 		d, err := l.DecodeHistogram()
 		if err != nil {
-			return Latency{}, fmt.Errorf("decode histogram: %w", err)
+			return result.Latency{}, fmt.Errorf("decode histogram: %w", err)
 		}
 		if dropped := h.h.Merge(d); dropped > 0 {
-			return Latency{}, fmt.Errorf("%d values outside 1 µs..1 h", dropped)
+			return result.Latency{}, fmt.Errorf("%d values outside 1 µs..1 h", dropped)
 		}
 		h.clamped += l.Clamped
 	}
 	return h.summary()
-}
-
-// printProcesses writes one line per process of a merged result.
-func (r *Result) printProcesses(w io.Writer) {
-	if len(r.Processes) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "\n%-8s %-20s %8s %6s %12s %12s %8s %10s  %s\n", "process", "host", "pid", "shard", "sent/landed", "e2e p99 ms", "CPU s", "peak RSS", "clock")
-	rows := slices.Clone(r.Processes)
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Role < rows[j].Role })
-	for _, p := range rows {
-		var n int64
-		p99, shard := "-", p.Shard
-		switch {
-		case p.Producer != nil:
-			n = int64(p.Producer.Acked)
-		case p.Sink != nil:
-			n, p99, shard = p.Sink.Consumed, ms(p.Sink.EndToEnd.P99), "-"
-		}
-		clock := p.Clock.Sync
-		if p.Clock.MaxErrorUS > 0 {
-			clock += fmt.Sprintf(" (max error %s ms)", ms(p.Clock.MaxErrorUS))
-		}
-		fmt.Fprintf(w, "%-8s %-20s %8d %6s %12s %12s %8.2f %10s  %s\n", p.Role, p.Host, p.PID, shard, num(float64(n)), p99, p.CPUSeconds, size(p.PeakRSSBytes), clock)
-	}
-	if r.Clocks != nil {
-		fmt.Fprintf(w, "clocks: %s\n", r.Clocks.Note)
-	}
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -10,11 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/stack"
 )
 
 // latencyOf is the summary of a histogram of values (ns), and the values.
-func latencyOf(t *testing.T, values []int64) Latency {
+func latencyOf(t *testing.T, values []int64) result.Latency {
 	t.Helper()
 	h := newHist()
 	for _, v := range values {
@@ -47,13 +48,13 @@ func TestMergeLatenciesIsTheHistogramOfAllValues(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, parts := range []int{1, 2, 3, 7} {
 		var all []int64
-		var ls []Latency
+		var ls []result.Latency
 		for range parts {
 			vs := randomLatencies(rng, 1+rng.IntN(5000))
 			all = append(all, vs...)
 			ls = append(ls, latencyOf(t, vs))
 		}
-		ls = append(ls, Latency{}) // a process that recorded nothing
+		ls = append(ls, result.Latency{}) // a process that recorded nothing
 		got, err := mergeLatencies(ls)
 		if err != nil {
 			t.Fatal(err)
@@ -66,7 +67,7 @@ func TestMergeLatenciesIsTheHistogramOfAllValues(t *testing.T) {
 			t.Fatalf("%d parts: no value clamped; the test means to cover clamping", parts)
 		}
 	}
-	if _, err := mergeLatencies([]Latency{{Count: 3}}); err == nil || err.Error() != "a summary of 3 values has no histogram" {
+	if _, err := mergeLatencies([]result.Latency{{Count: 3}}); err == nil || err.Error() != "a summary of 3 values has no histogram" {
 		t.Fatalf("merge of a summary without its histogram: %v", err)
 	}
 }
@@ -74,7 +75,7 @@ func TestMergeLatenciesIsTheHistogramOfAllValues(t *testing.T) {
 // distRun is a run of 3 generator shards and 2 sinks as their result
 // files would hold it, with the values behind every histogram.
 type distRun struct {
-	files                          []*Result
+	files                          []*result.Result
 	delays, pubs, e2es, uploads    []int64
 	sent, consumed, objects, bytes int64
 	cpu                            float64
@@ -83,15 +84,15 @@ type distRun struct {
 func newDistRun(t *testing.T) *distRun {
 	rng := rand.New(rand.NewPCG(3, 4))
 	start := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
-	w := Workload{Rate: 3000, DurationS: 10, Symbols: 100, Seed: 1, Topic: "ticks", Partitions: 6, Source: "model", StartAt: start, Shards: 3}
+	w := result.Workload{Rate: 3000, DurationS: 10, Symbols: 100, Seed: 1, Topic: "ticks", Partitions: 6, Source: "model", StartAt: start, Shards: 3}
 	d := &distRun{}
 	for i := range 3 {
 		delay, pub := randomLatencies(rng, 10_000), randomLatencies(rng, 10_000)
 		d.delays, d.pubs = append(d.delays, delay...), append(d.pubs, pub...)
-		prod := &Producer{TargetRate: 1000, AchievedRate: 1000, RateHeld: true, Workers: 1, Sent: 10_000, Acked: 10_000,
+		prod := &result.Producer{TargetRate: 1000, AchievedRate: 1000, RateHeld: true, Workers: 1, Sent: 10_000, Acked: 10_000,
 			PublishDelay: latencyOf(t, delay), Publish: latencyOf(t, pub)}
-		p := Process{Role: RoleProduce, Host: "gen" + string(rune('a'+i)), PID: 100 + i, Shard: []string{"0/3", "1/3", "2/3"}[i], Producer: prod,
-			CPUSeconds: 1.5, PeakRSSBytes: 50 << 20, Clock: Clock{WallStart: start.Add(-time.Second), WallEnd: start.Add(11 * time.Second), Sync: ClockSynchronized}}
+		p := result.Process{Role: result.RoleProduce, Host: "gen" + string(rune('a'+i)), PID: 100 + i, Shard: []string{"0/3", "1/3", "2/3"}[i], Producer: prod,
+			CPUSeconds: 1.5, PeakRSSBytes: 50 << 20, Clock: result.Clock{WallStart: start.Add(-time.Second), WallEnd: start.Add(11 * time.Second), Sync: result.ClockSynchronized}}
 		d.sent += 10_000
 		d.cpu += p.CPUSeconds
 		d.files = append(d.files, processResult("produce", "run1", stackKindExternal, w, p))
@@ -99,14 +100,14 @@ func newDistRun(t *testing.T) *distRun {
 	for i, n := range []int64{12_000, 18_000} {
 		e2e, up := randomLatencies(rng, int(n)), randomLatencies(rng, int(n/1000))
 		d.e2es, d.uploads = append(d.e2es, e2e...), append(d.uploads, up...)
-		sr := &StrategyResult{Strategy: "jsonl", Format: "jsonl", Layout: "dt-hour", Prefix: "dist/", Bucket: "b", FlushRecords: 1000,
+		sr := &result.StrategyResult{Strategy: "jsonl", Format: "jsonl", Layout: "dt-hour", Prefix: "dist/", Bucket: "b", FlushRecords: 1000,
 			Semantics: "exactly-once", Members: 1, Consumed: n, MembersConsumed: []int64{n}, Objects: n / 1000, Bytes: n * 150, PutRequests: n / 1000,
 			ExistingObjects: int64(i), EndToEnd: latencyOf(t, e2e), Upload: latencyOf(t, up)}
-		p := Process{Role: RoleSink, Host: "sink" + string(rune('a'+i)), PID: 200 + i, Sink: sr, CPUSeconds: 2, PeakRSSBytes: int64(80+i) << 20,
-			Clock: Clock{WallStart: start.Add(-2 * time.Second), WallEnd: start.Add(15 * time.Second), Sync: ClockSynchronized}}
+		p := result.Process{Role: result.RoleSink, Host: "sink" + string(rune('a'+i)), PID: 200 + i, Sink: sr, CPUSeconds: 2, PeakRSSBytes: int64(80+i) << 20,
+			Clock: result.Clock{WallStart: start.Add(-2 * time.Second), WallEnd: start.Add(15 * time.Second), Sync: result.ClockSynchronized}}
 		d.consumed, d.objects, d.bytes = d.consumed+n, d.objects+n/1000, d.bytes+n*150
 		d.cpu += p.CPUSeconds
-		d.files = append(d.files, processResult("sink", "g", stackKindExternal, Workload{Topic: "ticks"}, p))
+		d.files = append(d.files, processResult("sink", "g", stackKindExternal, result.Workload{Topic: "ticks"}, p))
 	}
 	return d
 }
@@ -122,7 +123,7 @@ func TestMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Role != RoleMerged || m.Mode != ModeDistributed || len(m.Processes) != 5 || len(m.Strategies) != 1 || m.Verified {
+	if m.Role != result.RoleMerged || m.Mode != result.ModeDistributed || len(m.Processes) != 5 || len(m.Strategies) != 1 || m.Verified {
 		t.Fatalf("merged: role %q mode %q, %d processes, %d strategies, verified %v", m.Role, m.Mode, len(m.Processes), len(m.Strategies), m.Verified)
 	}
 	s := m.Strategies[0]
@@ -139,7 +140,7 @@ func TestMerge(t *testing.T) {
 	}
 	for _, h := range []struct {
 		name   string
-		got    Latency
+		got    result.Latency
 		values []int64
 	}{{"publish delay", p.PublishDelay, d.delays}, {"publish", p.Publish, d.pubs}, {"e2e", s.EndToEnd, d.e2es}, {"upload", s.Upload, d.uploads}} {
 		if want := latencyOf(t, h.values); !reflect.DeepEqual(h.got, want) {
@@ -161,14 +162,14 @@ func TestMerge(t *testing.T) {
 	if err := m.Save(context.Background(), path, nil); err != nil {
 		t.Fatal(err)
 	}
-	back, err := LoadResults(context.Background(), nil, []string{path})
+	back, err := result.LoadResults(context.Background(), nil, []string{path})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := back[0].SetVerify("dist/", Verify{OK: true}); err != nil || !back[0].Verified {
+	if err := back[0].SetVerify("dist/", result.Verify{OK: true}); err != nil || !back[0].Verified {
 		t.Fatalf("set verify: %v, verified %v", err, back[0].Verified)
 	}
-	if err := back[0].SetVerify("other/", Verify{OK: true}); err == nil {
+	if err := back[0].SetVerify("other/", result.Verify{OK: true}); err == nil {
 		t.Fatal("set verify of a prefix no sink landed under: no error")
 	}
 }
@@ -176,14 +177,14 @@ func TestMerge(t *testing.T) {
 func TestMergeRejects(t *testing.T) {
 	for _, tt := range []struct {
 		name string
-		edit func(d *distRun) []*Result
+		edit func(d *distRun) []*result.Result
 		want string
 	}{
-		{"missing shard", func(d *distRun) []*Result { return append(d.files[:1:1], d.files[2:]...) }, "merge: shards 1/3 missing"},
-		{"shard twice", func(d *distRun) []*Result { return append(d.files, d.files[0]) }, "merge: shard 0/3 twice"},
-		{"other workload", func(d *distRun) []*Result { d.files[1].Workload.Seed = 2; return d.files }, "not one run"},
-		{"no producer", func(d *distRun) []*Result { return d.files[3:] }, "no producer's result"},
-		{"a bench result", func(d *distRun) []*Result { d.files[0].Role = ""; return d.files }, `role "" is not a process's result`},
+		{"missing shard", func(d *distRun) []*result.Result { return append(d.files[:1:1], d.files[2:]...) }, "merge: shards 1/3 missing"},
+		{"shard twice", func(d *distRun) []*result.Result { return append(d.files, d.files[0]) }, "merge: shard 0/3 twice"},
+		{"other workload", func(d *distRun) []*result.Result { d.files[1].Workload.Seed = 2; return d.files }, "not one run"},
+		{"no producer", func(d *distRun) []*result.Result { return d.files[3:] }, "no producer's result"},
+		{"a bench result", func(d *distRun) []*result.Result { d.files[0].Role = ""; return d.files }, `role "" is not a process's result`},
 	} {
 		_, err := Merge(tt.edit(newDistRun(t)))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -193,21 +194,21 @@ func TestMergeRejects(t *testing.T) {
 }
 
 func TestCheckClocks(t *testing.T) {
-	row := func(host, sync string, maxErr int64, stepped float64) Process {
-		return Process{Host: host, PID: 1, Clock: Clock{Sync: sync, MaxErrorUS: maxErr, SteppedS: stepped}}
+	row := func(host, sync string, maxErr int64, stepped float64) result.Process {
+		return result.Process{Host: host, PID: 1, Clock: result.Clock{Sync: sync, MaxErrorUS: maxErr, SteppedS: stepped}}
 	}
 	for _, tt := range []struct {
-		rows  []Process
+		rows  []result.Process
 		bound int64
 		note  string
 	}{
-		{[]Process{row("a", ClockUnsynchronized, 16e6, 0), row("a", ClockUnsynchronized, 16e6, 0)}, 0,
+		{[]result.Process{row("a", result.ClockUnsynchronized, 16e6, 0), row("a", result.ClockUnsynchronized, 16e6, 0)}, 0,
 			"one host: intended and acknowledged times come from one clock"},
-		{[]Process{row("a", ClockSynchronized, 5000, 0), row("b", ClockSynchronized, 20000, 0), row("b", ClockSynchronized, 1000, 0), row("c", ClockSynchronized, 10000, 0)}, 30000,
+		{[]result.Process{row("a", result.ClockSynchronized, 5000, 0), row("b", result.ClockSynchronized, 20000, 0), row("b", result.ClockSynchronized, 1000, 0), row("c", result.ClockSynchronized, 10000, 0)}, 30000,
 			"3 hosts, all synchronized: end-to-end across hosts is within ±30.0 ms"},
-		{[]Process{row("a", ClockSynchronized, 5000, 0), row("b", ClockUnknown, 0, 0)}, 0,
+		{[]result.Process{row("a", result.ClockSynchronized, 5000, 0), row("b", result.ClockUnknown, 0, 0)}, 0,
 			"2 hosts, b not synchronized: end-to-end across hosts is not asserted"},
-		{[]Process{row("a", ClockSynchronized, 5000, 0.25), row("b", ClockSynchronized, 5000, 0)}, 10000,
+		{[]result.Process{row("a", result.ClockSynchronized, 5000, 0.25), row("b", result.ClockSynchronized, 5000, 0)}, 10000,
 			"2 hosts, all synchronized: end-to-end across hosts is within ±10.0 ms; wall clock stepped during the run: a pid 1 by 0.250s"},
 	} {
 		c := checkClocks(tt.rows)

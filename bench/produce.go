@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/stack"
 )
@@ -47,8 +48,8 @@ type ProduceConfig struct {
 }
 
 // workload is what the config asks for, as a result file records it.
-func (cfg ProduceConfig) workload(pacer gen.Pacer) Workload {
-	w := Workload{DurationS: cfg.Duration.Seconds(), Symbols: cfg.Model.Symbols, Seed: cfg.Model.Seed,
+func (cfg ProduceConfig) workload(pacer gen.Pacer) result.Workload {
+	w := result.Workload{DurationS: cfg.Duration.Seconds(), Symbols: cfg.Model.Symbols, Seed: cfg.Model.Seed,
 		Topic: cfg.Topic, Partitions: cfg.Partitions, Source: "model", StartAt: cfg.StartAt.UTC(), Shards: max(cfg.Shard.Count, 1)}
 	if s, ok := pacer.(gen.Shape); ok {
 		w.Rate, w.DurationS = gen.MeanRate(s), s.Length().Seconds()
@@ -66,11 +67,11 @@ type ProduceResult struct {
 	Bytes        int64 // record values
 	Elapsed      time.Duration
 	RecordsPerS  float64
-	MBPerS       float64 // MiB of values per second
-	Publish      Latency // intended -> ack; unlimited runs have no schedule, so hand-over -> ack
-	PublishDelay Latency
+	MBPerS       float64        // MiB of values per second
+	Publish      result.Latency // intended -> ack; unlimited runs have no schedule, so hand-over -> ack
+	PublishDelay result.Latency
 	// File is this process's result file (for --result).
-	File *Result
+	File *result.Result
 }
 
 // Validate names the first bad value and its allowed range, and returns
@@ -135,7 +136,7 @@ func Produce(ctx context.Context, cfg ProduceConfig) (*ProduceResult, error) {
 	cfg.Live.setPhase(pacer.Rate(0), g.Producer, g.pub, nil)
 	meter := startProcessMeter()
 	res, err := g.Run(ctx)
-	p := meter.row(RoleProduce)
+	p := meter.row(result.RoleProduce)
 	if err != nil {
 		return nil, err
 	}
@@ -185,8 +186,8 @@ func (g *generator) delay() *hist { return mergeHists(g.delays...) }
 
 // row is the generator's run as a result records it, against a target
 // rate in ticks/s (0: unlimited).
-func (g *generator) row(target float64, res gen.Result) (Producer, error) {
-	p := Producer{TargetRate: target, AchievedRate: res.Achieved, Workers: res.Workers, Sent: res.Sent, Acked: res.Acked,
+func (g *generator) row(target float64, res gen.Result) (result.Producer, error) {
+	p := result.Producer{TargetRate: target, AchievedRate: res.Achieved, Workers: res.Workers, Sent: res.Sent, Acked: res.Acked,
 		Failed: res.Failed, Interrupted: res.Interrupted}
 	p.RateHeld = !res.Interrupted && res.Achieved >= 0.99*target
 	var err error

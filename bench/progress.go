@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/gen"
 )
 
@@ -46,7 +47,7 @@ func (p *progress) run(ctx context.Context) {
 				clock = fmt.Sprintf("draining %4.0fs", over.Seconds())
 			}
 			line := fmt.Sprintf("[%s] rate %s/s (target %s)  produced %s  landed %s  lag %s",
-				clock, num(rate), num(p.pacer.Rate(now.Sub(p.start))), num(float64(sent)), num(float64(landed)), num(float64(int64(sent)-landed)))
+				clock, result.Thousands(rate), result.Thousands(p.pacer.Rate(now.Sub(p.start))), result.Thousands(float64(sent)), result.Thousands(float64(landed)), result.Thousands(float64(int64(sent)-landed)))
 			if p.live {
 				fmt.Fprintf(p.w, "\r\033[K%s", line)
 			} else {

@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/internal/testrepo"
 )
 
@@ -31,7 +32,7 @@ func kafkaScriptAt(ctx context.Context, t *testing.T, after time.Duration, args 
 
 // checkOnce fails t unless every tick of the run's first strategy was acked
 // and landed exactly once.
-func checkOnce(t *testing.T, res *Result, what string) StrategyResult {
+func checkOnce(t *testing.T, res *result.Result, what string) result.StrategyResult {
 	t.Helper()
 	s := res.Strategies[0]
 	p := s.Producer

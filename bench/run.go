@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/lake"
 	"github.com/tickbench/tickbench/sink"
@@ -27,7 +28,7 @@ import (
 // (same seed, same ticks); in parallel mode one generator feeds every
 // strategy's consumer group at once. Canceling ctx aborts at once; closing
 // cfg.Stop ends production early but still drains.
-func Run(ctx context.Context, cfg Config) (*Result, error) {
+func Run(ctx context.Context, cfg Config) (*result.Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -45,7 +46,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	defer r.close()
 	phases := [][]Strategy{strategies}
-	if cfg.Mode == ModeSequential {
+	if cfg.Mode == result.ModeSequential {
 		phases = phases[:0]
 		for _, s := range strategies {
 			phases = append(phases, []Strategy{s})
@@ -74,15 +75,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 // setUp starts the stack and the topic of a run and returns the runner
 // its phases share (close it when done) and the result's header.
-func setUp(ctx context.Context, cfg Config) (*runner, *Result, error) {
-	res := &Result{
-		Schema:  SchemaVersion,
+func setUp(ctx context.Context, cfg Config) (*runner, *result.Result, error) {
+	res := &result.Result{
+		Schema:  result.SchemaVersion,
 		Name:    cfg.Name,
 		Mode:    cfg.Mode,
 		Started: time.Now().UTC(),
-		Machine: thisMachine(),
+		Machine: result.ThisMachine(),
 		Prices:  lake.USEast1,
-		Workload: Workload{Rate: cfg.Rate, DurationS: cfg.Duration.Seconds(), Symbols: cfg.Model.Symbols,
+		Workload: result.Workload{Rate: cfg.Rate, DurationS: cfg.Duration.Seconds(), Symbols: cfg.Model.Symbols,
 			Seed: cfg.Model.Seed, Topic: cfg.Topic, Partitions: cfg.Partitions, Backlog: cfg.Backlog},
 	}
 	res.RunID = res.Started.Format("20060102T150405Z") + "-" + randomHex(3)
@@ -149,7 +150,7 @@ type runner struct {
 	// if set, sees every per-second sample as it is taken.
 	step     string
 	noLake   bool
-	onSample func(strategy int, s Sample)
+	onSample func(strategy int, s result.Sample)
 }
 
 func (r *runner) close() {
@@ -159,18 +160,13 @@ func (r *runner) close() {
 
 // faultStats is what the embedded S3 server has injected so far (zero for
 // other servers).
-func (r *runner) faultStats() S3Faults {
+func (r *runner) faultStats() result.S3Faults {
 	if r.st.S3Server == nil {
-		return S3Faults{}
+		return result.S3Faults{}
 	}
 	st := r.st.S3Server.Stats()
-	return S3Faults{Errors503: st.Injected503, Errors500: st.Injected500, Resets: st.Resets + st.ResetsAfter,
+	return result.S3Faults{Errors503: st.Injected503, Errors500: st.Injected500, Resets: st.Resets + st.ResetsAfter,
 		Throttled: st.Throttled, Stalled: st.Stalled, Delayed: st.Delayed}
-}
-
-func (f S3Faults) Minus(g S3Faults) S3Faults {
-	return S3Faults{f.Errors503 - g.Errors503, f.Errors500 - g.Errors500, f.Resets - g.Resets,
-		f.Throttled - g.Throttled, f.Stalled - g.Stalled, f.Delayed - g.Delayed}
 }
 
 // semantics labels a landing: a wall-clock or memory cut makes batch

@@ -7,8 +7,6 @@ import (
 	"math"
 	"os"
 	"regexp"
-	"runtime"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/stack/s3lite"
 )
 
@@ -74,7 +73,7 @@ func TestRunEmbedded(t *testing.T) {
 	if !strings.HasSuffix(path, "-bench.json") {
 		t.Fatalf("result path %s", path)
 	}
-	back, err := ReadResult(path)
+	back, err := result.ReadResult(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,7 +397,7 @@ func TestLatencyTellsTheTruth(t *testing.T) {
 }
 
 // checkSeries: the per-second series adds up to what the run counted.
-func checkSeries(t *testing.T, res *Result) {
+func checkSeries(t *testing.T, res *result.Result) {
 	t.Helper()
 	for _, s := range res.Strategies {
 		if len(s.Series) < 2 {
@@ -433,7 +432,7 @@ func checkSeries(t *testing.T, res *Result) {
 
 // checkHlog reads the interval logs back with HdrHistogram's reader: their
 // intervals add up to the whole-run histogram.
-func checkHlog(t *testing.T, paths []string, res *Result) {
+func checkHlog(t *testing.T, paths []string, res *result.Result) {
 	t.Helper()
 	for _, s := range res.Strategies {
 		for _, h := range []struct {
@@ -474,7 +473,7 @@ func checkHlog(t *testing.T, paths []string, res *Result) {
 // TestUnitsHaveDirection: compare must know which way every written unit
 // improves.
 func TestUnitsHaveDirection(t *testing.T) {
-	r := &Result{Strategies: []StrategyResult{{Strategy: "jsonl", Lake: &LakeReport{Queries: []LakeQuery{{}}}}}}
+	r := &result.Result{Strategies: []result.StrategyResult{{Strategy: "jsonl", Lake: &result.LakeReport{Queries: []result.LakeQuery{{}}}}}}
 	var b strings.Builder
 	w := bufio.NewWriter(&b)
 	if err := r.WriteBenchmarkLines(w); err != nil {
@@ -487,32 +486,11 @@ func TestUnitsHaveDirection(t *testing.T) {
 	for _, l := range strings.Split(b.String(), "\n") {
 		if f := strings.Fields(l); len(f) > 2 && strings.HasPrefix(l, "Benchmark") {
 			for i := 3; i < len(f); i += 2 {
-				if _, ok := Better[f[i]]; !ok {
+				if _, ok := result.Better[f[i]]; !ok {
 					t.Errorf("unit %q has no direction in Better", f[i])
 				}
 			}
 		}
-	}
-}
-
-// TestThisMachine: a result names the machine and the versions of what
-// produced its numbers.
-func TestThisMachine(t *testing.T) {
-	if m := thisMachine(); runtime.GOOS == "linux" && (m.CPUModel == "" || m.Memory < 1<<20) {
-		t.Errorf("linux machine without cpu model or memory: %+v", m)
-	}
-	// Test binaries carry no dependency list, so the reading is tested on
-	// a build info like a release binary's.
-	rev, mods := buildVersions(&debug.BuildInfo{
-		Main: debug.Module{Path: "github.com/tickbench/tickbench", Version: "(devel)"},
-		Deps: []*debug.Module{
-			{Path: "github.com/twmb/franz-go", Version: "v1.22.3"},
-			{Path: "golang.org/x/sync", Version: "v0.25.0"},
-		},
-		Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "abc123"}, {Key: "vcs.modified", Value: "true"}},
-	})
-	if rev != "abc123+dirty" || len(mods) != 1 || mods["github.com/twmb/franz-go"] != "v1.22.3" {
-		t.Errorf("build versions: %q %v; want abc123+dirty and only franz-go v1.22.3", rev, mods)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/lake"
 	"github.com/tickbench/tickbench/sink"
 	"github.com/tickbench/tickbench/stack"
@@ -66,7 +67,7 @@ type SinkConfig struct {
 // file (for --result).
 type SinkResult struct {
 	Stats sink.Stats
-	File  *Result
+	File  *result.Result
 }
 
 // RunSink consumes until ctx ends (or, with UntilCaughtUp or DrainAt,
@@ -129,7 +130,7 @@ func RunSink(ctx context.Context, cfg SinkConfig) (*SinkResult, error) {
 	cfg.Live.setRetries(st.S3Retries)
 	meter, began := startProcessMeter(), time.Now()
 	runErr := consume(ctx, cfg, st, g)
-	p := meter.row(RoleSink)
+	p := meter.row(result.RoleSink)
 	stats, _, e2e, upload, queryable := g.totals()
 	out := &SinkResult{Stats: stats}
 	sr := landing(s, sc, st.Bucket, stats)
@@ -147,7 +148,7 @@ func RunSink(ctx context.Context, cfg SinkConfig) (*SinkResult, error) {
 		sr.Table = tableReport(g, stats, lake.USEast1, time.Since(began))
 	}
 	p.Sink = &sr
-	out.File = processResult("sink-"+cfg.Group, cfg.Group, st.Kind, Workload{Topic: cfg.Topic}, p)
+	out.File = processResult("sink-"+cfg.Group, cfg.Group, st.Kind, result.Workload{Topic: cfg.Topic}, p)
 	return out, runErr
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/lake"
 	"github.com/tickbench/tickbench/sink"
@@ -23,40 +24,6 @@ import (
 
 // TableNamespace is the namespace of the table strategies' tables.
 const TableNamespace = "tickbench"
-
-// TableReport is what a table strategy's commits did (schema v1.4).
-type TableReport struct {
-	Format   string `json:"format"`  // "iceberg"
-	Catalog  string `json:"catalog"` // "sql" (embedded), "rest" (local), "glue" (AWS)
-	Name     string `json:"name"`    // namespace.table
-	Location string `json:"location"`
-	// CommitInterval and CommitFiles are the commit policy.
-	CommitInterval string `json:"commit_interval"`
-	CommitFiles    int    `json:"commit_files,omitempty"`
-	// Commits succeeded; CommitConflicts lost to another member's commit
-	// and were retried; CommitFailures failed and were tried again later.
-	Commits         int64 `json:"commits"`
-	CommitConflicts int64 `json:"commit_conflicts"`
-	CommitFailures  int64 `json:"commit_failures"`
-	// LeftBatches were committed by another member (or an earlier life)
-	// first and left out of this member's commit.
-	LeftBatches int64 `json:"left_batches"`
-	// Snapshots and Files are the table's at the end; FilesPerHour is
-	// the data files per hour of event time.
-	Snapshots    int     `json:"snapshots"`
-	Files        int     `json:"files"`
-	FilesPerHour float64 `json:"files_per_hour"`
-	// MetadataGets and MetadataPuts are the commits' requests for
-	// metadata.json, manifest lists and manifests, and their price per
-	// day at the workload's rate.
-	MetadataGets          int64   `json:"metadata_gets"`
-	MetadataPuts          int64   `json:"metadata_puts"`
-	MetadataCostPerDayUSD float64 `json:"metadata_cost_per_day_usd"`
-	// Orphans are objects under the data prefix that no snapshot holds
-	// (landed, never committed), with their bytes.
-	Orphans     int64 `json:"orphans"`
-	OrphanBytes int64 `json:"orphan_bytes"`
-}
 
 // tableName is the run's table of strategy s (a catalog identifier).
 func tableName(runID, strategy, step string) string {
@@ -115,7 +82,7 @@ func openTables(st *stack.Stack, s Strategy, name string, sc sink.Config) (func(
 // queryableOf is a strategy's queryable latency: its commits' for a table
 // strategy, the durable one's for Hive-style prefixes (partition
 // projection: queryable once landed).
-func queryableOf(s Strategy, e2e, queryable *hist) (Latency, error) {
+func queryableOf(s Strategy, e2e, queryable *hist) (result.Latency, error) {
 	if s.Table == "" {
 		return e2e.summary()
 	}
@@ -125,8 +92,8 @@ func queryableOf(s Strategy, e2e, queryable *hist) (Latency, error) {
 // tableReport is a table strategy's commit counters, with the metadata
 // requests priced per day as they came over the run's length (commits
 // follow the commit interval, not the rate).
-func tableReport(g *sinkGroup, stats sink.Stats, prices lake.Prices, length time.Duration) *TableReport {
-	tr := &TableReport{Format: "iceberg", CommitInterval: g.cfg.CommitInterval.String(), CommitFiles: g.cfg.CommitFiles,
+func tableReport(g *sinkGroup, stats sink.Stats, prices lake.Prices, length time.Duration) *result.TableReport {
+	tr := &result.TableReport{Format: "iceberg", CommitInterval: g.cfg.CommitInterval.String(), CommitFiles: g.cfg.CommitFiles,
 		Commits: stats.Commits, CommitConflicts: stats.CommitConflicts, CommitFailures: stats.CommitFailures,
 		LeftBatches: stats.LeftBatches, MetadataGets: stats.MetadataGets, MetadataPuts: stats.MetadataPuts}
 	if g.table != nil {
@@ -140,7 +107,7 @@ func tableReport(g *sinkGroup, stats sink.Stats, prices lake.Prices, length time
 
 // readTable reads the table's snapshots and files into sr.Table and
 // returns the files' keys, the objects verify reads.
-func readTable(ctx context.Context, t *iceberg.Table, topic string, sr *StrategyResult, length time.Duration) (map[string]bool, error) {
+func readTable(ctx context.Context, t *iceberg.Table, topic string, sr *result.StrategyResult, length time.Duration) (map[string]bool, error) {
 	in, err := t.Info(ctx, topic)
 	if err != nil {
 		return nil, fmt.Errorf("strategy %s: read table back: %w", sr.Strategy, err)
@@ -391,13 +358,13 @@ func (res *CompactResult) Print(w io.Writer) {
 		if q.After.Bytes > 0 {
 			factor = fmt.Sprintf("%.1fx", float64(q.Before.Bytes)/float64(q.After.Bytes))
 		}
-		fmt.Fprintf(w, "  %-12s %10s %10s %7s %12s %12s", q.Name, size(q.Before.Bytes), size(q.After.Bytes), factor,
-			"$"+usdScan(q.Before.USD), "$"+usdScan(q.After.USD))
+		fmt.Fprintf(w, "  %-12s %10s %10s %7s %12s %12s", q.Name, result.Size(q.Before.Bytes), result.Size(q.After.Bytes), factor,
+			"$"+result.ScanUSD(q.Before.USD), "$"+result.ScanUSD(q.After.USD))
 		switch {
 		case q.TrinoProblem != "":
 			fmt.Fprintf(w, "  trino failed: %s", q.TrinoProblem)
 		case trino:
-			fmt.Fprintf(w, "  %10s %10s", size(q.TrinoBefore), size(q.TrinoAfter))
+			fmt.Fprintf(w, "  %10s %10s", result.Size(q.TrinoBefore), result.Size(q.TrinoAfter))
 		}
 		fmt.Fprintln(w)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/internal/testrepo"
 	"github.com/tickbench/tickbench/lake"
 	"github.com/tickbench/tickbench/lake/laketest"
@@ -186,12 +187,12 @@ func TestLocalTrinoIcebergScanModel(t *testing.T) {
 				}
 				fmt.Fprintf(&hiveTable, " %s |", thousandsOf(h.Bytes))
 				if !accessLog.on() {
-					fmt.Fprintf(&metaTable, " %d (%s) |", model.MetadataGets, size(model.MetadataBytes))
+					fmt.Fprintf(&metaTable, " %d (%s) |", model.MetadataGets, result.Size(model.MetadataBytes))
 					continue
 				}
 				gets := accessLog.since(t, mark, setDir+q.Name+"/metadata/")
 				metaPairs++
-				cell = fmt.Sprintf(" %d (%s) =", gets.n, size(model.MetadataBytes))
+				cell = fmt.Sprintf(" %d (%s) =", gets.n, result.Size(model.MetadataBytes))
 				if gets.n == model.MetadataGets {
 					metaExact++
 				} else {
@@ -262,7 +263,7 @@ func landForIceberg(t *testing.T, ctx context.Context, st *stack.Stack, f sink.F
 		}
 		commits[len(commits)-1] = append(commits[len(commits)-1], landed[j])
 	}
-	files.sizes = fmt.Sprintf("%d (%s–%s)", len(landed), size(int64(lo)), size(int64(hi)))
+	files.sizes = fmt.Sprintf("%d (%s–%s)", len(landed), result.Size(int64(lo)), result.Size(int64(hi)))
 	return files, commits
 }
 

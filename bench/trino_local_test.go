@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/internal/testrepo"
 	"github.com/tickbench/tickbench/stack"
 )
@@ -24,7 +25,7 @@ func TestLocalLakeTrino(t *testing.T) {
 	}
 	cfg.LakeTrino = &tr
 	cfg.Strategies = []string{"jsonl.gz", "parquet-zstd"}
-	cfg.Mode = ModeParallel
+	cfg.Mode = result.ModeParallel
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	res, err := Run(ctx, cfg)
@@ -51,7 +52,7 @@ func TestLocalLakeTrino(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := ReadResult(path)
+	back, err := result.ReadResult(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/tickbench/tickbench/bench/result"
 )
 
 // usage measures the process's CPU time and peak resident memory over a
@@ -120,16 +122,16 @@ func readMachineCPU() machineCPU {
 }
 
 // byProcess is tickbench's CPU and each server's, busiest first.
-func (us used) byProcess() []ProcessCPU {
+func (us used) byProcess() []result.ProcessCPU {
 	if us.wall <= 0 {
 		return nil
 	}
 	cpu := us.cpu.total().Seconds()
-	out := []ProcessCPU{{Name: "tickbench", CPUSeconds: cpu, Cores: cpu / us.wall.Seconds()}}
+	out := []result.ProcessCPU{{Name: "tickbench", CPUSeconds: cpu, Cores: cpu / us.wall.Seconds()}}
 	for name, c := range us.servers {
-		out = append(out, ProcessCPU{Name: name, CPUSeconds: c.Seconds(), Cores: c.Seconds() / us.wall.Seconds()})
+		out = append(out, result.ProcessCPU{Name: name, CPUSeconds: c.Seconds(), Cores: c.Seconds() / us.wall.Seconds()})
 	}
-	slices.SortFunc(out, func(a, b ProcessCPU) int {
+	slices.SortFunc(out, func(a, b result.ProcessCPU) int {
 		return cmp.Or(cmp.Compare(b.CPUSeconds, a.CPUSeconds), cmp.Compare(a.Name, b.Name))
 	})
 	return out

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tickbench/tickbench/bench/result"
 )
 
 // TestPidCPU reads this process's CPU from /proc/PID/stat: it grows by
@@ -43,7 +45,7 @@ func TestByProcess(t *testing.T) {
 	if got[0].Cores != 2 || got[1].Cores != 1.5 || got[2].Cores != 0.5 {
 		t.Errorf("cores %+v, want 2, 1.5, 0.5", got)
 	}
-	r := &Result{Machine: Machine{CPUs: 2}, Strategies: []StrategyResult{{Strategy: "jsonl", CPUByProcess: got}}}
+	r := &result.Result{Machine: result.Machine{CPUs: 2}, Strategies: []result.StrategyResult{{Strategy: "jsonl", CPUByProcess: got}}}
 	var b strings.Builder
 	r.PrintSummary(&b)
 	if want := "cores used during jsonl: kafka 2.00, tickbench 1.50, s3 0.50 (of 2 on this machine)"; !strings.Contains(b.String(), want) {

@@ -14,30 +14,10 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/sink"
 	"github.com/tickbench/tickbench/tick"
 )
-
-// Verify is the read-back check of one sink's objects.
-type Verify struct {
-	OK         bool   `json:"ok"`
-	Problem    string `json:"problem,omitempty"`
-	Objects    int64  `json:"objects"` // listed under the prefix
-	Landed     int64  `json:"landed"`  // tick lines read back
-	Unique     int64  `json:"unique"`  // distinct seq
-	Duplicates int64  `json:"duplicates"`
-	Missing    int64  `json:"missing"` // produced but not landed
-	Foreign    int64  `json:"foreign"` // seq outside this run
-	BadObjects int64  `json:"bad_objects"`
-	// Orphans (table strategies) are objects under the prefix that the
-	// table does not hold: landed, never committed. They are not read.
-	Orphans     int64 `json:"orphans,omitempty"`
-	OrphanBytes int64 `json:"orphan_bytes,omitempty"`
-	// Rejects are the records found in errors/ objects (not ticks), each
-	// with its reason and original bytes; RejectObjects the objects.
-	Rejects       int64 `json:"rejects,omitempty"`
-	RejectObjects int64 `json:"reject_objects,omitempty"`
-}
 
 // verifyBytes bounds the bytes of the objects verify reads at once.
 const verifyBytes = 256 << 20
@@ -78,44 +58,16 @@ func (s sentSeqs) limit() (hi uint64) {
 // the ticks sent each appear exactly once. seq is unique in a run, so it
 // alone identifies a (symbol, seq) pair. With only (a table's files), it
 // reads those, counts the others as orphans, and fails if one is missing.
-func verify(ctx context.Context, cl *s3.Client, bucket, prefix string, f sink.Format, sent sentSeqs, only map[string]bool) (Verify, error) {
-	produced := sent.total()
-	var v0 Verify // orphans
-	var keys, errKeys []string
-	sizes := map[string]int64{}
-	pages := s3.NewListObjectsV2Paginator(cl, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return Verify{}, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
-		}
-		for _, o := range page.Contents {
-			if strings.HasPrefix(*o.Key, prefix+sink.ErrorsDir) {
-				errKeys = append(errKeys, *o.Key)
-				continue
-			}
-			if only != nil && !only[*o.Key] {
-				v0.Orphans++
-				v0.OrphanBytes += aws.ToInt64(o.Size)
-				continue
-			}
-			keys = append(keys, *o.Key)
-			if o.Size != nil {
-				sizes[*o.Key] = *o.Size
-			}
-		}
-	}
-	if only != nil && len(keys) != len(only) {
-		return Verify{}, fmt.Errorf("table: %d data files, %d of them under s3://%s/%s", len(only), len(keys), bucket, prefix)
-	}
-	rejects, err := readRejects(ctx, cl, bucket, errKeys)
+func verify(ctx context.Context, cl *s3.Client, bucket, prefix string, f sink.Format, sent sentSeqs, only map[string]bool) (result.Verify, error) {
+	l, err := listLanded(ctx, cl, bucket, prefix, only)
 	if err != nil {
-		return Verify{}, err
+		return result.Verify{}, err
 	}
-
-	seen := make([]uint64, (sent.limit()+63)/64)
-	var mu sync.Mutex
-	v := Verify{Objects: int64(len(keys)), RejectObjects: int64(len(errKeys)), Orphans: v0.Orphans, OrphanBytes: v0.OrphanBytes}
+	rejects, err := readRejects(ctx, cl, bucket, l.errKeys)
+	if err != nil {
+		return result.Verify{}, err
+	}
+	v := result.Verify{Objects: int64(len(l.keys)), RejectObjects: int64(len(l.errKeys)), Orphans: l.orphans, OrphanBytes: l.orphanBytes}
 	rejectDups := 0
 	seenRejects := map[[2]int64]bool{}
 	for _, r := range rejects {
@@ -127,13 +79,79 @@ func verify(ctx context.Context, cl *s3.Client, bucket, prefix string, f sink.Fo
 		seenRejects[k] = true
 		v.Rejects++
 	}
-	// Many GETs at once for small objects (one per tick takes a request's
-	// latency each), a bounded number of bytes at once for large ones.
+	if err := readLanded(ctx, cl, bucket, l, f, sent, &v); err != nil {
+		return v, err
+	}
+	produced := sent.total()
+	v.Missing = int64(produced) - v.Unique
+	switch {
+	case v.Missing > 0:
+		v.Problem = fmt.Sprintf("%d of %d ticks missing", v.Missing, produced)
+	case v.Duplicates > 0:
+		v.Problem = fmt.Sprintf("%d duplicate ticks", v.Duplicates)
+	case v.Foreign > 0:
+		v.Problem = fmt.Sprintf("%d ticks from outside this run", v.Foreign)
+	case rejectDups > 0:
+		v.Problem = fmt.Sprintf("%d records in errors/ twice", rejectDups)
+	case v.BadObjects > 0:
+		v.Problem = fmt.Sprintf("%d objects do not decode as %s", v.BadObjects, f.Name())
+	}
+	v.OK = v.Problem == ""
+	return v, nil
+}
+
+// landed is what a prefix holds: the objects to read (keys, with their
+// sizes), the errors/ objects, and the orphans a table's files leave out.
+type landed struct {
+	keys, errKeys        []string
+	sizes                map[string]int64
+	orphans, orphanBytes int64
+}
+
+// listLanded lists prefix; with only, the objects not in it are orphans,
+// and one of only missing is an error.
+func listLanded(ctx context.Context, cl *s3.Client, bucket, prefix string, only map[string]bool) (landed, error) {
+	l := landed{sizes: map[string]int64{}}
+	pages := s3.NewListObjectsV2Paginator(cl, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return l, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, err)
+		}
+		for _, o := range page.Contents {
+			if strings.HasPrefix(*o.Key, prefix+sink.ErrorsDir) {
+				l.errKeys = append(l.errKeys, *o.Key)
+				continue
+			}
+			if only != nil && !only[*o.Key] {
+				l.orphans++
+				l.orphanBytes += aws.ToInt64(o.Size)
+				continue
+			}
+			l.keys = append(l.keys, *o.Key)
+			if o.Size != nil {
+				l.sizes[*o.Key] = *o.Size
+			}
+		}
+	}
+	if only != nil && len(l.keys) != len(only) {
+		return l, fmt.Errorf("table: %d data files, %d of them under s3://%s/%s", len(only), len(l.keys), bucket, prefix)
+	}
+	return l, nil
+}
+
+// readLanded reads every object of l and counts its ticks into v: landed,
+// unique, duplicated, foreign to the run, and objects that do not decode.
+// Many GETs at once for small objects (one per tick takes a request's
+// latency each), a bounded number of bytes at once for large ones.
+func readLanded(ctx context.Context, cl *s3.Client, bucket string, l landed, f sink.Format, sent sentSeqs, v *result.Verify) error {
+	seen := make([]uint64, (sent.limit()+63)/64)
+	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(64)
 	budget := semaphore.NewWeighted(verifyBytes)
-	for _, key := range keys {
-		weight := min(max(sizes[key], 64<<10), verifyBytes)
+	for _, key := range l.keys {
+		weight := min(max(l.sizes[key], 64<<10), verifyBytes)
 		if err := budget.Acquire(gctx, weight); err != nil {
 			break // a read failed; g.Wait returns its error
 		}
@@ -178,24 +196,7 @@ func verify(ctx context.Context, cl *s3.Client, bucket, prefix string, f sink.Fo
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return v, err
-	}
-	v.Missing = int64(produced) - v.Unique
-	switch {
-	case v.Missing > 0:
-		v.Problem = fmt.Sprintf("%d of %d ticks missing", v.Missing, produced)
-	case v.Duplicates > 0:
-		v.Problem = fmt.Sprintf("%d duplicate ticks", v.Duplicates)
-	case v.Foreign > 0:
-		v.Problem = fmt.Sprintf("%d ticks from outside this run", v.Foreign)
-	case rejectDups > 0:
-		v.Problem = fmt.Sprintf("%d records in errors/ twice", rejectDups)
-	case v.BadObjects > 0:
-		v.Problem = fmt.Sprintf("%d objects do not decode as %s", v.BadObjects, f.Name())
-	}
-	v.OK = v.Problem == ""
-	return v, nil
+	return g.Wait()
 }
 
 // readRejects reads the errors/ objects: every line must be a sink.Reject
@@ -227,47 +228,14 @@ func readRejects(ctx context.Context, cl *s3.Client, bucket string, keys []strin
 // that ticks 0..expect-1 are there, each exactly once: the check of a run
 // whose producers were separate processes, against the ticks they
 // acknowledged.
-func VerifyLanded(ctx context.Context, cl *s3.Client, bucket, prefix, strategy string, expect uint64) (Verify, error) {
+func VerifyLanded(ctx context.Context, cl *s3.Client, bucket, prefix, strategy string, expect uint64) (result.Verify, error) {
 	s, err := NewStrategy(strategy, sink.Policy{}, "")
 	if err != nil {
-		return Verify{}, err
+		return result.Verify{}, err
 	}
 	f, err := sink.FormatByName(s.Format)
 	if err != nil {
-		return Verify{}, err
+		return result.Verify{}, err
 	}
 	return verify(ctx, cl, bucket, prefix, f, allSeqs(expect), nil)
-}
-
-// Expected is how many ticks a merged result's producers acknowledged, as
-// the set 0..n-1 that verify checks: only when every shard sent its whole
-// share (no failures, not interrupted), since a shard cut short leaves
-// gaps that a count cannot describe.
-func (r *Result) Expected() (uint64, error) {
-	if r.Role != RoleMerged || len(r.Strategies) == 0 {
-		return 0, fmt.Errorf("result %s: role %q, want a merged result (tickbench merge)", r.Name, r.Role)
-	}
-	p := r.Strategies[0].Producer
-	if p.Failed > 0 || p.Interrupted || p.Acked != p.Sent {
-		return 0, fmt.Errorf("result %s: producers sent %d, acknowledged %d, failed %d, interrupted %v: the acknowledged ticks are not 0..n-1; give --expect", r.Name, p.Sent, p.Acked, p.Failed, p.Interrupted)
-	}
-	return p.Acked, nil
-}
-
-// SetVerify records v as the verification of the merged strategy landed
-// under prefix; Verified holds when every strategy verified.
-func (r *Result) SetVerify(prefix string, v Verify) error {
-	found := false
-	r.Verified = true
-	for i := range r.Strategies {
-		s := &r.Strategies[i]
-		if s.Prefix == prefix {
-			s.Verify, found = v, true
-		}
-		r.Verified = r.Verified && s.Verify.OK
-	}
-	if !found {
-		return fmt.Errorf("result %s: no strategy landed under prefix %q", r.Name, prefix)
-	}
-	return nil
 }

@@ -147,28 +147,6 @@ func set[T any](dst *T, v *T) {
 }
 
 func (w *WorkloadFile) apply(t workloadTargets) error {
-	dur := func(field string, s *string, d *time.Duration) error {
-		if s == nil || d == nil {
-			return nil
-		}
-		v, err := time.ParseDuration(*s)
-		if err != nil {
-			return fmt.Errorf("workload %s %q: not a duration (e.g. 30s, 5m)", field, *s)
-		}
-		*d = v
-		return nil
-	}
-	instant := func(field string, s *string, d *time.Time) error {
-		if s == nil || d == nil {
-			return nil
-		}
-		v, err := time.Parse(time.RFC3339Nano, *s)
-		if err != nil {
-			return fmt.Errorf("workload %s %q: not an RFC 3339 instant (e.g. 2026-12-02T03:00:00Z)", field, *s)
-		}
-		*d = v
-		return nil
-	}
 	set(t.name, w.Name)
 	set(t.rate, w.Rate)
 	if w.RateProfile != nil && t.profile != nil {
@@ -213,6 +191,11 @@ func (w *WorkloadFile) apply(t workloadTargets) error {
 		}
 		*t.shard = sh
 	}
+	return w.applyTimes(t)
+}
+
+// applyTimes sets the durations and instants of t.
+func (w *WorkloadFile) applyTimes(t workloadTargets) error {
 	var interval, maxAge *time.Duration
 	if t.policy != nil {
 		interval, maxAge = &t.policy.Interval, &t.policy.MaxAge
@@ -222,12 +205,28 @@ func (w *WorkloadFile) apply(t workloadTargets) error {
 		s     *string
 		d     *time.Duration
 	}{{"duration", w.Duration, t.duration}, {"flush_interval", w.FlushInterval, interval}, {"max_age", w.MaxAge, maxAge}} {
-		if err := dur(d.field, d.s, d.d); err != nil {
-			return err
+		if d.s == nil || d.d == nil {
+			continue
 		}
+		v, err := time.ParseDuration(*d.s)
+		if err != nil {
+			return fmt.Errorf("workload %s %q: not a duration (e.g. 30s, 5m)", d.field, *d.s)
+		}
+		*d.d = v
 	}
-	if err := instant("start_at", w.StartAt, t.startAt); err != nil {
-		return err
+	for _, at := range []struct {
+		field string
+		s     *string
+		t     *time.Time
+	}{{"start_at", w.StartAt, t.startAt}, {"drain_at", w.DrainAt, t.drainAt}} {
+		if at.s == nil || at.t == nil {
+			continue
+		}
+		v, err := time.Parse(time.RFC3339Nano, *at.s)
+		if err != nil {
+			return fmt.Errorf("workload %s %q: not an RFC 3339 instant (e.g. 2026-12-02T03:00:00Z)", at.field, *at.s)
+		}
+		*at.t = v
 	}
-	return instant("drain_at", w.DrainAt, t.drainAt)
+	return nil
 }

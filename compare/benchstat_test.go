@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tickbench/tickbench/bench"
+	"github.com/tickbench/tickbench/bench/result"
 )
 
 // TestBenchstatReadsBenchmarkLines: benchstat itself (golang.org/x/perf,
@@ -18,7 +18,7 @@ func TestBenchstatReadsBenchmarkLines(t *testing.T) {
 	dir := t.TempDir()
 	var files []string
 	for i, p99 := range []int64{100_000, 150_000} {
-		r := &bench.Result{Strategies: []bench.StrategyResult{{Strategy: "jsonl", Objects: 20, BytesPerTick: 153}}}
+		r := &result.Result{Strategies: []result.StrategyResult{{Strategy: "jsonl", Objects: 20, BytesPerTick: 153}}}
 		r.Machine.GOOS, r.Machine.GOARCH = "linux", "amd64"
 		r.Workload.Rate = 1000
 		r.Strategies[0].EndToEnd.P99 = p99

@@ -18,10 +18,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tickbench/tickbench/bench/result"
 	"golang.org/x/perf/benchfmt"
 	"golang.org/x/perf/benchmath"
-
-	"github.com/tickbench/tickbench/bench"
 )
 
 // Samples are the measurements of a set of runs: benchmark name -> unit ->
@@ -96,7 +95,7 @@ func load(medians bool, paths []string) (Samples, error) {
 func (s Samples) loadFile(path string) error {
 	var in io.Reader
 	if strings.HasSuffix(path, ".json") {
-		r, err := bench.ReadResult(path)
+		r, err := result.ReadResult(path)
 		if err != nil {
 			return fmt.Errorf("read runs: %w", err)
 		}
@@ -239,8 +238,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("alpha %g: allowed between 0 and 1 exclusive", o.Alpha)
 	}
 	for _, r := range o.Rules {
-		if _, ok := bench.Better[r.Unit]; !ok {
-			return fmt.Errorf("unit %q: allowed %s", r.Unit, strings.Join(slices.Sorted(maps.Keys(bench.Better)), ", "))
+		if _, ok := result.Better[r.Unit]; !ok {
+			return fmt.Errorf("unit %q: allowed %s", r.Unit, strings.Join(slices.Sorted(maps.Keys(result.Better)), ", "))
 		}
 		if r.Threshold > 10 {
 			return fmt.Errorf("threshold %g of %s: allowed 0..10 (a fraction: 0.1 = 10%%)", r.Threshold, r.Unit)
@@ -358,7 +357,7 @@ func compareOne(name, unit string, b, n []float64, threshold float64, thr *bench
 	}
 	c := benchmath.AssumeNothing.Compare(sb, sn)
 	m.P = c.P
-	dir, known := bench.Better[unit]
+	dir, known := result.Better[unit]
 	switch {
 	case allEqual(b, n):
 		// Identical values (deterministic metrics such as objects): no

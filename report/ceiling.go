@@ -9,11 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tickbench/tickbench/bench"
+	"github.com/tickbench/tickbench/bench/result"
 )
 
 // ceilings reports whether every result is a ceiling search's.
-func ceilings(results []*bench.Result) bool {
+func ceilings(results []*result.Result) bool {
 	for _, r := range results {
 		if r.Ceiling == nil {
 			return false
@@ -25,12 +25,12 @@ func ceilings(results []*bench.Result) bool {
 // search is one strategy's search of one result, its steps by rate.
 type search struct {
 	label string
-	run   *bench.Result
-	s     bench.CeilingSearch
-	steps []bench.CeilingStep
+	run   *result.Result
+	s     result.CeilingSearch
+	steps []result.CeilingStep
 }
 
-func searches(results []*bench.Result) []search {
+func searches(results []*result.Result) []search {
 	var out []search
 	for _, r := range results {
 		for _, s := range r.Ceiling.Searches {
@@ -39,7 +39,7 @@ func searches(results []*bench.Result) []search {
 				label = r.RunID + " " + s.Strategy
 			}
 			steps := slices.Clone(s.Steps)
-			slices.SortStableFunc(steps, func(a, b bench.CeilingStep) int { return cmp.Compare(a.Rate, b.Rate) })
+			slices.SortStableFunc(steps, func(a, b result.CeilingStep) int { return cmp.Compare(a.Rate, b.Rate) })
 			out = append(out, search{label, r, s, steps})
 		}
 	}
@@ -50,7 +50,7 @@ func searches(results []*bench.Result) []search {
 // p50 and p99 against the offered rate of each step, the SLO and the
 // answer marked: the knee is the answer), achieved and landed against
 // offered, and the resources that saturate (upload p99, process CPU).
-func ceilingHTML(w io.Writer, results []*bench.Result) error {
+func ceilingHTML(w io.Writer, results []*result.Result) error {
 	ss := searches(results)
 	p := page{Title: "tickbench ceiling", Runs: results}
 	p.Columns = []string{"strategy", "ceiling ticks/s", "resolution", "failed at", "steps", "search s", "saturated first"}
@@ -80,10 +80,10 @@ func ceilingHTML(w io.Writer, results []*bench.Result) error {
 		return pageTemplate.Execute(w, p)
 	}
 	_, xt := niceTicks(hiRate, 6, fmtNum)
-	at := func(get func(bench.CeilingStep) float64) func(search) ([]float64, []float64) {
+	at := func(get func(result.CeilingStep) float64) func(search) ([]float64, []float64) {
 		return func(s search) (xs, ys []float64) {
 			for _, st := range s.steps {
-				if st.Verdict != bench.VerdictCut {
+				if st.Verdict != result.VerdictCut {
 					xs, ys = append(xs, st.Rate), append(ys, get(st))
 				}
 			}
@@ -96,17 +96,17 @@ func ceilingHTML(w io.Writer, results []*bench.Result) error {
 	}
 	var lat, rates, uploads, cpus []line
 	for i, s := range ss {
-		lat = curve(lat, "e2e p99", i, false, at(func(st bench.CeilingStep) float64 { return float64(st.EndToEnd.P99) / 1000 }), s)
-		lat = curve(lat, "e2e p50", i, true, at(func(st bench.CeilingStep) float64 { return float64(st.EndToEnd.P50) / 1000 }), s)
+		lat = curve(lat, "e2e p99", i, false, at(func(st result.CeilingStep) float64 { return float64(st.EndToEnd.P99) / 1000 }), s)
+		lat = curve(lat, "e2e p50", i, true, at(func(st result.CeilingStep) float64 { return float64(st.EndToEnd.P50) / 1000 }), s)
 		if s.s.Rate > 0 {
 			lat = append(lat, line{name: s.label + " answer", xs: []float64{s.s.Rate, s.s.Rate},
 				ys: []float64{0, hiMS}, color: color(i), dashed: true})
 		}
-		rates = curve(rates, "achieved", i, false, at(func(st bench.CeilingStep) float64 { return st.Producer.AchievedRate }), s)
-		rates = curve(rates, "landed", i, true, at(func(st bench.CeilingStep) float64 { return st.LandedRate }), s)
-		uploads = curve(uploads, "upload p99", i, false, at(func(st bench.CeilingStep) float64 { return float64(st.Upload.P99) / 1000 }), s)
-		cpus = curve(cpus, "process", i, false, at(func(st bench.CeilingStep) float64 { return 100 * st.CPUUtil }), s)
-		cpus = curve(cpus, "machine", i, true, at(func(st bench.CeilingStep) float64 { return 100 * st.MachineCPUUtil }), s)
+		rates = curve(rates, "achieved", i, false, at(func(st result.CeilingStep) float64 { return st.Producer.AchievedRate }), s)
+		rates = curve(rates, "landed", i, true, at(func(st result.CeilingStep) float64 { return st.LandedRate }), s)
+		uploads = curve(uploads, "upload p99", i, false, at(func(st result.CeilingStep) float64 { return float64(st.Upload.P99) / 1000 }), s)
+		cpus = curve(cpus, "process", i, false, at(func(st result.CeilingStep) float64 { return 100 * st.CPUUtil }), s)
+		cpus = curve(cpus, "machine", i, true, at(func(st result.CeilingStep) float64 { return 100 * st.MachineCPUUtil }), s)
 	}
 	top := 0.0 // the latency axis stops at 5 times the SLO's largest e2e bound
 	for _, r := range results {
@@ -155,7 +155,7 @@ func sloMS(term string) float64 {
 }
 
 // ceilingMarkdown is the answers table for a pull-request comment.
-func ceilingMarkdown(w io.Writer, results []*bench.Result) error {
+func ceilingMarkdown(w io.Writer, results []*result.Result) error {
 	var b strings.Builder
 	b.WriteString("### tickbench ceiling\n\n| strategy | ceiling | saturated first |\n| --- | --- | --- |\n")
 	for _, s := range searches(results) {

@@ -6,33 +6,33 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tickbench/tickbench/bench"
+	"github.com/tickbench/tickbench/bench/result"
 )
 
 // ceilingResult is a search of two strategies whose steps ran out of
 // order (doubling, then bisecting), one cut by the bound.
-func ceilingResult() *bench.Result {
-	step := func(rate, achieved, p50ms, p99ms, cpu float64, verdict string) bench.CeilingStep {
-		return bench.CeilingStep{Rate: rate, Producer: bench.Producer{AchievedRate: achieved}, LandedRate: achieved,
-			EndToEnd: bench.Latency{P50: int64(p50ms * 1000), P99: int64(p99ms * 1000)}, Upload: bench.Latency{P99: 20_000},
-			CPUUtil: cpu, Verdict: verdict, Verify: bench.Verify{OK: true}}
+func ceilingResult() *result.Result {
+	step := func(rate, achieved, p50ms, p99ms, cpu float64, verdict string) result.CeilingStep {
+		return result.CeilingStep{Rate: rate, Producer: result.Producer{AchievedRate: achieved}, LandedRate: achieved,
+			EndToEnd: result.Latency{P50: int64(p50ms * 1000), P99: int64(p99ms * 1000)}, Upload: result.Latency{P99: 20_000},
+			CPUUtil: cpu, Verdict: verdict, Verify: result.Verify{OK: true}}
 	}
-	return &bench.Result{RunID: "r1", Name: "ceiling", Verified: true, Ceiling: &bench.Ceiling{SLO: "e2e-p99<2s", StepS: 15, StartRate: 10_000, Resolution: "5%",
-		Searches: []bench.CeilingSearch{
+	return &result.Result{RunID: "r1", Name: "ceiling", Verified: true, Ceiling: &result.Ceiling{SLO: "e2e-p99<2s", StepS: 15, StartRate: 10_000, Resolution: "5%",
+		Searches: []result.CeilingSearch{
 			{Strategy: "jsonl", Rate: 60_000, Upper: 80_000, Resolution: 3000, Complete: true, Saturated: "cpu: the process used 95% of its cores at 80,000/s",
-				Steps: []bench.CeilingStep{step(10_000, 10_000, 3000, 6000, 0.1, bench.VerdictSLO), step(20_000, 20_000, 1500, 3000, 0.2, bench.VerdictSLO),
-					step(40_000, 40_000, 700, 1500, 0.4, bench.VerdictPass), step(80_000, 70_000, 4000, 25_000, 0.95, bench.VerdictFail),
-					step(60_000, 60_000, 500, 1100, 0.7, bench.VerdictPass)}},
+				Steps: []result.CeilingStep{step(10_000, 10_000, 3000, 6000, 0.1, result.VerdictSLO), step(20_000, 20_000, 1500, 3000, 0.2, result.VerdictSLO),
+					step(40_000, 40_000, 700, 1500, 0.4, result.VerdictPass), step(80_000, 70_000, 4000, 25_000, 0.95, result.VerdictFail),
+					step(60_000, 60_000, 500, 1100, 0.7, result.VerdictPass)}},
 			{Strategy: "parquet-zstd", Rate: 20_000, Stopped: "max-duration: the last step was cut short",
-				Steps: []bench.CeilingStep{step(10_000, 10_000, 3000, 1900, 0.1, bench.VerdictPass), step(20_000, 20_000, 1500, 1800, 0.2, bench.VerdictPass),
-					step(40_000, 30_000, 700, 900, 0.4, bench.VerdictCut)}},
+				Steps: []result.CeilingStep{step(10_000, 10_000, 3000, 1900, 0.1, result.VerdictPass), step(20_000, 20_000, 1500, 1800, 0.2, result.VerdictPass),
+					step(40_000, 30_000, 700, 900, 0.4, result.VerdictCut)}},
 		}}}
 }
 
 func TestCeilingHTML(t *testing.T) {
 	res := ceilingResult()
 	var page bytes.Buffer
-	if err := HTML(&page, []*bench.Result{res}); err != nil {
+	if err := HTML(&page, []*result.Result{res}); err != nil {
 		t.Fatal(err)
 	}
 	series := map[string]map[string]element{} // chart id -> series name -> path
@@ -87,7 +87,7 @@ func TestCeilingHTML(t *testing.T) {
 	}
 
 	var md bytes.Buffer
-	if err := Markdown(&md, []*bench.Result{res}); err != nil {
+	if err := Markdown(&md, []*result.Result{res}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(md.String(), "| jsonl | 60,000 ticks/s") || !strings.Contains(md.String(), "| parquet-zstd | at least 20,000") {

@@ -10,14 +10,14 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/tickbench/tickbench/bench"
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/compare"
 )
 
 // Comparison is a base set of runs against a new one (the regression
 // gate's A and B) and compare's verdict on them.
 type Comparison struct {
-	Base, New []*bench.Result
+	Base, New []*result.Result
 	Verdicts  compare.Report
 }
 
@@ -33,7 +33,7 @@ type compareRow struct {
 }
 
 // side says which builds and how many runs a set holds.
-func side(rs []*bench.Result) string {
+func side(rs []*result.Result) string {
 	var revs []string
 	for _, r := range rs {
 		rev := r.Machine.Tickbench
@@ -62,16 +62,16 @@ func CompareHTML(w io.Writer, c Comparison) error {
 	for _, rate := range rates(c.Base, c.New) {
 		for _, lat := range []struct {
 			id, title string
-			get       func(bench.StrategyResult) bench.Latency
+			get       func(result.StrategyResult) result.Latency
 		}{
-			{"latency-e2e", "End-to-end latency", func(s bench.StrategyResult) bench.Latency { return s.EndToEnd }},
-			{"latency-upload", "Upload latency per object", func(s bench.StrategyResult) bench.Latency { return s.Upload }},
+			{"latency-e2e", "End-to-end latency", func(s result.StrategyResult) result.Latency { return s.EndToEnd }},
+			{"latency-upload", "Upload latency per object", func(s result.StrategyResult) result.Latency { return s.Upload }},
 		} {
 			var lines []line
 			for i, strategy := range strategies(rate, c.Base, c.New) {
 				for _, set := range []struct {
 					name string
-					rs   []*bench.Result
+					rs   []*result.Result
 				}{{"base", c.Base}, {"new", c.New}} {
 					h, err := merged(set.rs, rate, strategy, lat.get)
 					if err != nil {
@@ -108,7 +108,7 @@ func CompareMarkdown(w io.Writer, c Comparison) error {
 }
 
 // rates are the workloads' target rates, in order of first appearance.
-func rates(sets ...[]*bench.Result) []float64 {
+func rates(sets ...[]*result.Result) []float64 {
 	var out []float64
 	for _, rs := range sets {
 		for _, r := range rs {
@@ -121,7 +121,7 @@ func rates(sets ...[]*bench.Result) []float64 {
 }
 
 // strategies run at rate, in order of first appearance.
-func strategies(rate float64, sets ...[]*bench.Result) []string {
+func strategies(rate float64, sets ...[]*result.Result) []string {
 	var out []string
 	for _, rs := range sets {
 		for _, r := range rs {
@@ -137,7 +137,7 @@ func strategies(rate float64, sets ...[]*bench.Result) []string {
 
 // merged is one histogram of strategy's latency over every run at rate;
 // nil when no run has it.
-func merged(rs []*bench.Result, rate float64, strategy string, get func(bench.StrategyResult) bench.Latency) (*hdrhistogram.Histogram, error) {
+func merged(rs []*result.Result, rate float64, strategy string, get func(result.StrategyResult) result.Latency) (*hdrhistogram.Histogram, error) {
 	var sum *hdrhistogram.Histogram
 	for _, r := range rs {
 		for _, s := range r.Strategies {

@@ -7,12 +7,12 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/tickbench/tickbench/bench"
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/compare"
 )
 
 // latency is a histogram of n values of us µs.
-func latency(t *testing.T, us int64, n int) bench.Latency {
+func latency(t *testing.T, us int64, n int) result.Latency {
 	t.Helper()
 	h := hdrhistogram.New(1, 60_000_000, 3)
 	for range n {
@@ -24,11 +24,11 @@ func latency(t *testing.T, us int64, n int) bench.Latency {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return bench.Latency{HDR: string(b)}
+	return result.Latency{HDR: string(b)}
 }
 
-func run(t *testing.T, rev string, e2eUS int64) *bench.Result {
-	r := &bench.Result{RunID: rev + "-run", Strategies: []bench.StrategyResult{{Strategy: "jsonl",
+func run(t *testing.T, rev string, e2eUS int64) *result.Result {
+	r := &result.Result{RunID: rev + "-run", Strategies: []result.StrategyResult{{Strategy: "jsonl",
 		EndToEnd: latency(t, e2eUS, 100), Upload: latency(t, 1000, 10)}}}
 	r.Workload.Rate = 2000
 	r.Machine.Tickbench = rev
@@ -40,8 +40,8 @@ func run(t *testing.T, rev string, e2eUS int64) *bench.Result {
 // marks the regression.
 func TestCompareReport(t *testing.T) {
 	c := Comparison{
-		Base: []*bench.Result{run(t, "aaa", 10_000), run(t, "aaa", 10_000)},
-		New:  []*bench.Result{run(t, "bbb", 20_000), run(t, "bbb", 20_000)},
+		Base: []*result.Result{run(t, "aaa", 10_000), run(t, "aaa", 10_000)},
+		New:  []*result.Result{run(t, "bbb", 20_000), run(t, "bbb", 20_000)},
 	}
 	b, n := compare.Samples{}, compare.Samples{}
 	for i := range 5 {

@@ -13,18 +13,17 @@ import (
 	"strings"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
-
-	"github.com/tickbench/tickbench/bench"
+	"github.com/tickbench/tickbench/bench/result"
 )
 
 // entry is one strategy of one run.
 type entry struct {
 	label string
-	run   *bench.Result
-	s     bench.StrategyResult
+	run   *result.Result
+	s     result.StrategyResult
 }
 
-func entries(results []*bench.Result) ([]entry, error) {
+func entries(results []*result.Result) ([]entry, error) {
 	if len(results) == 0 {
 		return nil, errors.New("report: no results given")
 	}
@@ -50,7 +49,7 @@ var percentileTicks = []tick{{0, "0%"}, {1, "90%"}, {2, "99%"}, {3, "99.9%"}, {4
 
 // percentileCurve samples a latency histogram at 1/(1-p) = 10^(k/10),
 // as far as its count resolves, then its maximum; y in ms.
-func percentileCurve(name string, l bench.Latency) (line, error) {
+func percentileCurve(name string, l result.Latency) (line, error) {
 	h, err := l.DecodeHistogram()
 	if err != nil {
 		return line{}, fmt.Errorf("decode histogram of %s: %w", name, err)
@@ -90,7 +89,7 @@ type page struct {
 	Title string
 	// Compare is the verdict table of a comparison page (CompareHTML).
 	Compare *compareTable
-	Runs    []*bench.Result
+	Runs    []*result.Result
 	Charts  []template.HTML
 	Notes   []string
 	Columns []string
@@ -108,7 +107,7 @@ type page struct {
 // (end-to-end and per upload), achieved vs target rate and lag over time,
 // bytes per tick and S3/Athena cost bars per strategy, and the side-by-side
 // table.
-func HTML(w io.Writer, results []*bench.Result) error {
+func HTML(w io.Writer, results []*result.Result) error {
 	if ceilings(results) {
 		return ceilingHTML(w, results)
 	}
@@ -127,16 +126,16 @@ func HTML(w io.Writer, results []*bench.Result) error {
 
 	type latencyChart struct {
 		id, title string
-		get       func(bench.StrategyResult) bench.Latency
+		get       func(result.StrategyResult) result.Latency
 	}
 	charts := []latencyChart{
-		{"latency-e2e", "End-to-end latency (intended time -> S3 PUT acknowledged)", func(s bench.StrategyResult) bench.Latency { return s.EndToEnd }},
-		{"latency-upload", "Upload latency per object (PUT start -> acknowledged)", func(s bench.StrategyResult) bench.Latency { return s.Upload }},
+		{"latency-e2e", "End-to-end latency (intended time -> S3 PUT acknowledged)", func(s result.StrategyResult) result.Latency { return s.EndToEnd }},
+		{"latency-upload", "Upload latency per object (PUT start -> acknowledged)", func(s result.StrategyResult) result.Latency { return s.Upload }},
 	}
 	if slices.ContainsFunc(es, func(e entry) bool { return e.s.Table != nil }) {
 		charts = append(charts, latencyChart{"latency-queryable",
 			"Queryable latency (intended time -> the table commit holding the tick; Hive-style prefixes: as end-to-end, partition projection)",
-			func(s bench.StrategyResult) bench.Latency { return s.Queryable }})
+			func(s result.StrategyResult) result.Latency { return s.Queryable }})
 	}
 	for _, lat := range charts {
 		var lines []line
@@ -158,7 +157,7 @@ func HTML(w io.Writer, results []*bench.Result) error {
 	for i, e := range es {
 		if len(e.s.Series) == 0 {
 			why := "(schema v1)"
-			if e.run.Role == bench.RoleMerged {
+			if e.run.Role == result.RoleMerged {
 				why = "(a merge of processes keeps their totals, not their seconds)"
 			}
 			p.Notes = append(p.Notes, e.label+": no per-second series in this result "+why)
@@ -218,7 +217,7 @@ func HTML(w io.Writer, results []*bench.Result) error {
 
 // processTable has a row per process of the distributed runs among
 // results (none for runs in one process).
-func processTable(results []*bench.Result) ([]string, [][]string) {
+func processTable(results []*result.Result) ([]string, [][]string) {
 	var rows [][]string
 	for _, r := range results {
 		for _, pr := range r.Processes {
@@ -241,7 +240,7 @@ func processTable(results []*bench.Result) ([]string, [][]string) {
 
 // lakeMeans are the mean modelled Athena bill and scan of the strategy's
 // standard queries; NaN when they were not modelled.
-func lakeMeans(s bench.StrategyResult) (usd, scan float64) {
+func lakeMeans(s result.StrategyResult) (usd, scan float64) {
 	if s.Lake == nil || s.Lake.Problem != "" || len(s.Lake.Queries) == 0 {
 		return math.NaN(), math.NaN()
 	}
@@ -296,7 +295,7 @@ func table(es []entry) ([]string, [][]string) {
 
 // Markdown writes the summary for a pull-request comment: the runs and the
 // side-by-side table.
-func Markdown(w io.Writer, results []*bench.Result) error {
+func Markdown(w io.Writer, results []*result.Result) error {
 	if ceilings(results) {
 		return ceilingMarkdown(w, results)
 	}
@@ -333,7 +332,7 @@ func Markdown(w io.Writer, results []*bench.Result) error {
 }
 
 // perQuery is the mean modelled bill of the standard queries, or "-".
-func perQuery(s bench.StrategyResult) string {
+func perQuery(s result.StrategyResult) string {
 	u, _ := lakeMeans(s)
 	if math.IsNaN(u) {
 		return "-"

@@ -11,11 +11,12 @@ import (
 	"time"
 
 	"github.com/tickbench/tickbench/bench"
+	"github.com/tickbench/tickbench/bench/result"
 )
 
 // realResult runs a short two-strategy workload on the embedded stack, so
 // the report is tested on real histograms and series.
-func realResult(t *testing.T) *bench.Result {
+func realResult(t *testing.T) *result.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -83,7 +84,7 @@ func floats(t *testing.T, s string) []float64 {
 func TestHTMLAndMarkdown(t *testing.T) {
 	res := realResult(t)
 	var page bytes.Buffer
-	if err := HTML(&page, []*bench.Result{res}); err != nil {
+	if err := HTML(&page, []*result.Result{res}); err != nil {
 		t.Fatal(err)
 	}
 	els := parse(t, page.Bytes())
@@ -159,7 +160,7 @@ func TestHTMLAndMarkdown(t *testing.T) {
 	}
 
 	var md bytes.Buffer
-	if err := Markdown(&md, []*bench.Result{res}); err != nil {
+	if err := Markdown(&md, []*result.Result{res}); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range res.Strategies {
@@ -177,9 +178,9 @@ func TestNoResults(t *testing.T) {
 	if err := HTML(io.Discard, nil); err == nil || !strings.Contains(err.Error(), "no results") {
 		t.Fatalf("HTML(nil) = %v", err)
 	}
-	bad := &bench.Result{Strategies: []bench.StrategyResult{{Strategy: "jsonl"}}}
+	bad := &result.Result{Strategies: []result.StrategyResult{{Strategy: "jsonl"}}}
 	bad.Strategies[0].EndToEnd.HDR = "not a histogram"
-	if err := HTML(io.Discard, []*bench.Result{bad}); err == nil || !strings.Contains(err.Error(), "decode histogram of jsonl") {
+	if err := HTML(io.Discard, []*result.Result{bad}); err == nil || !strings.Contains(err.Error(), "decode histogram of jsonl") {
 		t.Fatalf("HTML(bad histogram) = %v", err)
 	}
 }
@@ -188,17 +189,17 @@ func TestNoResults(t *testing.T) {
 // its clocks assert, and says why it has no per-second series.
 func TestHTMLProcesses(t *testing.T) {
 	res := realResult(t)
-	res.Role = bench.RoleMerged
+	res.Role = result.RoleMerged
 	res.Strategies = res.Strategies[:1]
 	res.Strategies[0].Series = nil
 	sr := res.Strategies[0]
-	res.Processes = []bench.Process{
-		{Role: bench.RoleProduce, Host: "gen-a", PID: 11, Shard: "0/2", Producer: &sr.Producer, CPUSeconds: 1.25, Clock: bench.Clock{Sync: bench.ClockSynchronized}},
-		{Role: bench.RoleSink, Host: "sink-b", PID: 12, Sink: &sr, CPUSeconds: 2, PeakRSSBytes: 3 << 20, Clock: bench.Clock{Sync: bench.ClockUnsynchronized}},
+	res.Processes = []result.Process{
+		{Role: result.RoleProduce, Host: "gen-a", PID: 11, Shard: "0/2", Producer: &sr.Producer, CPUSeconds: 1.25, Clock: result.Clock{Sync: result.ClockSynchronized}},
+		{Role: result.RoleSink, Host: "sink-b", PID: 12, Sink: &sr, CPUSeconds: 2, PeakRSSBytes: 3 << 20, Clock: result.Clock{Sync: result.ClockUnsynchronized}},
 	}
-	res.Clocks = &bench.Clocks{Hosts: 2, Note: "2 hosts, sink-b not synchronized: end-to-end across hosts is not asserted"}
+	res.Clocks = &result.Clocks{Hosts: 2, Note: "2 hosts, sink-b not synchronized: end-to-end across hosts is not asserted"}
 	var b bytes.Buffer
-	if err := HTML(&b, []*bench.Result{res}); err != nil {
+	if err := HTML(&b, []*result.Result{res}); err != nil {
 		t.Fatal(err)
 	}
 	var rows [][]string

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tickbench/tickbench/bench"
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/report"
 	"github.com/tickbench/tickbench/stack/s3lite"
@@ -166,7 +167,7 @@ func runBench(ctx context.Context, args []string, env environment) error {
 		return err
 	}
 	if len(set) > 1 {
-		if err := bench.GatherBenchmarkLines(set[0], set[1:]...); err != nil {
+		if err := result.GatherBenchmarkLines(set[0], set[1:]...); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.stdout, "\nset        %s holds the benchmark lines of all %d runs\n", set[0], len(set))
@@ -191,7 +192,7 @@ func benchOnce(ctx context.Context, cfg bench.Config, env environment) ([]string
 		return nil, false, err
 	}
 	html := strings.TrimSuffix(paths[0], ".json") + ".html"
-	if err := writeReport(html, []*bench.Result{res}, report.HTML); err != nil {
+	if err := writeReport(html, []*result.Result{res}, report.HTML); err != nil {
 		return nil, false, err
 	}
 	fmt.Fprintf(env.stdout, "\nresults    %s (and .bench.txt for benchstat, .hgrm and .hlog per histogram)\nreport     %s\n", paths[0], html)

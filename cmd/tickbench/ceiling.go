@@ -6,13 +6,15 @@ import (
 	"strings"
 
 	"github.com/tickbench/tickbench/bench"
+	"github.com/tickbench/tickbench/bench/ceiling"
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/report"
 )
 
 func runCeiling(ctx context.Context, args []string, env environment) error {
 	c := bench.DefaultCeiling()
 	fs := newFlagSet("ceiling", env.stderr)
-	slo := fs.String("slo", bench.DefaultSLO, "what a sustainable rate must also hold: METRIC-QUANTILE<DURATION, comma-separated (METRIC e2e, upload, publish, queryable: a table strategy's commit; QUANTILE p50, p90, p95, p99, p99.9, max)")
+	slo := fs.String("slo", ceiling.DefaultSLO, "what a sustainable rate must also hold: METRIC-QUANTILE<DURATION, comma-separated (METRIC e2e, upload, publish, queryable: a table strategy's commit; QUANTILE p50, p90, p95, p99, p99.9, max)")
 	fs.Var(floatValue{&c.Start}, "start", "rate of the first step, 1..10000000 ticks/s: the search doubles from it until a step fails, then bisects")
 	fs.Var(durationValue{&c.Step, "2s..10m"}, "step", "how long the generator runs at each rate, 2s..10m (lag is judged over its second half)")
 	resolution := fs.String("resolution", c.Resolution.String(), "bisect until the highest passing and the lowest failing rate are this close: a share of the answer (5%) or ticks/s (1000)")
@@ -27,10 +29,10 @@ func runCeiling(ctx context.Context, args []string, env environment) error {
 		return err
 	}
 	var err error
-	if c.SLO, err = bench.ParseSLO(*slo); err != nil {
+	if c.SLO, err = ceiling.ParseSLO(*slo); err != nil {
 		return usageError{err}
 	}
-	if c.Resolution, err = bench.ParseResolution(*resolution); err != nil {
+	if c.Resolution, err = ceiling.ParseResolution(*resolution); err != nil {
 		return usageError{err}
 	}
 	if err := c.Validate(); err != nil {
@@ -46,7 +48,7 @@ func runCeiling(ctx context.Context, args []string, env environment) error {
 		return err
 	}
 	html := strings.TrimSuffix(path, ".json") + ".html"
-	if err := writeReport(html, []*bench.Result{res}, report.HTML); err != nil {
+	if err := writeReport(html, []*result.Result{res}, report.HTML); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "\nresults    %s (every step)\nreport     %s (saturation curve)\n", path, html)

@@ -14,7 +14,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/tickbench/tickbench/bench"
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/deploy/kubernetes"
 	"github.com/tickbench/tickbench/internal/testrepo"
 )
@@ -83,8 +83,8 @@ func runManifestCommand(t *testing.T, c kubernetes.Command, root string) error {
 	if c.Args[0] == "merge" {
 		// The init container leaves the merged result for the next one.
 		out := flagValue(args, "out")
-		r := &bench.Result{Schema: bench.SchemaVersion, Name: "k8s", Role: bench.RoleMerged, Strategies: []bench.StrategyResult{{
-			Strategy: "parquet-zstd", Prefix: "runs/r1/lake/", Producer: bench.Producer{Sent: 9_000_000, Acked: 9_000_000}}}}
+		r := &result.Result{Schema: result.SchemaVersion, Name: "k8s", Role: result.RoleMerged, Strategies: []result.StrategyResult{{
+			Strategy: "parquet-zstd", Prefix: "runs/r1/lake/", Producer: result.Producer{Sent: 9_000_000, Acked: 9_000_000}}}}
 		if err := r.Save(context.Background(), out, nil); err != nil {
 			t.Fatal(err)
 		}

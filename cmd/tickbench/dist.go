@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/tickbench/tickbench/bench"
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/stack"
 )
@@ -119,12 +120,12 @@ func connectS3(ctx context.Context, sc stack.Config, bucket string) (*s3.Client,
 
 // saveResult writes a process's result to dest (a file or s3://) and says
 // where.
-func saveResult(ctx context.Context, env environment, dest string, r *bench.Result, sc stack.Config) error {
+func saveResult(ctx context.Context, env environment, dest string, r *result.Result, sc stack.Config) error {
 	// The run may have ended by its context; its result is still written.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	var cl *s3.Client
-	if bucket, _, ok := bench.S3URL(dest); ok {
+	if bucket, _, ok := result.S3URL(dest); ok {
 		var closeS3 func()
 		var err error
 		if cl, closeS3, err = connectS3(ctx, sc, bucket); err != nil {
@@ -142,7 +143,7 @@ func saveResult(ctx context.Context, env environment, dest string, r *bench.Resu
 // needsS3 reports whether any of the paths is in S3.
 func needsS3(paths []string) (bucket string, ok bool) {
 	for _, p := range paths {
-		if b, _, isS3 := bench.S3URL(p); isS3 {
+		if b, _, isS3 := result.S3URL(p); isS3 {
 			return b, true
 		}
 	}
@@ -175,7 +176,7 @@ func runMerge(ctx context.Context, args []string, env environment) error {
 		}
 		defer closeS3()
 	}
-	files, err := bench.LoadResults(ctx, cl, pos)
+	files, err := result.LoadResults(ctx, cl, pos)
 	if err != nil {
 		return err
 	}
@@ -210,10 +211,10 @@ func runVerify(ctx context.Context, args []string, env environment) error {
 	if *prefix == "" {
 		return usageError{errors.New("--prefix: required (the sinks' --prefix)")}
 	}
-	var merged *bench.Result
+	var merged *result.Result
 	if *resultPath != "" {
 		var err error
-		if merged, err = bench.ReadResult(*resultPath); err != nil {
+		if merged, err = result.ReadResult(*resultPath); err != nil {
 			return err
 		}
 		n, err := merged.Expected()

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tickbench/tickbench/bench"
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/lake"
 	"github.com/tickbench/tickbench/sink"
@@ -57,11 +58,11 @@ func latestResult(dir string) (string, error) {
 
 // resolve returns the table and, when it came from a result file, that
 // result and the strategy's entry in it.
-func (f *tableFlags) resolve() (lake.Table, *bench.Result, *bench.StrategyResult, error) {
+func (f *tableFlags) resolve() (lake.Table, *result.Result, *result.StrategyResult, error) {
 	t := lake.Table{Database: f.database, Bucket: f.bucket, Prefix: f.prefix, Layout: sink.Layout(f.layout)}
 	symbols := f.symbols
-	var res *bench.Result
-	var sr *bench.StrategyResult
+	var res *result.Result
+	var sr *result.StrategyResult
 	if f.prefix != "" {
 		if f.result != "" {
 			return t, nil, nil, usageError{fmt.Errorf("--prefix %q and --result %q: give one", f.prefix, f.result)}
@@ -89,7 +90,7 @@ func (f *tableFlags) resolve() (lake.Table, *bench.Result, *bench.StrategyResult
 			}
 		}
 		var err error
-		if res, err = bench.ReadResult(path); err != nil {
+		if res, err = result.ReadResult(path); err != nil {
 			if os.IsNotExist(err) {
 				return t, nil, nil, usageError{fmt.Errorf("--result %q: no such file", path)}
 			}

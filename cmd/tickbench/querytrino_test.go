@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tickbench/tickbench/bench"
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/internal/testrepo"
 )
 
@@ -33,7 +33,7 @@ func TestLocalQueryTrino(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := bench.ReadResult(path)
+	res, err := result.ReadResult(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/tickbench/tickbench/bench"
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/compare"
 	"github.com/tickbench/tickbench/report"
 )
@@ -53,8 +53,8 @@ func runReport(ctx context.Context, args []string, env environment) error {
 		if err != nil {
 			return err
 		}
-		html = func(w io.Writer, _ []*bench.Result) error { return report.CompareHTML(w, c) }
-		markdown = func(w io.Writer, _ []*bench.Result) error { return report.CompareMarkdown(w, c) }
+		html = func(w io.Writer, _ []*result.Result) error { return report.CompareHTML(w, c) }
+		markdown = func(w io.Writer, _ []*result.Result) error { return report.CompareMarkdown(w, c) }
 	}
 	if err := writeReport(*out, results, html); err != nil {
 		return err
@@ -74,8 +74,8 @@ func runReport(ctx context.Context, args []string, env environment) error {
 }
 
 // readResults reads result files, and every *.json of a folder.
-func readResults(paths []string) ([]*bench.Result, error) {
-	var results []*bench.Result
+func readResults(paths []string) ([]*result.Result, error) {
+	var results []*result.Result
 	for _, p := range paths {
 		files := []string{p}
 		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
@@ -84,7 +84,7 @@ func readResults(paths []string) ([]*bench.Result, error) {
 			}
 		}
 		for _, f := range files {
-			r, err := bench.ReadResult(f)
+			r, err := result.ReadResult(f)
 			if err != nil {
 				return nil, fmt.Errorf("report: %w", err)
 			}
@@ -96,7 +96,7 @@ func readResults(paths []string) ([]*bench.Result, error) {
 
 // comparison reads the base set and compares its benchmark lines with the
 // new set's.
-func comparison(base string, newPaths []string, results []*bench.Result, o compare.Options) (report.Comparison, error) {
+func comparison(base string, newPaths []string, results []*result.Result, o compare.Options) (report.Comparison, error) {
 	baseResults, err := readResults([]string{base})
 	if err != nil {
 		return report.Comparison{}, err
@@ -112,7 +112,7 @@ func comparison(base string, newPaths []string, results []*bench.Result, o compa
 	return report.Comparison{Base: baseResults, New: results, Verdicts: compare.Compare(bs, ns, o)}, nil
 }
 
-func countStrategies(rs []*bench.Result) int {
+func countStrategies(rs []*result.Result) int {
 	n := 0
 	for _, r := range rs {
 		n += len(r.Strategies)
@@ -124,7 +124,7 @@ func countStrategies(rs []*bench.Result) int {
 }
 
 // writeReport renders results into path.
-func writeReport(path string, results []*bench.Result, render func(io.Writer, []*bench.Result) error) error {
+func writeReport(path string, results []*result.Result, render func(io.Writer, []*result.Result) error) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)

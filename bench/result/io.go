@@ -1,4 +1,4 @@
-package bench
+package result
 
 import (
 	"bytes"
@@ -21,36 +21,6 @@ func S3URL(u string) (bucket, key string, ok bool) {
 	}
 	bucket, key, _ = strings.Cut(rest, "/")
 	return bucket, key, true
-}
-
-// Save writes r as indented JSON to dest: a file, or s3://BUCKET/KEY with
-// cl (which may be nil for a file).
-func (r *Result) Save(ctx context.Context, dest string, cl *s3.Client) error {
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	b = append(b, '\n')
-	bucket, key, isS3 := S3URL(dest)
-	if !isS3 {
-		if dir := filepath.Dir(dest); dir != "." {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return fmt.Errorf("write result %s: %w", dest, err)
-			}
-		}
-		if err := os.WriteFile(dest, b, 0o644); err != nil {
-			return fmt.Errorf("write result: %w", err)
-		}
-		return nil
-	}
-	if bucket == "" || key == "" || strings.HasSuffix(key, "/") {
-		return fmt.Errorf("result %q: want s3://BUCKET/KEY naming an object", dest)
-	}
-	ct := "application/json"
-	if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(b), ContentType: &ct}); err != nil {
-		return fmt.Errorf("write result %s: %w", dest, err)
-	}
-	return nil
 }
 
 // LoadResults reads result files: paths, s3://BUCKET/KEY objects, and
@@ -122,4 +92,34 @@ func LoadResults(ctx context.Context, cl *s3.Client, srcs []string) ([]*Result, 
 		}
 	}
 	return out, nil
+}
+
+// Save writes r as indented JSON to dest: a file, or s3://BUCKET/KEY with
+// cl (which may be nil for a file).
+func (r *Result) Save(ctx context.Context, dest string, cl *s3.Client) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	bucket, key, isS3 := S3URL(dest)
+	if !isS3 {
+		if dir := filepath.Dir(dest); dir != "." {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return fmt.Errorf("write result %s: %w", dest, err)
+			}
+		}
+		if err := os.WriteFile(dest, b, 0o644); err != nil {
+			return fmt.Errorf("write result: %w", err)
+		}
+		return nil
+	}
+	if bucket == "" || key == "" || strings.HasSuffix(key, "/") {
+		return fmt.Errorf("result %q: want s3://BUCKET/KEY naming an object", dest)
+	}
+	ct := "application/json"
+	if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(b), ContentType: &ct}); err != nil {
+		return fmt.Errorf("write result %s: %w", dest, err)
+	}
+	return nil
 }

@@ -1,4 +1,4 @@
-package bench
+package result
 
 import (
 	"encoding/json"
@@ -14,6 +14,12 @@ import (
 
 	"github.com/tickbench/tickbench/lake"
 	"github.com/tickbench/tickbench/stack"
+)
+
+// Modes of comparing strategies.
+const (
+	ModeSequential = "sequential"
+	ModeParallel   = "parallel"
 )
 
 // SchemaVersion identifies the result file's layout; docs/results.md
@@ -186,7 +192,7 @@ type StrategyResult struct {
 	// Table is a table strategy's commits and files (schema v1.4).
 	Table *TableReport `json:"table,omitempty"`
 	// Lake is the query side: modelled Athena scans of the standard
-	// queries and the local SQL check (bench/lake.go).
+	// queries and the local SQL check (package bench, lake.go).
 	Lake *LakeReport `json:"lake,omitempty"`
 	// Series is the run second by second (schema v1.1; absent in v1).
 	Series []Sample `json:"series,omitempty"`
@@ -238,7 +244,7 @@ var measuredModules = []string{
 	"github.com/duckdb/duckdb-go/v2",
 }
 
-func thisMachine() Machine {
+func ThisMachine() Machine {
 	m := Machine{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(), GoVersion: runtime.Version()}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for line := range strings.Lines(string(b)) {
@@ -333,15 +339,28 @@ func ParseResult(b []byte) (*Result, error) {
 	return &r, nil
 }
 
-// PrintSummary writes the human-readable summary: the run, a side-by-side
-// table of the strategies, and the latency percentiles.
+// PrintSummary writes the run as the bench command prints it: the workload
+// and the producer, each strategy's landing, the table strategies' commits,
+// notes, the lake's scans, the processes of a distributed run and the
+// latency quantiles.
 func (r *Result) PrintSummary(w io.Writer) {
+	r.printWorkload(w)
+	r.printStrategies(w)
+	r.printTables(w)
+	r.printNotes(w)
+	r.printLake(w)
+	r.printProcesses(w)
+	r.printLatencies(w)
+}
+
+// printWorkload writes the run's, the workload's and the producers' lines.
+func (r *Result) printWorkload(w io.Writer) {
 	fmt.Fprintf(w, "run        %s  stack %s (kafka=%s s3=%s)  mode %s\n", r.RunID, r.Stack.Name, r.Stack.Kafka, r.Stack.S3, r.Mode)
 	source := fmt.Sprintf("%d symbols", r.Workload.Symbols)
 	if r.Workload.Source != "model" && r.Workload.Source != "" {
 		source = fmt.Sprintf("%s (%d rows, %s)", r.Workload.Source, r.Workload.SourceRows, r.Workload.Replay)
 	}
-	rate := num(r.Workload.Rate) + " ticks/s"
+	rate := Thousands(r.Workload.Rate) + " ticks/s"
 	if r.Workload.Profile != "" {
 		rate = r.Workload.Profile + " (mean " + rate + ")"
 	}
@@ -365,13 +384,17 @@ func (r *Result) PrintSummary(w io.Writer) {
 			label = "[" + s.Strategy + "] "
 		}
 		fmt.Fprintf(w, "producer   %starget %s/s  achieved %s/s (%s)  sent %s  acked %s  failed %d  workers %d", label,
-			num(p.TargetRate), num(p.AchievedRate), held, num(float64(p.Sent)), num(float64(p.Acked)), p.Failed, p.Workers)
+			Thousands(p.TargetRate), Thousands(p.AchievedRate), held, Thousands(float64(p.Sent)), Thousands(float64(p.Acked)), p.Failed, p.Workers)
 		if p.Interrupted {
 			fmt.Fprint(w, "  (interrupted)")
 		}
 		fmt.Fprintln(w)
 	}
+}
 
+// printStrategies writes each strategy's landing: latency, rate, objects,
+// bytes, PUTs and their price, CPU, memory and whether it verified.
+func (r *Result) printStrategies(w io.Writer) {
 	// Names wider than 15 (iceberg-parquet-zstd) widen the column.
 	nw := 15
 	for _, s := range r.Strategies {
@@ -389,15 +412,15 @@ func (r *Result) PrintSummary(w io.Writer) {
 			cpu = fmt.Sprintf("%.2f", s.CPUSecondsPerMillion)
 		}
 		if s.PeakRSSBytes > 0 {
-			rss = size(s.PeakRSSBytes)
+			rss = Size(s.PeakRSSBytes)
 		}
-		landed := num(s.SustainedRate)
+		landed := Thousands(s.SustainedRate)
 		if s.FellBehind {
 			landed += "*"
 		}
 		fmt.Fprintf(w, "%-*s %9s %9s %9s %9s %10s %10s %10s %8.1f %10s %10s %8s %9s  %s\n", nw, s.Strategy,
-			ms(s.EndToEnd.P50), ms(s.EndToEnd.P99), ms(s.EndToEnd.P999), ms(s.EndToEnd.Max), landed,
-			num(float64(s.Objects)), size(s.Bytes), s.BytesPerTick, num(float64(s.PutRequests)),
+			Millis(s.EndToEnd.P50), Millis(s.EndToEnd.P99), Millis(s.EndToEnd.P999), Millis(s.EndToEnd.Max), landed,
+			Thousands(float64(s.Objects)), Size(s.Bytes), s.BytesPerTick, Thousands(float64(s.PutRequests)),
 			usd(s.PutCostPerDayUSD), cpu, rss, status)
 	}
 	over := "production and drain, * = fell behind"
@@ -405,11 +428,15 @@ func (r *Result) PrintSummary(w io.Writer) {
 		over = "the drain of the backlog"
 	}
 	fmt.Fprintln(w, "(e2e = intended time -> S3 PUT acknowledged, ms; landed/s over "+over+"; PUT $/day at this rate, "+r.Prices.Region+" prices)")
-	r.printTables(w)
+}
+
+// printNotes writes what a strategy's row cannot hold: falling behind, S3
+// faults, the cores of each process, bad records, weaker semantics.
+func (r *Result) printNotes(w io.Writer) {
 	for _, s := range r.Strategies {
 		if s.FellBehind {
 			fmt.Fprintf(w, "fell behind: %s landed %s ticks/s against %s/s produced and took %.1fs after the generator stopped to land the rest (%d fetch pauses)\n",
-				s.Strategy, num(s.SustainedRate), num(s.Producer.AchievedRate), s.DrainS, s.FetchPauses)
+				s.Strategy, Thousands(s.SustainedRate), Thousands(s.Producer.AchievedRate), s.DrainS, s.FetchPauses)
 		}
 		if f := s.S3Faults; f != (S3Faults{}) || s.S3Retries > 0 {
 			fmt.Fprintf(w, "s3 faults during %s: %d retries by the client; injected %d x 503, %d x 500, %d resets, %d throttled, %d stalled, %d delayed\n",
@@ -430,10 +457,10 @@ func (r *Result) PrintSummary(w io.Writer) {
 			fmt.Fprintf(w, "note: %s is %s\n", s.Strategy, s.Semantics)
 		}
 	}
+}
 
-	r.printLake(w)
-	r.printProcesses(w)
-
+// printLatencies writes the quantiles of every latency histogram.
+func (r *Result) printLatencies(w io.Writer) {
 	fmt.Fprintf(w, "\n%-35s %10s %9s %9s %9s %9s %9s\n", "latency (µs)", "count", "p50", "p90", "p99", "p99.9", "max")
 	row := func(name string, l Latency) {
 		fmt.Fprintf(w, "%-35s %10d %9d %9d %9d %9d %9d\n", name, l.Count, l.P50, l.P90, l.P99, l.P999, l.Max)
@@ -457,53 +484,17 @@ func (r *Result) PrintSummary(w io.Writer) {
 	}
 }
 
-// printTables writes, when a table strategy ran, when each strategy's ticks
-// became queryable and what the table strategies' commits did.
-func (r *Result) printTables(w io.Writer) {
-	if !slices.ContainsFunc(r.Strategies, func(s StrategyResult) bool { return s.Table != nil }) {
-		return
-	}
-	nw := 22
-	for _, s := range r.Strategies {
-		nw = max(nw, len(s.Strategy))
-	}
-	fmt.Fprintf(w, "\n%-*s %9s %9s %9s %8s %9s %9s %7s %9s %11s %10s %9s\n", nw, "queryable", "p50", "p99", "max",
-		"commits", "conflicts", "snapshots", "files", "files/h", "meta GET/PUT", "meta $/day", "orphans")
-	for _, s := range r.Strategies {
-		q := s.Queryable
-		if s.Table == nil {
-			fmt.Fprintf(w, "%-*s %9s %9s %9s %8s %9s %9s %7s %9s %11s %10s %9s\n", nw, s.Strategy, ms(q.P50), ms(q.P99), ms(q.Max),
-				"-", "-", "-", num(float64(s.Objects)), "-", "-", "-", "-")
-			continue
-		}
-		t := s.Table
-		fmt.Fprintf(w, "%-*s %9s %9s %9s %8d %9d %9d %7d %9s %11s %10s %9s\n", nw, s.Strategy, ms(q.P50), ms(q.P99), ms(q.Max),
-			t.Commits, t.CommitConflicts, t.Snapshots, t.Files, num(t.FilesPerHour), fmt.Sprintf("%d/%d", t.MetadataGets, t.MetadataPuts),
-			usd(t.MetadataCostPerDayUSD), fmt.Sprintf("%d (%s)", t.Orphans, size(t.OrphanBytes)))
-	}
-	fmt.Fprintln(w, "(queryable = intended time -> the table commit holding the tick, ms; Hive-style prefixes are queryable once landed, with partition projection: there it is e2e)")
-	for _, s := range r.Strategies {
-		if t := s.Table; t != nil {
-			fmt.Fprintf(w, "table %s: %s in the %s catalog at %s, commit every %s", s.Strategy, t.Name, t.Catalog, t.Location, t.CommitInterval)
-			if t.CommitFiles > 0 {
-				fmt.Fprintf(w, " or %d files", t.CommitFiles)
-			}
-			fmt.Fprintln(w)
-		}
-	}
-}
-
-func ms(us int64) string { return fmt.Sprintf("%.1f", float64(us)/1000) }
+func Millis(us int64) string { return fmt.Sprintf("%.1f", float64(us)/1000) }
 
 func usd(v float64) string {
 	if v >= 100 {
-		return fmt.Sprintf("$%s", num(v))
+		return fmt.Sprintf("$%s", Thousands(v))
 	}
 	return fmt.Sprintf("$%.2f", v)
 }
 
 // num formats with thousands separators and no decimals past 1000.
-func num(v float64) string {
+func Thousands(v float64) string {
 	if v < 1000 && v != float64(int64(v)) {
 		return fmt.Sprintf("%.2f", v)
 	}
@@ -518,7 +509,7 @@ func num(v float64) string {
 	return string(out)
 }
 
-func size(b int64) string {
+func Size(b int64) string {
 	switch {
 	case b >= 1<<30:
 		return fmt.Sprintf("%.2f GiB", float64(b)/(1<<30))
@@ -528,4 +519,9 @@ func size(b int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(b)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", b)
+}
+
+func (f S3Faults) Minus(g S3Faults) S3Faults {
+	return S3Faults{f.Errors503 - g.Errors503, f.Errors500 - g.Errors500, f.Resets - g.Resets,
+		f.Throttled - g.Throttled, f.Stalled - g.Stalled, f.Delayed - g.Delayed}
 }

@@ -1,4 +1,4 @@
-package bench
+package ceiling
 
 import (
 	"math"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tickbench/tickbench/bench/result"
 )
 
 func TestParseSLO(t *testing.T) {
@@ -41,13 +43,13 @@ func TestParseSLO(t *testing.T) {
 
 func TestSLOMisses(t *testing.T) {
 	slo, _ := ParseSLO("e2e-p99<2s,upload-p50<100ms,queryable-p99<7s")
-	ok := Latency{P50: 90_000, P99: 1_999_000}
-	fresh := Latency{P99: 6_999_000}
-	if m := slo.misses(ok, ok, Latency{}, fresh); len(m) != 0 {
+	ok := result.Latency{P50: 90_000, P99: 1_999_000}
+	fresh := result.Latency{P99: 6_999_000}
+	if m := slo.misses(ok, ok, result.Latency{}, fresh); len(m) != 0 {
 		t.Errorf("misses under the bounds: %v", m)
 	}
-	over := Latency{P50: 100_000, P99: 2_000_000}
-	m := slo.misses(over, over, Latency{}, Latency{P99: 7_000_000})
+	over := result.Latency{P50: 100_000, P99: 2_000_000}
+	m := slo.misses(over, over, result.Latency{}, result.Latency{P99: 7_000_000})
 	if len(m) != 3 || m[0] != "slo e2e-p99 2s >= 2s" || m[1] != "slo upload-p50 100ms >= 100ms" || m[2] != "slo queryable-p99 7s >= 7s" {
 		t.Errorf("misses at the bounds: %q", m)
 	}
@@ -141,13 +143,13 @@ func TestSearch(t *testing.T) {
 }
 
 func TestLagTrend(t *testing.T) {
-	series := func(lag func(t float64) float64, n int) []Sample {
-		var out []Sample
+	series := func(lag func(t float64) float64, n int) []result.Sample {
+		var out []result.Sample
 		for i := 1; i <= n; i++ {
-			out = append(out, Sample{T: float64(i), TargetRate: 1000, Lag: int64(lag(float64(i)))})
+			out = append(out, result.Sample{T: float64(i), TargetRate: 1000, Lag: int64(lag(float64(i)))})
 		}
 		// The drain's samples (target 0) are not part of the trend.
-		return append(out, Sample{T: float64(n) + 1, Lag: 1e9})
+		return append(out, result.Sample{T: float64(n) + 1, Lag: 1e9})
 	}
 	step := 10 * time.Second
 	if s, e := lagTrend(series(func(t float64) float64 { return 500 + 250*t }, 10), step); s != 250 || e != 0 {
@@ -187,11 +189,11 @@ func TestLagGrew(t *testing.T) {
 }
 
 func TestJudge(t *testing.T) {
-	ok, bad := Verify{OK: true}, Verify{Problem: "3 of 10 ticks missing"}
+	ok, bad := result.Verify{OK: true}, result.Verify{Problem: "3 of 10 ticks missing"}
 	for _, tc := range []struct {
 		held, grew bool
 		slo        []string
-		v          Verify
+		v          result.Verify
 		want       outcome
 		why        string
 	}{
@@ -209,18 +211,18 @@ func TestJudge(t *testing.T) {
 }
 
 func TestSaturation(t *testing.T) {
-	pass := &CeilingStep{Rate: 70_000, CPUUtil: 0.5, Upload: Latency{P99: 20_000}, Producer: Producer{RateHeld: true}}
+	pass := &result.CeilingStep{Rate: 70_000, CPUUtil: 0.5, Upload: result.Latency{P99: 20_000}, Producer: result.Producer{RateHeld: true}}
 	for _, tc := range []struct {
-		fail CeilingStep
+		fail result.CeilingStep
 		want string
 	}{
-		{CeilingStep{Rate: 80_000, CPUUtil: 0.95}, "cpu: the process used 95% of its cores at 80,000/s"},
-		{CeilingStep{Rate: 80_000, CPUUtil: 0.45, MachineCPUUtil: 0.97}, "cpu: the machine's cores were 97% busy at 80,000/s, the process using 45%"},
-		{CeilingStep{Rate: 80_000, CPUUtil: 0.6, Upload: Latency{P99: 45_000}}, "s3 uploads: upload p99 45.0 ms at 80,000/s against 20.0 ms at 70,000/s"},
-		{CeilingStep{Rate: 80_000, CPUUtil: 0.6, Upload: Latency{P99: 21_000}, LagGrew: true, LagSlope: 5000, Producer: Producer{RateHeld: true}},
+		{result.CeilingStep{Rate: 80_000, CPUUtil: 0.95}, "cpu: the process used 95% of its cores at 80,000/s"},
+		{result.CeilingStep{Rate: 80_000, CPUUtil: 0.45, MachineCPUUtil: 0.97}, "cpu: the machine's cores were 97% busy at 80,000/s, the process using 45%"},
+		{result.CeilingStep{Rate: 80_000, CPUUtil: 0.6, Upload: result.Latency{P99: 45_000}}, "s3 uploads: upload p99 45.0 ms at 80,000/s against 20.0 ms at 70,000/s"},
+		{result.CeilingStep{Rate: 80_000, CPUUtil: 0.6, Upload: result.Latency{P99: 21_000}, LagGrew: true, LagSlope: 5000, Producer: result.Producer{RateHeld: true}},
 			"sink: consumer lag grew 5,000 ticks/s at 80,000/s"},
-		{CeilingStep{Rate: 80_000, CPUUtil: 0.6, Producer: Producer{AchievedRate: 75_000}}, "producer: achieved 75,000 of 80,000/s"},
-		{CeilingStep{Rate: 80_000, CPUUtil: 0.6, Producer: Producer{RateHeld: true}}, "latency slo only"},
+		{result.CeilingStep{Rate: 80_000, CPUUtil: 0.6, Producer: result.Producer{AchievedRate: 75_000}}, "producer: achieved 75,000 of 80,000/s"},
+		{result.CeilingStep{Rate: 80_000, CPUUtil: 0.6, Producer: result.Producer{RateHeld: true}}, "latency slo only"},
 	} {
 		if got := saturation(pass, &tc.fail); !strings.HasPrefix(got, tc.want) {
 			t.Errorf("saturation(%+v) = %q, want %q...", tc.fail, got, tc.want)
@@ -228,26 +230,5 @@ func TestSaturation(t *testing.T) {
 	}
 	if got := saturation(pass, nil); got != "" {
 		t.Errorf("no failure, saturation %q", got)
-	}
-}
-
-// TestSentSeqs: two workers stopped early at different counts sent the
-// even seqs 0..8 and the odd 1..5; verify counts exactly those.
-func TestSentSeqs(t *testing.T) {
-	s := sentSeqs{5, 3}
-	var got []uint64
-	for seq := range uint64(12) {
-		if s.has(seq) {
-			got = append(got, seq)
-		}
-	}
-	if want := []uint64{0, 1, 2, 3, 4, 5, 6, 8}; !slices.Equal(got, want) || s.total() != 8 || s.limit() != 9 {
-		t.Errorf("sent %v (total %d, limit %d), want %v, 8, 9", got, s.total(), s.limit(), want)
-	}
-	if a := allSeqs(4); a.total() != 4 || a.limit() != 4 || !a.has(3) || a.has(4) {
-		t.Errorf("allSeqs(4): total %d limit %d", a.total(), a.limit())
-	}
-	if (sentSeqs{}).has(0) || (sentSeqs{0, 0}).limit() != 0 {
-		t.Errorf("nothing sent")
 	}
 }

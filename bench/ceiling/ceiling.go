@@ -1,18 +1,166 @@
-package bench
+// Package ceiling owns the ceiling search: the SLO a sustainable rate must
+// hold, the resolution of the answer, the choice of each step's rate
+// (doubling from the start until a step fails, then bisecting), the
+// verdict of a step from its figures (rate held, lag trend, SLO, exactly
+// once) and what saturated first. It runs no step itself: the caller's
+// StepFunc runs one at a rate (package bench runs a phase of the pipeline)
+// and Search judges it. The pure parts have no clock and no I/O, so they
+// are table-tested.
+package ceiling
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/gen"
 )
 
-// The ceiling search's pure parts: the SLO, the resolution, the choice of
-// the next rate from the outcomes so far, and the verdict of one step from
-// its figures. No clock and no I/O, so they are table-tested.
+// Params are a search's own settings; DefaultParams has the documented
+// defaults.
+type Params struct {
+	// SLO must hold at a sustainable rate. Default DefaultSLO.
+	SLO SLO
+	// Start is the first step's rate. Default 10,000 ticks/s.
+	Start float64
+	// Step is how long the generator runs at each rate. Default 15 s.
+	Step time.Duration
+	// Resolution brackets the answer. Default 5% of it.
+	Resolution Resolution
+	// MaxDuration bounds the whole search, every strategy's steps with
+	// their drains and verification; a search cut by it reports the best
+	// bound known. Default 10 m.
+	MaxDuration time.Duration
+}
+
+// DefaultParams returns the documented defaults.
+func DefaultParams() Params {
+	return Params{SLO: SLO{{"e2e", "p99", 2 * time.Second}}, Start: 10_000, Step: 15 * time.Second,
+		Resolution: DefaultResolution, MaxDuration: 10 * time.Minute}
+}
+
+// Validate names the first bad value and its allowed range.
+func (p Params) Validate() error {
+	switch {
+	case len(p.SLO) == 0:
+		return fmt.Errorf("slo: none given; e.g. %s", DefaultSLO)
+	case !(p.Start >= 1 && p.Start <= gen.MaxRate):
+		return fmt.Errorf("start %v: allowed 1..%d ticks/s", p.Start, gen.MaxRate)
+	case p.Step < 2*time.Second || p.Step > 10*time.Minute:
+		return fmt.Errorf("step %v: allowed 2s..10m (lag is judged over its second half, a second at a time)", p.Step)
+	case p.MaxDuration < p.Step || p.MaxDuration > 24*time.Hour:
+		return fmt.Errorf("max-duration %v: allowed step %v..24h", p.MaxDuration, p.Step)
+	case p.Resolution.Share < 0 || p.Resolution.Share > 0.5 || (p.Resolution.Share == 0 && p.Resolution.PerSecond < 1):
+		return fmt.Errorf("resolution %s: allowed 0.1%%..50%% of the answer, or 1..%d ticks/s", p.Resolution, gen.MaxRate)
+	}
+	return nil
+}
+
+// Why a step's production ended early without a verdict of its own (its
+// EndedEarly): the step is cut, not judged.
+const (
+	EndedInterrupted = "interrupted"
+	EndedDeadline    = "max-duration reached"
+)
+
+// StepFunc runs step n (from 1) at rate, ending production by deadline,
+// and returns its figures: everything but the lag trend and the verdict,
+// which Judge adds. LagAllowance is what the open batches and uploads in
+// flight hold when the sink keeps up.
+type StepFunc func(ctx context.Context, n int, rate float64, deadline time.Time) (result.CeilingStep, error)
+
+// stepOverhead is the first guess of what a step takes beyond its length
+// (group join, drain, verification); later steps use the last one's.
+const stepOverhead = 5 * time.Second
+
+// Search runs one strategy's steps until the bracket is within the
+// resolution or the time left (until deadline) cannot hold another step,
+// printing each step's line to w as it ends, then the answer. stopped
+// reports an interrupt.
+func Search(ctx context.Context, p Params, strategy string, deadline time.Time, stopped func() bool, step StepFunc, w io.Writer) (result.CeilingSearch, error) {
+	begin := time.Now()
+	cs := result.CeilingSearch{Strategy: strategy}
+	sr := &search{start: p.Start, min: 1, max: gen.MaxRate, res: p.Resolution}
+	overhead := stepOverhead
+	for n := 1; ; n++ {
+		rate, done := sr.next()
+		switch {
+		case done:
+			cs.Complete = true
+			if sr.lo >= sr.max {
+				cs.Complete, cs.Stopped = false, fmt.Sprintf("top of the range: passed at %s/s", result.Thousands(sr.max))
+			}
+		case stopped() || ctx.Err() != nil:
+			cs.Stopped = EndedInterrupted
+		case time.Now().Add(p.Step + overhead).After(deadline):
+			cs.Stopped = fmt.Sprintf("max-duration: no time left for a step of %v (+%v to drain and verify)", p.Step, overhead.Round(time.Second))
+		}
+		if done || cs.Stopped != "" {
+			break
+		}
+		st, err := step(ctx, n, rate, deadline)
+		if err != nil {
+			return cs, err
+		}
+		Judge(p, &st)
+		overhead = max(time.Duration(st.ElapsedS*float64(time.Second))-p.Step, time.Second)
+		cs.Steps = append(cs.Steps, st)
+		result.PrintStep(w, n, st)
+		if st.Verdict == result.VerdictCut {
+			cs.Stopped = "max-duration: the last step was cut short"
+			if stopped() {
+				cs.Stopped = EndedInterrupted
+			}
+			break
+		}
+		sr.record(rate, map[string]outcome{result.VerdictPass: passed, result.VerdictSLO: sloOnly, result.VerdictFail: overloaded}[st.Verdict])
+	}
+	cs.Rate, cs.Upper = sr.lo, sr.hi
+	cs.Resolution = p.Resolution.at(max(sr.lo, sr.floor))
+	var pass, fail *result.CeilingStep
+	for i := range cs.Steps {
+		st := &cs.Steps[i]
+		if st.Rate == sr.lo && st.Verdict == result.VerdictPass {
+			pass = st
+		}
+		if st.Rate == sr.hi && st.Verdict != result.VerdictPass && st.Verdict != result.VerdictCut {
+			fail = st
+		}
+	}
+	if pass == nil && len(cs.Steps) > 0 {
+		pass = &cs.Steps[0]
+	}
+	cs.Saturated = saturation(pass, fail)
+	cs.ElapsedS = time.Since(begin).Seconds()
+	result.PrintAnswer(w, cs)
+	return cs, nil
+}
+
+// Judge adds a measured step's lag trend over its second half, whether lag
+// grew beyond st.LagAllowance, and its verdict with the reasons; a step
+// whose production was cut (EndedInterrupted, EndedDeadline) is not judged.
+func Judge(p Params, st *result.CeilingStep) {
+	st.LagSlope, st.LagSlopeErr = lagTrend(st.Series, p.Step)
+	for _, smp := range st.Series {
+		if smp.TargetRate > 0 {
+			st.LagEnd = smp.Lag
+		}
+	}
+	st.LagGrew = lagGrew(st.LagSlope, st.LagSlopeErr, st.LagEnd, st.Rate, st.LagAllowance)
+	o, reasons := judge(st.Producer.RateHeld, st.Producer.AchievedRate, st.Rate, st.LagGrew, st.LagSlope,
+		p.SLO.misses(st.EndToEnd, st.Upload, st.Producer.Publish, st.Queryable), st.Verify)
+	st.Reasons = reasons
+	st.Verdict = [...]string{passed: result.VerdictPass, sloOnly: result.VerdictSLO, overloaded: result.VerdictFail}[o]
+	if st.EndedEarly == EndedInterrupted || st.EndedEarly == EndedDeadline {
+		st.Verdict = result.VerdictCut
+	}
+}
 
 // DefaultSLO is the ceiling's default service-level objective.
 const DefaultSLO = "e2e-p99<2s"
@@ -44,10 +192,10 @@ func ParseSLO(s string) (SLO, error) {
 		if !ok || !ok2 {
 			return nil, fmt.Errorf("slo %q: term %q: %s", s, term, allowed)
 		}
-		if !contains(sloMetrics, metric) {
+		if !slices.Contains(sloMetrics, metric) {
 			return nil, fmt.Errorf("slo %q: metric %q: %s", s, metric, allowed)
 		}
-		if !contains(sloQuantiles, q) {
+		if !slices.Contains(sloQuantiles, q) {
 			return nil, fmt.Errorf("slo %q: quantile %q: %s", s, q, allowed)
 		}
 		d, err := time.ParseDuration(strings.TrimSpace(bound))
@@ -70,7 +218,7 @@ func (s SLO) String() string {
 func (t SLOTerm) String() string { return t.Metric + "-" + t.Quantile + "<" + t.Below.String() }
 
 // value is the term's quantile of l in µs.
-func (t SLOTerm) value(l Latency) int64 {
+func (t SLOTerm) value(l result.Latency) int64 {
 	switch t.Quantile {
 	case "p50":
 		return l.P50
@@ -88,10 +236,10 @@ func (t SLOTerm) value(l Latency) int64 {
 
 // misses lists the terms the step's latencies break, as "e2e-p99 3.1s >= 2s".
 // queryable is the table commit's for a table strategy, e2e otherwise.
-func (s SLO) misses(e2e, upload, publish, queryable Latency) []string {
+func (s SLO) misses(e2e, upload, publish, queryable result.Latency) []string {
 	var out []string
 	for _, t := range s {
-		l := map[string]Latency{"e2e": e2e, "upload": upload, "publish": publish, "queryable": queryable}[t.Metric]
+		l := map[string]result.Latency{"e2e": e2e, "upload": upload, "publish": publish, "queryable": queryable}[t.Metric]
 		v := time.Duration(t.value(l)) * time.Microsecond
 		if v >= t.Below {
 			out = append(out, fmt.Sprintf("slo %s-%s %v >= %v", t.Metric, t.Quantile, v.Round(time.Millisecond), t.Below))
@@ -214,7 +362,7 @@ func (s *search) record(rate float64, o outcome) {
 // second half of a step of the given length (the first half holds the
 // sink group's start), and returns its slope in ticks/s and the slope's
 // standard error (0 with fewer than 3 samples).
-func lagTrend(series []Sample, length time.Duration) (slope, stderr float64) {
+func lagTrend(series []result.Sample, length time.Duration) (slope, stderr float64) {
 	var ts, ys []float64
 	half, end := length.Seconds()/2, length.Seconds()+0.5
 	for _, s := range series {
@@ -269,13 +417,13 @@ const (
 )
 
 // judge returns a step's outcome and the reasons of a failure.
-func judge(held bool, achieved, rate float64, grew bool, slope float64, slo []string, v Verify) (outcome, []string) {
+func judge(held bool, achieved, rate float64, grew bool, slope float64, slo []string, v result.Verify) (outcome, []string) {
 	var why []string
 	if !held {
-		why = append(why, fmt.Sprintf("%s (achieved %s of %s/s)", failRate, num(achieved), num(rate)))
+		why = append(why, fmt.Sprintf("%s (achieved %s of %s/s)", failRate, result.Thousands(achieved), result.Thousands(rate)))
 	}
 	if grew {
-		why = append(why, fmt.Sprintf("%s by %s ticks/s", failLag, num(math.Round(slope))))
+		why = append(why, fmt.Sprintf("%s by %s ticks/s", failLag, result.Thousands(math.Round(slope))))
 	}
 	why = append(why, slo...)
 	if !v.OK {
@@ -294,22 +442,22 @@ func judge(held bool, achieved, rate float64, grew bool, slope float64, slo []st
 // its figures against the highest passing one (or the first step): the
 // process's CPU near its cores, S3 uploads slowing, the sink's lag, the
 // producer, or only the SLO.
-func saturation(pass, fail *CeilingStep) string {
+func saturation(pass, fail *result.CeilingStep) string {
 	if fail == nil {
 		return ""
 	}
 	switch {
 	case fail.CPUUtil >= 0.9:
-		return fmt.Sprintf("cpu: the process used %.0f%% of its cores at %s/s", 100*fail.CPUUtil, num(fail.Rate))
+		return fmt.Sprintf("cpu: the process used %.0f%% of its cores at %s/s", 100*fail.CPUUtil, result.Thousands(fail.Rate))
 	case fail.MachineCPUUtil >= 0.9:
 		return fmt.Sprintf("cpu: the machine's cores were %.0f%% busy at %s/s, the process using %.0f%% (the rest: other processes, e.g. a local broker and S3 server)",
-			100*fail.MachineCPUUtil, num(fail.Rate), 100*fail.CPUUtil)
+			100*fail.MachineCPUUtil, result.Thousands(fail.Rate), 100*fail.CPUUtil)
 	case pass != nil && pass.Upload.P99 > 0 && fail.Upload.P99 >= 2*pass.Upload.P99:
-		return fmt.Sprintf("s3 uploads: upload p99 %s ms at %s/s against %s ms at %s/s", ms(fail.Upload.P99), num(fail.Rate), ms(pass.Upload.P99), num(pass.Rate))
+		return fmt.Sprintf("s3 uploads: upload p99 %s ms at %s/s against %s ms at %s/s", result.Millis(fail.Upload.P99), result.Thousands(fail.Rate), result.Millis(pass.Upload.P99), result.Thousands(pass.Rate))
 	case fail.LagGrew:
-		return fmt.Sprintf("sink: consumer lag grew %s ticks/s at %s/s with cpu at %.0f%% and uploads steady", num(math.Round(fail.LagSlope)), num(fail.Rate), 100*fail.CPUUtil)
+		return fmt.Sprintf("sink: consumer lag grew %s ticks/s at %s/s with cpu at %.0f%% and uploads steady", result.Thousands(math.Round(fail.LagSlope)), result.Thousands(fail.Rate), 100*fail.CPUUtil)
 	case !fail.Producer.RateHeld:
-		return fmt.Sprintf("producer: achieved %s of %s/s with cpu at %.0f%%", num(fail.Producer.AchievedRate), num(fail.Rate), 100*fail.CPUUtil)
+		return fmt.Sprintf("producer: achieved %s of %s/s with cpu at %.0f%%", result.Thousands(fail.Producer.AchievedRate), result.Thousands(fail.Rate), 100*fail.CPUUtil)
 	}
 	return "latency slo only: nothing saturated that the figures tell"
 }

@@ -1,4 +1,4 @@
-package bench
+package result
 
 import (
 	"bufio"
@@ -29,9 +29,9 @@ func TestGoldenOutputs(t *testing.T) {
 			} else {
 				for _, cs := range r.Ceiling.Searches {
 					for i, st := range cs.Steps {
-						printStep(&out, i+1, st)
+						PrintStep(&out, i+1, st)
 					}
-					printAnswer(&out, cs)
+					PrintAnswer(&out, cs)
 				}
 				r.PrintCeiling(&out)
 			}

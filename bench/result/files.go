@@ -1,4 +1,4 @@
-package bench
+package result
 
 import (
 	"bufio"
@@ -9,66 +9,6 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 )
-
-// WriteFiles writes every output of a run into dir, named
-// <UTC start>-<name>: the JSON result, Go benchmark-format lines (.bench.txt,
-// for benchstat) and an HdrHistogram percentile distribution (.hgrm) per
-// histogram, and an HdrHistogram interval log (.hlog, one interval a
-// second) per histogram of a run made in this process. It returns the
-// paths, JSON first.
-func (r *Result) WriteFiles(dir string) ([]string, error) {
-	jsonPath, err := r.WriteFile(dir)
-	if err != nil {
-		return nil, err
-	}
-	return r.WriteCompanions(jsonPath)
-}
-
-// WriteCompanions writes the files that go beside a result's JSON at
-// jsonPath (.bench.txt, .hgrm, .hlog, as WriteFiles names them) and
-// returns every path, the JSON's first.
-func (r *Result) WriteCompanions(jsonPath string) ([]string, error) {
-	base := strings.TrimSuffix(jsonPath, ".json")
-	paths := []string{jsonPath}
-	benchPath := base + ".bench.txt"
-	if err := writeWith(benchPath, r.WriteBenchmarkLines); err != nil {
-		return nil, err
-	}
-	paths = append(paths, benchPath)
-	for _, s := range r.Strategies {
-		hgrms := []struct {
-			name string
-			l    Latency
-		}{{"e2e", s.EndToEnd}, {"upload", s.Upload}, {"publish", s.Producer.Publish}}
-		if s.Table != nil {
-			hgrms = append(hgrms, struct {
-				name string
-				l    Latency
-			}{"queryable", s.Queryable})
-		}
-		for _, h := range hgrms {
-			p := fmt.Sprintf("%s-%s-%s.hgrm", base, s.Strategy, h.name)
-			if err := writeWith(p, func(w *bufio.Writer) error { return writeHgrm(w, h.l) }); err != nil {
-				return nil, err
-			}
-			paths = append(paths, p)
-		}
-		for _, h := range []struct {
-			name string
-			ivs  []IntervalHist
-		}{{"e2e", s.Intervals.E2E}, {"upload", s.Intervals.Upload}, {"publish", s.Intervals.Publish}} {
-			if len(h.ivs) == 0 {
-				continue // a result read back from JSON: the intervals were not kept
-			}
-			p := fmt.Sprintf("%s-%s-%s.hlog", base, s.Strategy, h.name)
-			if err := writeWith(p, func(w *bufio.Writer) error { return writeHlog(w, h.ivs) }); err != nil {
-				return nil, err
-			}
-			paths = append(paths, p)
-		}
-	}
-	return paths, nil
-}
 
 // writeHlog writes interval histograms as an HdrHistogram interval log
 // (.hlog): timestamps in seconds from the first interval's start, values in
@@ -123,59 +63,10 @@ func writeHgrm(w *bufio.Writer, l Latency) error {
 	return err
 }
 
-// WriteBenchmarkLines writes the result in the Go benchmark format, one line
-// per strategy with custom units, so `benchstat old.bench.txt new.bench.txt`
-// compares any metric across runs.
-func (r *Result) WriteBenchmarkLines(w *bufio.Writer) error {
-	fmt.Fprintf(w, "goos: %s\ngoarch: %s\npkg: tickbench\n", r.Machine.GOOS, r.Machine.GOARCH)
-	fmt.Fprintf(w, "stack: %s\nmode: %s\n", r.Stack.Name, r.Mode)
-	for _, s := range r.Strategies {
-		p := s.Producer
-		backlog := ""
-		if r.Workload.Backlog {
-			backlog = "/backlog=true"
-		}
-		fmt.Fprintf(w, "BenchmarkTickbench/strategy=%s/rate=%s%s 1", s.Strategy, benchNum(r.Workload.Rate), backlog)
-		for _, m := range []struct {
-			v    float64
-			unit string
-		}{
-			{p.AchievedRate, "ticks/s"},
-			{landedRate(s, r.Workload.Backlog), "landed-ticks/s"},
-			{float64(s.EndToEnd.P50), "e2e-p50-us"},
-			{float64(s.EndToEnd.P99), "e2e-p99-us"},
-			{float64(s.EndToEnd.P999), "e2e-p99.9-us"},
-			{float64(s.EndToEnd.Max), "e2e-max-us"},
-			{float64(p.Publish.P99), "publish-p99-us"},
-			{float64(s.Upload.P50), "upload-p50-us"},
-			{float64(s.Upload.P99), "upload-p99-us"},
-			{s.BytesPerTick, "bytes/tick"},
-			{float64(s.Objects), "objects"},
-			{s.PutCostPerDayUSD, "usd/day-put"},
-			{putsPerMillion(s), "puts/Mtick"},
-			{rateRatio(p), "achieved/target"},
-			{s.CPUSecondsPerMillion, "cpu-s/Mtick"},
-			{s.UserCPUSecondsPerMillion, "user-cpu-s/Mtick"},
-			{float64(s.PeakRSSBytes), "peak-rss-B"},
-		} {
-			fmt.Fprintf(w, " %s %s", benchNum(m.v), m.unit)
-		}
-		if usd, scan, ok := lakeMeans(s); ok {
-			fmt.Fprintf(w, " %s usd/query %s scan-B/query", benchNum(usd), benchNum(scan))
-		}
-		if t := s.Table; t != nil {
-			fmt.Fprintf(w, " %s queryable-p99-us %s files/h %s usd/day-metadata", benchNum(float64(s.Queryable.P99)),
-				benchNum(t.FilesPerHour), benchNum(t.MetadataCostPerDayUSD))
-		}
-		fmt.Fprintln(w)
-	}
-	return nil
-}
-
 func benchNum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
 // lakeMeans are the mean modelled Athena bill and bytes scanned of the
-// strategy's standard queries (bench/lake.go), when they were modelled.
+// strategy's standard queries (package bench, lake.go), when they were modelled.
 func lakeMeans(s StrategyResult) (usd, scan float64, ok bool) {
 	if s.Lake == nil || s.Lake.Problem != "" || len(s.Lake.Queries) == 0 {
 		return 0, 0, false
@@ -286,6 +177,115 @@ func GatherBenchmarkLines(set string, others ...string) error {
 		if err := os.Remove(o); err != nil {
 			return fmt.Errorf("gather benchmark lines: %w", err)
 		}
+	}
+	return nil
+}
+
+// WriteFiles writes every output of a run into dir, named
+// <UTC start>-<name>: the JSON result, Go benchmark-format lines (.bench.txt,
+// for benchstat) and an HdrHistogram percentile distribution (.hgrm) per
+// histogram, and an HdrHistogram interval log (.hlog, one interval a
+// second) per histogram of a run made in this process. It returns the
+// paths, JSON first.
+func (r *Result) WriteFiles(dir string) ([]string, error) {
+	jsonPath, err := r.WriteFile(dir)
+	if err != nil {
+		return nil, err
+	}
+	return r.WriteCompanions(jsonPath)
+}
+
+// WriteCompanions writes the files that go beside a result's JSON at
+// jsonPath (.bench.txt, .hgrm, .hlog, as WriteFiles names them) and
+// returns every path, the JSON's first.
+func (r *Result) WriteCompanions(jsonPath string) ([]string, error) {
+	base := strings.TrimSuffix(jsonPath, ".json")
+	paths := []string{jsonPath}
+	benchPath := base + ".bench.txt"
+	if err := writeWith(benchPath, r.WriteBenchmarkLines); err != nil {
+		return nil, err
+	}
+	paths = append(paths, benchPath)
+	for _, s := range r.Strategies {
+		hgrms := []struct {
+			name string
+			l    Latency
+		}{{"e2e", s.EndToEnd}, {"upload", s.Upload}, {"publish", s.Producer.Publish}}
+		if s.Table != nil {
+			hgrms = append(hgrms, struct {
+				name string
+				l    Latency
+			}{"queryable", s.Queryable})
+		}
+		for _, h := range hgrms {
+			p := fmt.Sprintf("%s-%s-%s.hgrm", base, s.Strategy, h.name)
+			if err := writeWith(p, func(w *bufio.Writer) error { return writeHgrm(w, h.l) }); err != nil {
+				return nil, err
+			}
+			paths = append(paths, p)
+		}
+		for _, h := range []struct {
+			name string
+			ivs  []IntervalHist
+		}{{"e2e", s.Intervals.E2E}, {"upload", s.Intervals.Upload}, {"publish", s.Intervals.Publish}} {
+			if len(h.ivs) == 0 {
+				continue // a result read back from JSON: the intervals were not kept
+			}
+			p := fmt.Sprintf("%s-%s-%s.hlog", base, s.Strategy, h.name)
+			if err := writeWith(p, func(w *bufio.Writer) error { return writeHlog(w, h.ivs) }); err != nil {
+				return nil, err
+			}
+			paths = append(paths, p)
+		}
+	}
+	return paths, nil
+}
+
+// WriteBenchmarkLines writes the result in the Go benchmark format, one line
+// per strategy with custom units, so `benchstat old.bench.txt new.bench.txt`
+// compares any metric across runs.
+func (r *Result) WriteBenchmarkLines(w *bufio.Writer) error {
+	fmt.Fprintf(w, "goos: %s\ngoarch: %s\npkg: tickbench\n", r.Machine.GOOS, r.Machine.GOARCH)
+	fmt.Fprintf(w, "stack: %s\nmode: %s\n", r.Stack.Name, r.Mode)
+	for _, s := range r.Strategies {
+		p := s.Producer
+		backlog := ""
+		if r.Workload.Backlog {
+			backlog = "/backlog=true"
+		}
+		fmt.Fprintf(w, "BenchmarkTickbench/strategy=%s/rate=%s%s 1", s.Strategy, benchNum(r.Workload.Rate), backlog)
+		for _, m := range []struct {
+			v    float64
+			unit string
+		}{
+			{p.AchievedRate, "ticks/s"},
+			{landedRate(s, r.Workload.Backlog), "landed-ticks/s"},
+			{float64(s.EndToEnd.P50), "e2e-p50-us"},
+			{float64(s.EndToEnd.P99), "e2e-p99-us"},
+			{float64(s.EndToEnd.P999), "e2e-p99.9-us"},
+			{float64(s.EndToEnd.Max), "e2e-max-us"},
+			{float64(p.Publish.P99), "publish-p99-us"},
+			{float64(s.Upload.P50), "upload-p50-us"},
+			{float64(s.Upload.P99), "upload-p99-us"},
+			{s.BytesPerTick, "bytes/tick"},
+			{float64(s.Objects), "objects"},
+			{s.PutCostPerDayUSD, "usd/day-put"},
+			{putsPerMillion(s), "puts/Mtick"},
+			{rateRatio(p), "achieved/target"},
+			{s.CPUSecondsPerMillion, "cpu-s/Mtick"},
+			{s.UserCPUSecondsPerMillion, "user-cpu-s/Mtick"},
+			{float64(s.PeakRSSBytes), "peak-rss-B"},
+		} {
+			fmt.Fprintf(w, " %s %s", benchNum(m.v), m.unit)
+		}
+		if usd, scan, ok := lakeMeans(s); ok {
+			fmt.Fprintf(w, " %s usd/query %s scan-B/query", benchNum(usd), benchNum(scan))
+		}
+		if t := s.Table; t != nil {
+			fmt.Fprintf(w, " %s queryable-p99-us %s files/h %s usd/day-metadata", benchNum(float64(s.Queryable.P99)),
+				benchNum(t.FilesPerHour), benchNum(t.MetadataCostPerDayUSD))
+		}
+		fmt.Fprintln(w)
 	}
 	return nil
 }
