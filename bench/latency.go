@@ -1,21 +1,10 @@
 package bench
 
 import (
-	"fmt"
 	"sync"
-	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/tickbench/tickbench/bench/result"
-)
-
-// Histograms record microseconds from 1 µs to 1 h at 3 significant digits.
-// An hour, not a minute: a run that cannot hold its rate falls further
-// behind every second, and that lag must be recorded, not clipped.
-const (
-	histMin    = 1
-	histMax    = int64(time.Hour / time.Microsecond)
-	histDigits = 3
 )
 
 // hist is one goroutine's latency histogram; merge them at the end. A value
@@ -31,13 +20,13 @@ type hist struct {
 }
 
 func newHist() *hist {
-	return &hist{h: hdrhistogram.New(histMin, histMax, histDigits), iv: hdrhistogram.New(histMin, histMax, histDigits)}
+	return &hist{h: result.NewHistogram(), iv: result.NewHistogram()}
 }
 
 // takeInterval returns what was recorded since the previous call and starts
 // a new interval.
 func (h *hist) takeInterval() *hdrhistogram.Histogram {
-	fresh := hdrhistogram.New(histMin, histMax, histDigits)
+	fresh := result.NewHistogram()
 	h.mu.Lock()
 	iv := h.iv
 	h.h.Merge(iv)
@@ -49,7 +38,7 @@ func (h *hist) takeInterval() *hdrhistogram.Histogram {
 // whole returns a copy of everything recorded: the finished intervals and
 // the open one.
 func (h *hist) whole() *hdrhistogram.Histogram {
-	w := hdrhistogram.New(histMin, histMax, histDigits)
+	w := result.NewHistogram()
 	h.mu.Lock()
 	w.Merge(h.h)
 	w.Merge(h.iv)
@@ -77,11 +66,11 @@ func (h *hist) recordSince(end int64, ats []int64) {
 
 func (h *hist) recordLocked(ns int64) {
 	us := ns / 1000
-	if us < histMin {
-		us = histMin
+	if us < result.HistMin {
+		us = result.HistMin
 	}
-	if us > histMax {
-		us = histMax
+	if us > result.HistMax {
+		us = result.HistMax
 		h.clamped++
 	}
 	_ = h.iv.RecordValue(us) // in range by construction
@@ -104,18 +93,8 @@ func mergeHists(hs ...*hist) *hist {
 
 func (h *hist) summary() (result.Latency, error) {
 	w := h.whole()
-	enc, err := w.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
-	if err != nil {
-		return result.Latency{}, fmt.Errorf("encode histogram: %w", err)
-	}
 	h.mu.Lock()
 	clamped := h.clamped
 	h.mu.Unlock()
-	l := result.Latency{Unit: "us", Count: w.TotalCount(), Clamped: clamped, HDR: string(enc)}
-	if l.Count > 0 {
-		l.Min, l.Mean, l.Max = w.Min(), w.Mean(), w.Max()
-		l.P50, l.P90, l.P95 = w.ValueAtQuantile(50), w.ValueAtQuantile(90), w.ValueAtQuantile(95)
-		l.P99, l.P999 = w.ValueAtQuantile(99), w.ValueAtQuantile(99.9)
-	}
-	return l, nil
+	return result.Summarize(w, clamped)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/sink"
 	"github.com/tickbench/tickbench/sink/iceberg"
 )
@@ -169,7 +170,7 @@ func (g *sinkGroup) totals() (s sink.Stats, perMember []int64, e2e, upload, quer
 
 // takeIntervals merges and restarts the members' interval histograms.
 func (g *sinkGroup) takeIntervals() (e2e, upload *hdrhistogram.Histogram) {
-	e2e, upload = hdrhistogram.New(histMin, histMax, histDigits), hdrhistogram.New(histMin, histMax, histDigits)
+	e2e, upload = result.NewHistogram(), result.NewHistogram()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, m := range g.members {

@@ -308,7 +308,8 @@ func mergeSinks(members []result.Process, prod result.Producer) (result.Strategy
 // mergeLatencies adds the histograms of several summaries: the result is
 // the summary of one histogram holding every value.
 func mergeLatencies(ls []result.Latency) (result.Latency, error) {
-	h := newHist()
+	h := result.NewHistogram()
+	var clamped int64
 	for _, l := range ls {
 		if l.HDR == "" {
 			if l.Count > 0 {
@@ -320,12 +321,12 @@ func mergeLatencies(ls []result.Latency) (result.Latency, error) {
 		if err != nil {
 			return result.Latency{}, fmt.Errorf("decode histogram: %w", err)
 		}
-		if dropped := h.h.Merge(d); dropped > 0 {
+		if dropped := h.Merge(d); dropped > 0 {
 			return result.Latency{}, fmt.Errorf("%d values outside 1 µs..1 h", dropped)
 		}
-		h.clamped += l.Clamped
+		clamped += l.Clamped
 	}
-	return h.summary()
+	return result.Summarize(h, clamped)
 }
 
 func minTime(a, b time.Time) time.Time {

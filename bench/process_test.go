@@ -17,11 +17,18 @@ import (
 // latencyOf is the summary of a histogram of values (ns), and the values.
 func latencyOf(t *testing.T, values []int64) result.Latency {
 	t.Helper()
-	h := newHist()
-	for _, v := range values {
-		h.record(v)
+	h := result.NewHistogram()
+	var clamped int64
+	for _, ns := range values {
+		us := max(ns/1000, result.HistMin)
+		if us > result.HistMax {
+			us, clamped = result.HistMax, clamped+1
+		}
+		if err := h.RecordValue(us); err != nil {
+			t.Fatal(err)
+		}
 	}
-	l, err := h.summary()
+	l, err := result.Summarize(h, clamped)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/tickbench/tickbench/bench/result"
 )
 
 // TestHistRecordsOnce: a value is recorded once, into the open interval,
@@ -13,7 +14,7 @@ import (
 // before one is, clamped values counted.
 func TestHistRecordsOnce(t *testing.T) {
 	h := newHist()
-	ref := hdrhistogram.New(histMin, histMax, histDigits) // every value recorded plainly
+	ref := result.NewHistogram() // every value recorded plainly
 	var taken []*hdrhistogram.Histogram
 	want := int64(0)
 	for i := range 10 {
@@ -28,14 +29,14 @@ func TestHistRecordsOnce(t *testing.T) {
 		}
 	}
 	h.record(int64(2 * time.Hour)) // clamped to the top
-	_ = ref.RecordValue(histMax)
+	_ = ref.RecordValue(result.HistMax)
 	want++
 	l, err := h.summary()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.Count != want || l.Clamped != 1 || l.Max < histMax*999/1000 {
-		t.Fatalf("summary: count %d clamped %d max %d, want count %d, clamped 1, max ~%d", l.Count, l.Clamped, l.Max, want, histMax)
+	if l.Count != want || l.Clamped != 1 || l.Max < result.HistMax*999/1000 {
+		t.Fatalf("summary: count %d clamped %d max %d, want count %d, clamped 1, max ~%d", l.Count, l.Clamped, l.Max, want, result.HistMax)
 	}
 	if l.Min != ref.Min() || l.P50 != ref.ValueAtQuantile(50) || l.P99 != ref.ValueAtQuantile(99) || l.Mean != ref.Mean() {
 		t.Fatalf("summary: min %d p50 %d p99 %d mean %g, want those of every value recorded once: %d %d %d %g",
@@ -69,7 +70,7 @@ func TestHistRecordSince(t *testing.T) {
 	all.recordSince(end, ats)
 	a, _ := one.summary()
 	b, _ := all.summary()
-	if a.HDR != b.HDR || b.Count != int64(len(ats)) || b.Clamped != 1 || b.Min != histMin {
+	if a.HDR != b.HDR || b.Count != int64(len(ats)) || b.Clamped != 1 || b.Min != result.HistMin {
 		t.Fatalf("recordSince: %+v, one by one: %+v", b, a)
 	}
 }
