@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tickbench/tickbench/bench/dist"
 	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/stack"
@@ -153,7 +154,7 @@ func Produce(ctx context.Context, cfg ProduceConfig) (*ProduceResult, error) {
 	out.Publish, out.PublishDelay = row.Publish, row.PublishDelay
 	p.Producer = &row
 	runID := res.Start.UTC().Format("20060102T150405.000Z") + "-seed" + fmt.Sprint(cfg.Model.Seed)
-	out.File = processResult("produce-"+strings.ReplaceAll(cfg.Shard.String(), "/", "-of-"), runID,
+	out.File = dist.File("produce-"+strings.ReplaceAll(cfg.Shard.String(), "/", "-of-"), runID,
 		stack.Kind{Name: "external", Kafka: "external"}, w, p)
 	return out, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tickbench/tickbench/bench/dist"
 	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/lake"
 	"github.com/tickbench/tickbench/sink"
@@ -148,7 +149,7 @@ func RunSink(ctx context.Context, cfg SinkConfig) (*SinkResult, error) {
 		sr.Table = tableReport(g, stats, lake.USEast1, time.Since(began))
 	}
 	p.Sink = &sr
-	out.File = processResult("sink-"+cfg.Group, cfg.Group, st.Kind, result.Workload{Topic: cfg.Topic}, p)
+	out.File = dist.File("sink-"+cfg.Group, cfg.Group, st.Kind, result.Workload{Topic: cfg.Topic}, p)
 	return out, runErr
 }
 

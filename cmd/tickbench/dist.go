@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/tickbench/tickbench/bench"
+	"github.com/tickbench/tickbench/bench/dist"
 	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/stack"
@@ -180,7 +181,7 @@ func runMerge(ctx context.Context, args []string, env environment) error {
 	if err != nil {
 		return err
 	}
-	merged, err := bench.Merge(files)
+	merged, err := dist.Merge(files)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,15 @@
-package bench
+// Package dist owns what makes one run of the processes of a distributed
+// run (generator shards from tickbench produce, sink members from
+// tickbench sink, on one host or many): each process's result file (File)
+// and their merge into one result (Merge): shards checked, counts summed,
+// histograms added, the hosts' clocks judged. The processes themselves run
+// in package bench (Produce, RunSink); docs/distributed.md shows the whole.
+package dist
 
 import (
 	"fmt"
 	"maps"
 	"math"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -49,35 +54,8 @@ func checkClocks(ps []result.Process) *result.Clocks {
 	return c
 }
 
-// processMeter follows a process's run: CPU, peak memory and the clock.
-type processMeter struct {
-	use  *usage
-	wall time.Time // with its monotonic reading
-	host string
-}
-
-func startProcessMeter() *processMeter {
-	host, err := os.Hostname()
-	if err != nil {
-		host = "unknown (" + err.Error() + ")"
-	}
-	return &processMeter{use: startUsage(nil), wall: time.Now(), host: host}
-}
-
-// row stops the meter and returns the process's row; call it once.
-func (m *processMeter) row(role string) result.Process {
-	used := m.use.stop()
-	end := time.Now()
-	mono := end.Sub(m.wall) // monotonic: both readings carry it
-	wall := end.Round(0).Sub(m.wall.Round(0))
-	c := result.Clock{WallStart: m.wall.Round(0).UTC(), WallEnd: end.Round(0).UTC(), MonotonicS: mono.Seconds(), SteppedS: (wall - mono).Seconds()}
-	c.Sync, c.MaxErrorUS, c.EstErrorUS = clockSync()
-	return result.Process{Role: role, Host: m.host, PID: os.Getpid(), CPUSeconds: used.cpu.total().Seconds(),
-		PeakRSSBytes: used.peakRSS, Clock: c, Machine: result.ThisMachine()}
-}
-
 // processResult wraps one process's row as a result file.
-func processResult(name, runID string, kind stack.Kind, w result.Workload, p result.Process) *result.Result {
+func File(name, runID string, kind stack.Kind, w result.Workload, p result.Process) *result.Result {
 	return &result.Result{Schema: result.SchemaVersion, Name: name, RunID: runID, Role: p.Role, Started: p.Clock.WallStart, Finished: p.Clock.WallEnd,
 		Stack: kind, Workload: w, Prices: lake.USEast1, Machine: p.Machine, Processes: []result.Process{p}}
 }

@@ -1,4 +1,4 @@
-package bench
+package dist
 
 import (
 	"bytes"
@@ -102,7 +102,7 @@ func newDistRun(t *testing.T) *distRun {
 			CPUSeconds: 1.5, PeakRSSBytes: 50 << 20, Clock: result.Clock{WallStart: start.Add(-time.Second), WallEnd: start.Add(11 * time.Second), Sync: result.ClockSynchronized}}
 		d.sent += 10_000
 		d.cpu += p.CPUSeconds
-		d.files = append(d.files, processResult("produce", "run1", stackKindExternal, w, p))
+		d.files = append(d.files, File("produce", "run1", stackKindExternal, w, p))
 	}
 	for i, n := range []int64{12_000, 18_000} {
 		e2e, up := randomLatencies(rng, int(n)), randomLatencies(rng, int(n/1000))
@@ -114,7 +114,7 @@ func newDistRun(t *testing.T) *distRun {
 			Clock: result.Clock{WallStart: start.Add(-2 * time.Second), WallEnd: start.Add(15 * time.Second), Sync: result.ClockSynchronized}}
 		d.consumed, d.objects, d.bytes = d.consumed+n, d.objects+n/1000, d.bytes+n*150
 		d.cpu += p.CPUSeconds
-		d.files = append(d.files, processResult("sink", "g", stackKindExternal, result.Workload{Topic: "ticks"}, p))
+		d.files = append(d.files, File("sink", "g", stackKindExternal, result.Workload{Topic: "ticks"}, p))
 	}
 	return d
 }
