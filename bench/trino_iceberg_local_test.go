@@ -17,7 +17,6 @@ import (
 
 	"github.com/apache/iceberg-go/table"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/internal/testrepo"
@@ -106,7 +105,7 @@ func TestLocalTrinoIcebergScanModel(t *testing.T) {
 		for _, id := range created {
 			_ = cat.Iceberg().DropTable(context.Background(), id)
 		}
-		deleteUnder(t, st, base)
+		laketest.DeletePrefix(t, st.S3, st.Bucket, base)
 	})
 	trino := &lake.Trino{URL: tr.URL}
 	var bytesTable, metaTable, hiveTable strings.Builder
@@ -170,14 +169,14 @@ func TestLocalTrinoIcebergScanModel(t *testing.T) {
 				}
 				measured := got.PhysicalInputBytes
 				pairs++
-				cell := fmt.Sprintf(" %s =", thousandsOf(measured))
+				cell := fmt.Sprintf(" %s =", laketest.Thousands(measured))
 				switch {
 				case model.Bytes == measured:
 					exact++
 				case math.Abs(float64(model.Bytes-measured)) <= 0.1*float64(measured):
-					cell = fmt.Sprintf(" %s (model %+.2f%%)", thousandsOf(measured), 100*float64(model.Bytes-measured)/float64(measured))
+					cell = fmt.Sprintf(" %s (model %+.2f%%)", laketest.Thousands(measured), 100*float64(model.Bytes-measured)/float64(measured))
 				default:
-					cell = fmt.Sprintf(" %s (model %s) FAIL", thousandsOf(measured), thousandsOf(model.Bytes))
+					cell = fmt.Sprintf(" %s (model %s) FAIL", laketest.Thousands(measured), laketest.Thousands(model.Bytes))
 					t.Errorf("%s %s: Trino read %d bytes, the model says %d (%d of %d files, %d row groups)", name, q.Name, measured, model.Bytes, model.ObjectsRead, model.Objects, model.RowGroups)
 				}
 				bytesTable.WriteString(cell + " |")
@@ -185,7 +184,7 @@ func TestLocalTrinoIcebergScanModel(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				fmt.Fprintf(&hiveTable, " %s |", thousandsOf(h.Bytes))
+				fmt.Fprintf(&hiveTable, " %s |", laketest.Thousands(h.Bytes))
 				if !accessLog.on() {
 					fmt.Fprintf(&metaTable, " %d (%s) |", model.MetadataGets, result.Size(model.MetadataBytes))
 					continue
@@ -265,38 +264,6 @@ func landForIceberg(t *testing.T, ctx context.Context, st *stack.Stack, f sink.F
 	}
 	files.sizes = fmt.Sprintf("%d (%s–%s)", len(landed), result.Size(int64(lo)), result.Size(int64(hi)))
 	return files, commits
-}
-
-func thousandsOf(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
-
-// deleteUnder removes the objects under prefix.
-func deleteUnder(t *testing.T, st *stack.Stack, prefix string) {
-	ctx := context.Background()
-	pages := s3.NewListObjectsV2Paginator(st.S3, &s3.ListObjectsV2Input{Bucket: &st.Bucket, Prefix: &prefix})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			t.Errorf("list %s: %v", prefix, err)
-			return
-		}
-		var ids []types.ObjectIdentifier
-		for _, o := range page.Contents {
-			ids = append(ids, types.ObjectIdentifier{Key: o.Key})
-		}
-		if len(ids) == 0 {
-			continue
-		}
-		if _, err := st.S3.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: &st.Bucket, Delete: &types.Delete{Objects: ids}}); err != nil {
-			t.Errorf("delete under %s: %v", prefix, err)
-			return
-		}
-	}
 }
 
 // accessLog is the S3 server's access log (scripts/s3.sh with

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/tickbench/tickbench/internal/testrepo"
 	"github.com/tickbench/tickbench/lake"
@@ -117,7 +116,7 @@ func TestLocalTrinoScanModel(t *testing.T) {
 	defer cancel()
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	base := "trino-model/" + run + "/"
-	t.Cleanup(func() { deletePrefix(t, st, base) })
+	t.Cleanup(func() { laketest.DeletePrefix(t, st.S3, st.Bucket, base) })
 	var table strings.Builder
 	table.WriteString("| set | strategy | layout | objects (sizes) | count-hour | vwap-day | last-trade | ohlc-minute |\n| --- | --- | --- | --- | ---: | ---: | ---: | ---: |\n")
 	pairs, exact := 0, 0
@@ -173,14 +172,14 @@ func TestLocalTrinoScanModel(t *testing.T) {
 					}
 					measured := got.PhysicalInputBytes
 					pairs++
-					cell := fmt.Sprintf(" %s =", thousands(measured))
+					cell := fmt.Sprintf(" %s =", laketest.Thousands(measured))
 					switch {
 					case m.Bytes == measured:
 						exact++
 					case tb.Parquet() && math.Abs(float64(m.Bytes-measured)) <= 0.1*float64(measured):
-						cell = fmt.Sprintf(" %s (model %+.1f%%)", thousands(measured), 100*float64(m.Bytes-measured)/float64(measured))
+						cell = fmt.Sprintf(" %s (model %+.1f%%)", laketest.Thousands(measured), 100*float64(m.Bytes-measured)/float64(measured))
 					default:
-						cell = fmt.Sprintf(" %s (model %s) FAIL", thousands(measured), thousands(m.Bytes))
+						cell = fmt.Sprintf(" %s (model %s) FAIL", laketest.Thousands(measured), laketest.Thousands(m.Bytes))
 						t.Errorf("%s %s: Trino read %d bytes, the model says %d", name, q.Name, measured, m.Bytes)
 					}
 					table.WriteString(cell + " |")
@@ -240,14 +239,6 @@ func size(n int) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
-
 // sameRows compares Trino's rows with DuckDB's: numbers as numbers (sums of
 // doubles to 1e-9 relative, their order of addition differs), timestamps
 // as Trino prints them.
@@ -289,28 +280,4 @@ func canonical(v any) any {
 		return x.UTC().Format("2006-01-02 15:04:05.000000")
 	}
 	return v
-}
-
-// deletePrefix removes what the test landed.
-func deletePrefix(t *testing.T, st *stack.Stack, prefix string) {
-	ctx := context.Background()
-	pages := s3.NewListObjectsV2Paginator(st.S3, &s3.ListObjectsV2Input{Bucket: &st.Bucket, Prefix: &prefix})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			t.Errorf("list %s: %v", prefix, err)
-			return
-		}
-		var ids []types.ObjectIdentifier
-		for _, o := range page.Contents {
-			ids = append(ids, types.ObjectIdentifier{Key: o.Key})
-		}
-		if len(ids) == 0 {
-			continue
-		}
-		if _, err := st.S3.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: &st.Bucket, Delete: &types.Delete{Objects: ids}}); err != nil {
-			t.Errorf("delete under %s: %v", prefix, err)
-			return
-		}
-	}
 }

@@ -3,10 +3,14 @@
 package laketest
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/lake/batching"
 	"github.com/tickbench/tickbench/sink"
@@ -81,4 +85,38 @@ func LandFunc(t testing.TB, f sink.Format, l sink.Layout, ticks []tick.Tick, b B
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// DeletePrefix removes the objects under prefix in bucket, for a test's
+// cleanup: a failure is the test's error, not its end.
+func DeletePrefix(t testing.TB, cl *s3.Client, bucket, prefix string) {
+	ctx := context.Background()
+	pages := s3.NewListObjectsV2Paginator(cl, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: &prefix})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			t.Errorf("list %s: %v", prefix, err)
+			return
+		}
+		var ids []types.ObjectIdentifier
+		for _, o := range page.Contents {
+			ids = append(ids, types.ObjectIdentifier{Key: o.Key})
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		if _, err := cl.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: &bucket, Delete: &types.Delete{Objects: ids}}); err != nil {
+			t.Errorf("delete under %s: %v", prefix, err)
+			return
+		}
+	}
+}
+
+// Thousands writes n with a comma between each three digits.
+func Thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
