@@ -7,7 +7,7 @@ DURATION ?= 30s
 ARGS     ?=
 BIN      := bin/tickbench
 
-.PHONY: all build bench bench-matrix ceiling dist dist-bin test vet fmt-check bench-go up down status broker-stop broker-start lint-deploy clean compare-producer query ddl regress regress-errors regress-noise lint-workflows fuzz scan-model
+.PHONY: all build bench bench-matrix ceiling soak dist dist-bin test vet fmt-check bench-go up down status broker-stop broker-start lint-deploy clean compare-producer query ddl regress regress-errors regress-noise lint-workflows fuzz scan-model
 
 all: build
 
@@ -42,6 +42,14 @@ dist: build
 MAXDUR   ?= 10m
 ceiling: build
 	./$(BIN) ceiling --stack $(STACK) --strategies $(STRATEGY) --max-duration $(MAXDUR) $(ARGS)
+
+## soak: one strategy (STRATEGY, default parquet-zstd) at RATE for DURATION
+## (default here 30m) on STACK with a fault every 5 minutes (broker restarts
+## on the local stack, which needs `make up BROKERS=3`; S3 errors and
+## stalls on the embedded one); fails if memory, goroutines, open files or
+## lag grow or a tick is lost (docs/soak.md)
+soak: build
+	./$(BIN) soak --stack $(STACK) --rate $(RATE) --duration $(if $(filter command line environment,$(origin DURATION)),$(DURATION),30m) --strategies $(if $(filter command line environment,$(origin STRATEGY)),$(STRATEGY),parquet-zstd) $(ARGS)
 
 ## test: formatting, vet, unit tests (race detector on), then the integration
 ## suite on a real Kafka + S3 that scripts/test.sh starts and stops

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"runtime"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -74,6 +75,7 @@ func (s *sampler) sample(now time.Time) {
 	// The ticks scheduled in the interval, per second: a shape's rate
 	// averaged over it, 0 once the generator's time is up (draining).
 	target := (s.pacer.Count(now.Sub(s.start)) - s.pacer.Count(s.last.Sub(s.start))) / dt
+	rss, goroutines, files := residentBytes(), runtime.NumGoroutine(), openFiles()
 	// The producer histogram is shared by the phase's strategies.
 	s.pubIvs = append(s.pubIvs, keep(s.pub.takeInterval()))
 	for i, g := range s.groups {
@@ -85,6 +87,9 @@ func (s *sampler) sample(now time.Time) {
 			AchievedRate: float64(acked-s.lastAcked) / dt,
 			LandedRate:   float64(landed-s.lastLanded[i]) / dt,
 			Lag:          max(int64(acked)-landed, 0),
+			RSSBytes:     rss,
+			Goroutines:   goroutines,
+			OpenFiles:    files,
 		}
 		if e2e.TotalCount() > 0 {
 			smp.E2EP99 = e2e.ValueAtQuantile(99)

@@ -152,7 +152,7 @@ func HTML(w io.Writer, results []*result.Result) error {
 		p.Charts = append(p.Charts, template.HTML(lineChart(lat.id, lat.title, "percentile (log scale of 1/(1-p))", "ms", lines, percentileTicks, fmtNum)))
 	}
 
-	var rates, lags []line
+	var rates, lags, rss, goroutines, files []line
 	tmax := 0.0
 	for i, e := range es {
 		if len(e.s.Series) == 0 {
@@ -171,12 +171,28 @@ func HTML(w io.Writer, results []*result.Result) error {
 		rates = append(rates, line{name: e.label + " achieved", xs: ts, ys: achieved, color: color(i)},
 			line{name: e.label + " target", xs: ts, ys: target, dashed: true, color: color(i)})
 		lags = append(lags, line{name: e.label, xs: ts, ys: lag, color: color(i)})
+		// The process's resources (schema v1.5): what a soak watches.
+		var r, g, f []float64
+		for _, smp := range e.s.Series {
+			r, g, f = append(r, float64(smp.RSSBytes)/(1<<20)), append(g, float64(smp.Goroutines)), append(f, float64(smp.OpenFiles))
+		}
+		if slices.Max(r) > 0 {
+			rss = append(rss, line{name: e.label, xs: ts, ys: r, color: color(i)})
+			goroutines = append(goroutines, line{name: e.label, xs: ts, ys: g, color: color(i)})
+			files = append(files, line{name: e.label, xs: ts, ys: f, color: color(i)})
+		}
 	}
 	if len(rates) > 0 {
 		_, xt := niceTicks(tmax, 6, func(v float64) string { return fmtNum(v) + "s" })
 		p.Charts = append(p.Charts,
 			template.HTML(lineChart("rate", "Achieved vs target rate (ticks acknowledged by Kafka per second)", "seconds since the generator started", "ticks/s", rates, xt, fmtNum)),
 			template.HTML(lineChart("lag", "Lag (ticks acknowledged by Kafka, not yet landed in S3)", "seconds since the generator started", "ticks", lags, xt, fmtNum)))
+		if len(rss) > 0 {
+			p.Charts = append(p.Charts,
+				template.HTML(lineChart("rss", "Resident memory of the tickbench process", "seconds since the generator started", "MiB", rss, xt, fmtNum)),
+				template.HTML(lineChart("goroutines", "Goroutines of the tickbench process", "seconds since the generator started", "goroutines", goroutines, xt, fmtNum)),
+				template.HTML(lineChart("open-files", "Open files (descriptors) of the tickbench process", "seconds since the generator started", "files", files, xt, fmtNum)))
+		}
 	}
 
 	var bpt, put, storage, athena []bar

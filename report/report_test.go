@@ -106,7 +106,7 @@ func TestHTMLAndMarkdown(t *testing.T) {
 			cells++
 		}
 	}
-	for _, id := range []string{"latency-e2e", "latency-upload", "rate", "lag", "bytes-per-tick", "cost-put", "cost-storage", "cost-athena", "athena-scan"} {
+	for _, id := range []string{"latency-e2e", "latency-upload", "rate", "lag", "rss", "goroutines", "open-files", "bytes-per-tick", "cost-put", "cost-storage", "cost-athena", "athena-scan"} {
 		if !charts[id] {
 			t.Errorf("chart %s missing; have %v", id, charts)
 		}
@@ -146,6 +146,9 @@ func TestHTMLAndMarkdown(t *testing.T) {
 		}
 		if n := len(floats(t, achieved.attrs["data-y"])); n != len(s.Series) {
 			t.Errorf("%s achieved line has %d points, series %d", s.Strategy, n, len(s.Series))
+		}
+		if rss := floats(t, series["rss"][i].attrs["data-y"]); len(rss) != len(s.Series) || rss[0] != float64(s.Series[0].RSSBytes)/(1<<20) {
+			t.Errorf("%s rss line %v, series of %d starting at %d bytes", s.Strategy, rss, len(s.Series), s.Series[0].RSSBytes)
 		}
 		if _, scan := lakeMeans(s); series["athena-scan"][i].attrs["data-value"] != strconv.FormatFloat(scan, 'g', -1, 64) {
 			t.Errorf("%s athena scan bar %v, modelled mean %g", s.Strategy, series["athena-scan"][i].attrs, scan)

@@ -26,10 +26,10 @@ const (
 // documents every field. The major version changes on any incompatible
 // change; a minor version only adds fields, so a reader of v1.N reads every
 // v1.M (absent fields stay zero).
-const SchemaVersion = "tickbench.result/v1.4"
+const SchemaVersion = "tickbench.result/v1.5"
 
 // readableSchemas are the versions ReadResult accepts.
-var readableSchemas = []string{"tickbench.result/v1", "tickbench.result/v1.1", "tickbench.result/v1.2", "tickbench.result/v1.3", SchemaVersion}
+var readableSchemas = []string{"tickbench.result/v1", "tickbench.result/v1.1", "tickbench.result/v1.2", "tickbench.result/v1.3", "tickbench.result/v1.4", SchemaVersion}
 
 // Result is everything a run measured; it is written as JSON.
 type Result struct {
@@ -60,6 +60,9 @@ type Result struct {
 	// Ceiling is the search of `tickbench ceiling` (schema v1.3): its
 	// steps and answers. Strategies is empty in such a result.
 	Ceiling *Ceiling `json:"ceiling,omitempty"`
+	// Soak is what `tickbench soak` injected and whether the process's
+	// resources and the lag held steady (schema v1.5).
+	Soak *Soak `json:"soak,omitempty"`
 }
 
 // Workload is what was asked for.
@@ -351,6 +354,7 @@ func (r *Result) PrintSummary(w io.Writer) {
 	r.printLake(w)
 	r.printProcesses(w)
 	r.printLatencies(w)
+	r.printSoak(w)
 }
 
 // printWorkload writes the run's, the workload's and the producers' lines.

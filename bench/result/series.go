@@ -18,6 +18,12 @@ type Sample struct {
 	Lag          int64   `json:"lag"`           // ticks acknowledged by Kafka and not yet landed, at T
 	E2EP99       int64   `json:"e2e_p99_us"`    // of ticks landed in the interval; 0 if none
 	UploadP99    int64   `json:"upload_p99_us"` // of objects uploaded in the interval; 0 if none
+	// RSSBytes, Goroutines and OpenFiles are the process's at T (schema
+	// v1.5; 0 where the system does not tell): what a soak watches for
+	// growth.
+	RSSBytes   int64 `json:"rss_bytes,omitempty"`
+	Goroutines int   `json:"goroutines,omitempty"`
+	OpenFiles  int   `json:"open_files,omitempty"`
 }
 
 // Interval histograms are kept for the .hlog files, one per second.

@@ -69,6 +69,7 @@ var commands = []struct {
 }{
 	{"bench", "produce ticks, land them in S3, verify, report latency and counts", runBench},
 	{"ceiling", "find the highest rate each strategy sustains (producer holds it, lag flat, SLO met): stepped search, saturation curve", runCeiling},
+	{"soak", "one strategy for a long time with a fault every few minutes: fails if memory, goroutines, open files or lag grow, or a tick is lost", runSoak},
 	{"produce", "producer only: send ticks to a broker and report records/s and latency", runProduce},
 	{"inject", "write valid ticks mixed with bad records (--bad-ratio) to a topic, to try the sink's errors/", runInject},
 	{"sink", "sink only: land a topic in S3 as one member of a consumer group", runSink},
