@@ -44,7 +44,7 @@ func TestSoakEmbedded(t *testing.T) {
 	}
 	var out bytes.Buffer
 	res.PrintSummary(&out)
-	for _, want := range []string{"soak       a fault every 4s for 1s: s3-errors at ", "rss ", "goroutines ", "open files "} {
+	for _, want := range []string{"soak       a fault every 4s for 1s: s3-errors at ", "rss ", "goroutines ", "open files ", "over time ", "0-4s "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, &out)
 		}

@@ -3,6 +3,8 @@ package result
 import (
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"strings"
 )
 
@@ -75,10 +77,53 @@ func (r *Result) printSoak(w io.Writer) {
 		}
 		fmt.Fprintf(w, "%-15s %14s %14s %14s  %s\n", g.Name, f(g.First), f(g.Last), f(g.Bound), steady)
 	}
+	r.printSoakTimeline(w)
 	verdict := "steady"
 	if !s.OK {
 		verdict = "NOT STEADY: " + s.Problem
 	}
 	fmt.Fprintf(w, "(medians over the first window after %gs of warm-up and the last before the generator stopped; bound: the first grown by %.0f%%, plus slack for small counts)\nsoak       %s\n",
 		s.WarmupS, 100*s.MaxGrowth, verdict)
+}
+
+// printSoakTimeline writes the watched figures over time: their medians
+// over each stretch between two faults.
+func (r *Result) printSoakTimeline(w io.Writer) {
+	if len(r.Strategies) == 0 || r.Soak.FaultEveryS <= 0 {
+		return
+	}
+	var rows [][]Sample
+	for _, smp := range r.Strategies[0].Series {
+		if smp.TargetRate <= 0 {
+			continue
+		}
+		// The last sample may end a moment past the duration.
+		last := max(int(math.Ceil(r.Workload.DurationS/r.Soak.FaultEveryS))-1, 0)
+		i := min(int(smp.T/r.Soak.FaultEveryS), last)
+		for len(rows) <= i {
+			rows = append(rows, nil)
+		}
+		rows[i] = append(rows[i], smp)
+	}
+	fmt.Fprintf(w, "%-15s %14s %14s %14s %14s\n", "over time", "rss", "goroutines", "open files", "lag (ticks)")
+	for i, row := range rows {
+		if len(row) == 0 {
+			continue
+		}
+		med := func(f func(Sample) float64) float64 {
+			vs := make([]float64, len(row))
+			for j, smp := range row {
+				vs[j] = f(smp)
+			}
+			slices.Sort(vs)
+			return vs[len(vs)/2]
+		}
+		from := float64(i) * r.Soak.FaultEveryS
+		to := min(from+r.Soak.FaultEveryS, r.Workload.DurationS)
+		fmt.Fprintf(w, "%-15s %14s %14s %14s %14s\n", fmt.Sprintf("%.0f-%.0fs", from, to),
+			Size(int64(med(func(s Sample) float64 { return float64(s.RSSBytes) }))),
+			Thousands(med(func(s Sample) float64 { return float64(s.Goroutines) })),
+			Thousands(med(func(s Sample) float64 { return float64(s.OpenFiles) })),
+			Thousands(med(func(s Sample) float64 { return float64(s.Lag) })))
+	}
 }
