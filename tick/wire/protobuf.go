@@ -1,7 +1,9 @@
 package wire
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"unicode/utf8"
 
@@ -82,7 +84,7 @@ func DecodeProtobuf(data []byte, t *tick.Tick, strs *tick.Strings) error {
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
-			return fmt.Errorf("protobuf tick: tag at byte %d: %w", len(data)-len(b), protowire.ParseError(n))
+			return fmt.Errorf("protobuf tick: tag at byte %d: %w", len(data)-len(b), parseErr(n))
 		}
 		b = b[n:]
 		tag := byte(0)
@@ -93,7 +95,7 @@ func DecodeProtobuf(data []byte, t *tick.Tick, strs *tick.Strings) error {
 		case tagSymbol, tagExchange:
 			s, n := protowire.ConsumeBytes(b)
 			if n < 0 {
-				return fmt.Errorf("protobuf tick: field %d: %w", num, protowire.ParseError(n))
+				return protoErr(num, n)
 			}
 			if !utf8.Valid(s) {
 				return fmt.Errorf("protobuf tick: field %d: not UTF-8", num)
@@ -116,7 +118,7 @@ func DecodeProtobuf(data []byte, t *tick.Tick, strs *tick.Strings) error {
 		case tagSeq, tagSize, tagBidSize, tagAskSize:
 			x, n := protowire.ConsumeVarint(b)
 			if n < 0 {
-				return fmt.Errorf("protobuf tick: field %d: %w", num, protowire.ParseError(n))
+				return protoErr(num, n)
 			}
 			switch tag {
 			case tagSeq:
@@ -132,7 +134,7 @@ func DecodeProtobuf(data []byte, t *tick.Tick, strs *tick.Strings) error {
 		case tagTS, tagPrice, tagBid, tagAsk:
 			x, n := protowire.ConsumeFixed64(b)
 			if n < 0 {
-				return fmt.Errorf("protobuf tick: field %d: %w", num, protowire.ParseError(n))
+				return protoErr(num, n)
 			}
 			switch tag {
 			case tagTS:
@@ -148,11 +150,26 @@ func DecodeProtobuf(data []byte, t *tick.Tick, strs *tick.Strings) error {
 		default:
 			n := protowire.ConsumeFieldValue(num, typ, b)
 			if n < 0 {
-				return fmt.Errorf("protobuf tick: field %d: %w", num, protowire.ParseError(n))
+				return protoErr(num, n)
 			}
 			b = b[n:]
 		}
 	}
 	*t = v
 	return t.Validate()
+}
+
+// protoErr says what is wrong with field num's value.
+func protoErr(num protowire.Number, n int) error {
+	return fmt.Errorf("protobuf tick: field %d: %w", num, parseErr(n))
+}
+
+// parseErr is protowire's error, "truncated" for a value cut short (as
+// the Avro decoder says).
+func parseErr(n int) error {
+	err := protowire.ParseError(n)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w (%w)", errTruncated, err)
+	}
+	return err
 }

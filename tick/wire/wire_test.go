@@ -215,7 +215,7 @@ func TestDecodeProtobufErrors(t *testing.T) {
 		wantErr string
 	}{
 		{"empty", nil, "symbol \"\""},
-		{"truncated", enc[:len(enc)-3], "protobuf tick: field 10: unexpected EOF"},
+		{"truncated", enc[:len(enc)-3], "protobuf tick: field 10: truncated"},
 		{"bad tag", []byte{0x00}, "invalid field number"},
 		{"end group", []byte{0x0c}, "protobuf tick: field 1: "},
 		{"not utf-8", AppendProtobuf(nil, &tick.Tick{Symbol: "\xff"}), "field 1: not UTF-8"},
@@ -363,7 +363,7 @@ func TestDecodeFrameErrors(t *testing.T) {
 		{"no message index", Protobuf, pv[:5], "truncated message index"},
 		{"message index [1]", Protobuf, append(append(bytes.Clone(pv[:5]), 2, 2), pv[6:]...), "message index [1], want [0]"},
 		{"bad message index", Protobuf, append(bytes.Clone(pv[:5]), 1), "bad message index"},
-		{"truncated protobuf", Protobuf, pv[:len(pv)-2], "protobuf tick: field 10: unexpected EOF"},
+		{"truncated protobuf", Protobuf, pv[:len(pv)-2], "protobuf tick: field 10: truncated"},
 	}
 	for _, tt := range tests {
 		d := newTestDecoder(t, tt.f, reg.URL())
