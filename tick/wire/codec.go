@@ -76,7 +76,7 @@ func (e *Encoder) Append(dst []byte, t *tick.Tick) []byte {
 type Decoder struct {
 	format Format
 	reg    *Registry
-	serde  *sr.Serde // the ids met so far that name the tick schema
+	serde  *sr.Serde // the ids met so far that name the tick schema; nil for JSON
 	strs   tick.Strings
 }
 
@@ -88,7 +88,11 @@ func NewDecoder(f Format, reg *Registry) (*Decoder, error) {
 	if f.Framed() && (reg == nil || reg.cfg.Format != f) {
 		return nil, fmt.Errorf("wire format %s: needs a schema registry client for %s", f, f)
 	}
-	return &Decoder{format: f, reg: reg, serde: sr.NewSerde()}, nil
+	d := &Decoder{format: f, reg: reg}
+	if f.Framed() {
+		d.serde = sr.NewSerde()
+	}
+	return d, nil
 }
 
 // Decode decodes one record value into t and validates it. Every error
