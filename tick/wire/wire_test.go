@@ -7,6 +7,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -240,6 +242,28 @@ func TestDecodeProtobufErrors(t *testing.T) {
 }
 
 func protoAppend(b []byte, f func([]byte) []byte) []byte { return f(bytes.Clone(b)) }
+
+// TestRegistryReformatting: the tick schemas as Karapace (a real
+// Confluent-compatible registry) returns them, reformatted (Avro: keys
+// sorted, no spaces; Protobuf: the file comment dropped, trailing comments
+// moved above their fields), are still the tick schemas.
+func TestRegistryReformatting(t *testing.T) {
+	for _, c := range []struct {
+		f    Format
+		file string
+	}{{Avro, "karapace-tick.avsc"}, {Protobuf, "karapace-tick.proto"}} {
+		b, err := os.ReadFile(filepath.Join("testdata", c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) == c.f.Schema().Schema {
+			t.Fatalf("%s is the schema as written: not a test of reformatting", c.file)
+		}
+		if err := sameSchema(1, c.f, sr.Schema{Schema: string(b), Type: c.f.Schema().Type}); err != nil {
+			t.Errorf("%s: %v", c.file, err)
+		}
+	}
+}
 
 func TestProtoTokens(t *testing.T) {
 	reformatted := "syntax=\"proto3\";package tickbench;/* c */option go_package=\"github.com/tickbench/tickbench/tick/schema\";\n" +
