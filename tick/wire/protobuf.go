@@ -31,10 +31,12 @@ const (
 // bytes proto.Marshal writes for the generated schema.Tick (fields in
 // number order, proto3 zero values left out), written directly with
 // protowire. The generated code's Marshal and Unmarshal go through
-// reflection-driven tables and a message struct per tick: this is several
-// times faster and allocates nothing (BenchmarkAppendProtobuf,
-// BenchmarkAppendProtobufGenerated); the tests hold it to proto.Marshal's
-// bytes.
+// reflection-driven tables and a message struct per tick: measured on the
+// same ticks, 34 ns against proto.Marshal's 196, and DecodeProtobuf 119 ns
+// against proto.Unmarshal's 219 and its allocation
+// (BenchmarkAppendProtobuf, BenchmarkAppendProtobufGenerated,
+// BenchmarkDecodeProtobuf, BenchmarkDecodeProtobufGenerated); the tests
+// and FuzzDecodeProtobuf hold both to the generated code's answers.
 func AppendProtobuf(dst []byte, t *tick.Tick) []byte {
 	if t.Symbol != "" {
 		dst = protowire.AppendString(append(dst, tagSymbol), t.Symbol)
