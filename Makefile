@@ -79,12 +79,19 @@ fmt-check:
 ## with no executions)
 FUZZTIME ?= 60s
 FUZZFLAGS ?= -fuzzminimizetime=5s
-FUZZ_TARGETS := ./tick:FuzzDecodeJSON ./gen:FuzzParseProfile ./bench:FuzzReadWorkload ./bench/result:FuzzParseResult ./sink:FuzzReadTicks ./stack/s3lite:FuzzChunkReader ./internal/pqguard:FuzzStruct
+FUZZ_TARGETS := ./tick:FuzzDecodeJSON ./gen:FuzzParseProfile ./bench:FuzzReadWorkload ./bench/result:FuzzParseResult ./sink:FuzzReadTicks ./stack/s3lite:FuzzChunkReader ./internal/pqguard:FuzzStruct ./tick/wire:FuzzDecodeAvro ./tick/wire:FuzzDecodeProtobuf ./tick/wire:FuzzDecodeFrame
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; echo "== $$name ($$pkg, $(FUZZTIME))"; \
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$pkg; \
 	done
+
+## generate: the Go code of tick/schema/tick.proto (protoc from the
+## grpcio-tools wheel, protoc-gen-go of go.mod's protobuf version; both
+## cached in .tickbench/cache: scripts/generate.sh)
+.PHONY: generate
+generate:
+	bash scripts/generate.sh
 
 ## bench-go: the Go micro-benchmarks (generator, codec)
 bench-go:

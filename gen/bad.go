@@ -2,10 +2,12 @@ package gen
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/rand/v2"
 	"strings"
 
 	"github.com/tickbench/tickbench/tick"
+	"github.com/tickbench/tickbench/tick/wire"
 )
 
 // BadKinds names the kinds of record BadRecord makes, each one a way a
@@ -64,4 +66,44 @@ func dropField(line []byte, name string) []byte {
 	out := append([]byte{}, line[:i]...)
 	out = append(out, line[j:]...)
 	return bytes.Replace(out, []byte(",}"), []byte("}"), 1)
+}
+
+// BadFrameKinds names the kinds of record BadFrame makes: the ways a value
+// on a topic of a framed wire format (Avro, Protobuf) can fail to be a
+// tick.
+var BadFrameKinds = []string{"wrong-magic", "short-frame", "unknown-schema-id", "truncated-payload", "garbage-payload", "json-value", "absurd-price"}
+
+// BadFrame turns the valid tick t into a record value of the given kind
+// (an index into BadFrameKinds) that enc's format's decoder refuses; enc
+// is a framed format's encoder, whose schema id is registered.
+func BadFrame(kind int, t *tick.Tick, enc *wire.Encoder) []byte {
+	v := enc.Append(nil, t)
+	switch BadFrameKinds[kind%len(BadFrameKinds)] {
+	case "wrong-magic":
+		v[0] = 1
+		return v
+	case "short-frame":
+		return v[:3]
+	case "unknown-schema-id":
+		// Far past any id a registry hands out in a run.
+		binary.BigEndian.PutUint32(v[1:5], uint32(enc.ID())+1<<30)
+		return v
+	case "truncated-payload":
+		return v[:len(v)-3]
+	case "garbage-payload":
+		// The frame's header (and message index), then bytes neither
+		// format reads: an Avro string of length -1, a Protobuf tag of
+		// field 0.
+		n := 5
+		if enc.Format() == wire.Protobuf {
+			n = 6
+		}
+		return append(v[:n], 0x01, 0x00)
+	case "json-value":
+		return tick.AppendJSON(nil, t)
+	default: // absurd-price: well framed and encoded, not a tick
+		u := *t
+		u.Price = -u.Price
+		return enc.Append(nil, &u)
+	}
 }

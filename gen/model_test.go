@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/sr/srfake"
+
 	"github.com/tickbench/tickbench/tick"
+	"github.com/tickbench/tickbench/tick/wire"
 )
 
 func ticks(t testing.TB, cfg ModelConfig, n int) []tick.Tick {
@@ -191,38 +194,52 @@ func BenchmarkModel(b *testing.B) {
 }
 
 // BenchmarkGenerateEncode measures the generator's own ceiling: model step
-// plus JSON encoding, the work done per tick before Kafka, by 1 and 2
-// workers (goroutines with a Clone each, worker w taking the seqs n with
-// n mod workers == w, as the producer's workers do); ticks/s is the total over the workers.
+// plus encoding as a record value, the work done per tick before Kafka, by
+// 1 and 2 workers (goroutines with a Clone each, worker w taking the seqs n
+// with n mod workers == w, as the producer's workers do), in each wire
+// format (",wire=avro": Confluent-framed, the schema registered with an
+// in-process registry); ticks/s is the total over the workers.
 func BenchmarkGenerateEncode(b *testing.B) {
-	for _, workers := range []int{1, 2} {
-		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
-			m, err := NewModel(DefaultModelConfig())
-			if err != nil {
-				b.Fatal(err)
+	reg := srfake.New()
+	defer reg.Close()
+	for _, f := range wire.Formats {
+		enc, err := wire.NewEncoder(b.Context(), wire.Config{Format: f, Registry: reg.URL()}, "ticks")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, workers := range []int{1, 2} {
+			name := fmt.Sprintf("workers=%d", workers)
+			if f != wire.JSON {
+				name += ",wire=" + f.String()
 			}
-			var bytes atomic.Int64
-			b.ReportAllocs()
-			b.ResetTimer()
-			start := time.Now()
-			var wg sync.WaitGroup
-			for w := range workers {
-				src := m.Clone()
-				wg.Go(func() {
-					var tk tick.Tick
-					buf := make([]byte, 0, 256)
-					var n int64
-					for seq := uint64(w); seq < uint64(b.N); seq += uint64(workers) {
-						src.Next(seq, int64(seq), &tk)
-						buf = tick.AppendJSON(buf[:0], &tk)
-						n += int64(len(buf))
-					}
-					bytes.Add(n)
-				})
-			}
-			wg.Wait()
-			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "ticks/s")
-			b.ReportMetric(float64(bytes.Load())/float64(b.N), "bytes/tick")
-		})
+			b.Run(name, func(b *testing.B) {
+				m, err := NewModel(DefaultModelConfig())
+				if err != nil {
+					b.Fatal(err)
+				}
+				var bytes atomic.Int64
+				b.ReportAllocs()
+				b.ResetTimer()
+				start := time.Now()
+				var wg sync.WaitGroup
+				for w := range workers {
+					src := m.Clone()
+					wg.Go(func() {
+						var tk tick.Tick
+						buf := make([]byte, 0, 256)
+						var n int64
+						for seq := uint64(w); seq < uint64(b.N); seq += uint64(workers) {
+							src.Next(seq, int64(seq), &tk)
+							buf = enc.Append(buf[:0], &tk)
+							n += int64(len(buf))
+						}
+						bytes.Add(n)
+					})
+				}
+				wg.Wait()
+				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "ticks/s")
+				b.ReportMetric(float64(bytes.Load())/float64(b.N), "bytes/tick")
+			})
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tickbench/tickbench/tick"
+	"github.com/tickbench/tickbench/tick/wire"
 )
 
 // Hooks receive each tick's timings. Sent is called by the worker that
@@ -61,6 +62,13 @@ type Producer struct {
 	// Stop, when closed, ends pacing early; ticks already handed over are
 	// still delivered. Canceling Run's ctx instead abandons them.
 	Stop <-chan struct{}
+	// Wire is the format of the record values; the zero value is JSON.
+	// For Avro and Protobuf, Run first registers the tick schema under
+	// Topic's subject (<topic>-value) in Wire.Registry, and fails if it
+	// cannot.
+	Wire wire.Config
+
+	enc *wire.Encoder // Wire's, set by Run
 
 	counts        atomic.Pointer[[]workerCount] // sent per worker, set by Run
 	acked, failed atomic.Uint64
@@ -182,6 +190,10 @@ func (p *Producer) Run(ctx context.Context) (Result, error) {
 	}
 	if err := p.Shard.Validate(); err != nil {
 		return Result{}, err
+	}
+	var err error
+	if p.enc, err = wire.NewEncoder(ctx, p.Wire, p.Topic); err != nil {
+		return Result{}, fmt.Errorf("producer: %w", err)
 	}
 	now := p.Now
 	if now == nil {
@@ -390,7 +402,7 @@ func (w *worker) record(tk *tick.Tick, intended int64) *kgo.Record {
 		w.slab = s
 	}
 	at := len(s.buf)
-	s.buf = tick.AppendJSON(s.buf, tk)
+	s.buf = w.p.enc.Append(s.buf, tk)
 	rec := &s.recs[s.used]
 	s.used++
 	s.pending.Add(1)
@@ -411,7 +423,8 @@ func (w *worker) record(tk *tick.Tick, intended int64) *kgo.Record {
 	return rec
 }
 
-// maxValue bounds a tick's JSON: a slab with less room left is retired.
+// maxValue bounds a tick's record value (JSON is the longest): a slab with
+// less room left is retired.
 const maxValue = 512
 
 // slab holds the records and JSON values of up to 256 ticks. Slabs are

@@ -36,6 +36,12 @@ func cluster(t *testing.T) (*kfake.Cluster, *kgo.Client) {
 // its intended time.
 func consume(t *testing.T, c *kfake.Cluster, n int) []tick.Tick {
 	t.Helper()
+	return consumeWith(t, c, n, tick.DecodeJSON)
+}
+
+// consumeWith is consume with a decoder of the wire format.
+func consumeWith(t *testing.T, c *kfake.Cluster, n int, decode func([]byte, *tick.Tick) error) []tick.Tick {
+	t.Helper()
 	consumer, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics("ticks"),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
@@ -52,7 +58,7 @@ func consume(t *testing.T, c *kfake.Cluster, n int) []tick.Tick {
 		}
 		fs.EachRecord(func(r *kgo.Record) {
 			var tk tick.Tick
-			if err := tick.DecodeJSON(r.Value, &tk); err != nil {
+			if err := decode(r.Value, &tk); err != nil {
 				t.Fatalf("record %d: %v", r.Offset, err)
 			}
 			if string(r.Key) != tk.Symbol {

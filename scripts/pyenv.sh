@@ -2,11 +2,14 @@
 # A Python venv with a tool the tests need, pinned: pyarrow (the default), an
 # independent Parquet reader (scripts/check_parquet.py), pyiceberg with
 # pyarrow, an independent Iceberg client (scripts/check_iceberg.py), or
-# cfn-lint, which lints deploy/aws/ (scripts/lint-deploy.sh). Each is created
+# cfn-lint, which lints deploy/aws/ (scripts/lint-deploy.sh), grpcio-tools,
+# whose wheel carries protoc (scripts/generate.sh), or confluent-kafka with
+# its Schema Registry deserializers, an independent reader of the Avro and
+# Protobuf ticks (scripts/check_wire.py). Each is created
 # once under .tickbench/cache/ and reused while the pinned versions and the
 # Python interpreter are unchanged, so a cached call takes well under a second.
 #
-# Usage: scripts/pyenv.sh [pyarrow|pyiceberg|cfn-lint]
+# Usage: scripts/pyenv.sh [pyarrow|pyiceberg|cfn-lint|protoc|confluent]
 # Prints the venv's python path on stdout; progress and errors go to stderr.
 #
 # Env overrides: TICKBENCH_PYTHON interpreter to build the venv from
@@ -26,7 +29,9 @@ pyarrow) VENV="$TB_CACHE/venv" REQ=pyarrow==26.0.1 CHECK='import pyarrow.parquet
 # pyarrow is pinned to the reader check_parquet.py uses.
 pyiceberg) VENV="$TB_CACHE/venv-pyiceberg" REQ="pyiceberg==0.12.0 pyiceberg-core==0.10.1 pyarrow==26.0.1" CHECK='import pyiceberg.catalog.rest, pyiceberg.io.pyarrow' ;;
 cfn-lint) VENV="$TB_CACHE/venv-cfn-lint" REQ=cfn-lint==1.58.0 CHECK='import cfnlint' ;;
-*) die "tool '$1': allowed pyarrow (default), pyiceberg, cfn-lint" ;;
+protoc) VENV="$TB_CACHE/venv-protoc" REQ=grpcio-tools==1.85.1 CHECK='import grpc_tools.protoc' ;;
+confluent) VENV="$TB_CACHE/venv-confluent" REQ="confluent-kafka[avro,protobuf,schemaregistry]==2.16.1" CHECK='from confluent_kafka.schema_registry.avro import AvroDeserializer; from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer' ;;
+*) die "tool '$1': allowed pyarrow (default), pyiceberg, cfn-lint, protoc, confluent" ;;
 esac
 read -ra REQS <<<"$REQ"
 # The stamp names what the venv was built with; any change rebuilds it.

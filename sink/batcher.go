@@ -1,11 +1,13 @@
 package sink
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/tickbench/tickbench/tick"
+	"github.com/tickbench/tickbench/tick/wire"
 )
 
 // batcher is one partition's decode-batch-encode stage: it takes the
@@ -20,14 +22,19 @@ type batcher struct {
 	dirs      *dirs
 	encoder   func() Encoder // a spare encoder or a new one
 	open      *batch         // nil until the first record
-	strs      tick.Strings   // symbols and exchanges, one string each
+	dec       *wire.Decoder  // of the sink's wire format (JSON unless the part sets another); one string per symbol
 	t         tick.Tick      // the record being decoded: one per batcher, not one per record on the heap
 	consumed  int            // records taken
 	invalid   int            // records that are not ticks, or not encodable
+	// unavailable is set when the schema registry did not answer for a
+	// record: nothing is known of it, so the part stops the sink (the
+	// record is replayed, not set aside).
+	unavailable error
 }
 
 func newBatcher(partition int32, p Policy, l Layout, f Format, encoder func() Encoder) *batcher {
-	return &batcher{partition: partition, policy: p, format: f, dirs: newDirs(l), encoder: encoder}
+	dec, _ := wire.NewDecoder(wire.JSON, nil) // JSON needs no registry: no error
+	return &batcher{partition: partition, policy: p, format: f, dirs: newDirs(l), encoder: encoder, dec: dec}
 }
 
 // add takes one record and appends to cut the batches it completes: the
@@ -39,7 +46,11 @@ func (bt *batcher) add(r *kgo.Record, cut []*batch) []*batch {
 	}
 	bt.t = tick.Tick{}
 	t := &bt.t
-	if err := bt.strs.DecodeJSON(r.Value, t); err != nil {
+	if err := bt.dec.Decode(r.Value, t); err != nil {
+		if errors.Is(err, wire.ErrUnavailable) {
+			bt.unavailable = err
+			return cut
+		}
 		bt.invalid++
 		bt.open.skip(r, err)
 		return cut

@@ -2,11 +2,14 @@ package sink
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/tickbench/tickbench/tick/wire"
 )
 
 // part is the goroutine of one owned partition: it feeds the partition's
@@ -35,11 +38,16 @@ type part struct {
 }
 
 func newPart(s *Sink, p int32) *part {
-	return &part{
+	w := &part{
 		s: s, partition: p, ledger: s.ledger.own(p),
 		bt:     newBatcher(p, s.cfg.Policy, s.cfg.Layout, s.cfg.Format, s.encoder),
 		notify: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
 	}
+	if s.registry != nil {
+		// The format was validated with its registry: no error.
+		w.bt.dec, _ = wire.NewDecoder(s.cfg.Wire.Format, s.registry)
+	}
+	return w
 }
 
 // recordOverhead is a fetched record's own memory besides its value.
@@ -94,6 +102,13 @@ func (w *part) run(ctx context.Context) {
 				}
 				before := w.bt.mem()
 				cut = w.bt.add(r, cut[:0])
+				if err := w.bt.unavailable; err != nil {
+					if locked {
+						w.s.admitMu.Unlock()
+					}
+					w.s.fail(fmt.Errorf("partition %d offset %d: %w", w.partition, r.Offset, err))
+					return
+				}
 				var moved int
 				for _, b := range cut {
 					moved += b.mem

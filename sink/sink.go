@@ -24,6 +24,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/tickbench/tickbench/tick/wire"
 )
 
 // Config is one sink's setup. Start from DefaultConfig.
@@ -73,6 +75,14 @@ type Config struct {
 	Table          Table
 	CommitInterval time.Duration
 	CommitFiles    int
+	// Wire is the format of the record values and, unless it is JSON (the
+	// default), the Schema Registry whose ids they carry: each id met is
+	// looked up once per sink. A value that is not a tick of the format
+	// (a bad frame, an unknown id, another schema, a bad payload) goes to
+	// errors/ with the reason; a registry that does not answer stops the
+	// sink with an error wrapping wire.ErrUnavailable, and the record is
+	// replayed by the next run, never set aside.
+	Wire wire.Config
 }
 
 // DefaultConfig returns the documented defaults; Brokers, Topic, Group and
@@ -88,6 +98,7 @@ func DefaultConfig() Config {
 		MaxBuffered:    1 << 30,
 		SessionTimeout: 45 * time.Second,
 		CommitInterval: DefaultCommitInterval,
+		Wire:           wire.DefaultConfig(),
 	}
 }
 
@@ -129,6 +140,9 @@ func (c Config) Validate() error {
 	case c.FetchMaxBytes < 64<<10 || c.FetchMaxBytes > 256<<20:
 		return fmt.Errorf("fetch-max-bytes %d: allowed 65536..268435456", c.FetchMaxBytes)
 	}
+	if err := c.Wire.Validate(); err != nil {
+		return err
+	}
 	return c.validateCommit()
 }
 
@@ -161,6 +175,7 @@ type Sink struct {
 	store    Store
 	observer Observer
 	obsMu    sync.Mutex
+	registry *wire.Registry // nil for JSON
 
 	mu     sync.Mutex
 	parts  map[int32]*part // the partitions this member owns and has seen records of
@@ -213,6 +228,12 @@ func New(cfg Config, store Store, observer Observer) (*Sink, error) {
 	if cfg.Table != nil {
 		s.ledger.keep = true
 		s.committer = &committer{s: s}
+	}
+	if cfg.Wire.Format.Framed() {
+		var err error
+		if s.registry, err = wire.NewRegistry(cfg.Wire); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/tickbench/tickbench/sink/iceberg"
 	"github.com/tickbench/tickbench/stack/s3lite"
@@ -105,6 +106,10 @@ type Stack struct {
 	Servers map[string]int
 	// Region and the keys of S3 (empty keys: the default credential chain).
 	Region, AccessKey, SecretKey string
+	// Registry is the URL of the Schema Registry the Avro and Protobuf
+	// wire formats use: an in-process one (franz-go's srfake on
+	// 127.0.0.1, schemas in memory) in every stack.
+	Registry string
 
 	icebergREST string
 	aws         bool
@@ -176,6 +181,10 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if err := st.startS3(ctx, cfg); err != nil {
 		return nil, err
 	}
+	// Only a listener and a map until a framed run registers a schema.
+	reg := srfake.New()
+	st.closers = append(st.closers, func() error { reg.Close(); return nil })
+	st.Registry = reg.URL()
 	if st.Kind.Name == "" {
 		kafkaEmbedded, s3Embedded := st.Kind.Kafka == "embedded-kfake", st.Kind.S3 == "embedded-s3lite"
 		switch {

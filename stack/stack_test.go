@@ -14,6 +14,9 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/tickbench/tickbench/tick/wire"
 )
 
 // TestEmbeddedIsLocalAndPerRun: the embedded broker and S3 server listen on
@@ -36,6 +39,9 @@ func TestEmbeddedIsLocalAndPerRun(t *testing.T) {
 		}
 		if !strings.HasPrefix(st.S3Endpoint, "http://127.0.0.1:") {
 			t.Fatalf("embedded S3 at %s, want 127.0.0.1 only", st.S3Endpoint)
+		}
+		if !strings.HasPrefix(st.Registry, "http://127.0.0.1:") {
+			t.Fatalf("embedded schema registry at %s, want 127.0.0.1 only", st.Registry)
 		}
 		return st
 	}
@@ -75,5 +81,33 @@ func TestServerPIDs(t *testing.T) {
 	want := map[string]int{"kafka": os.Getpid(), "kafka-2": os.Getpid()}
 	if !maps.Equal(got, want) {
 		t.Errorf("serverPIDs = %v, want %v", got, want)
+	}
+}
+
+// TestEmbeddedRegistry: the embedded stack's Schema Registry serves what
+// the framed wire formats need (registration, lookup by id) until Close.
+func TestEmbeddedRegistry(t *testing.T) {
+	cfg := Default()
+	cfg.DataDir = t.TempDir()
+	st, err := Start(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := sr.NewClient(sr.URLs(st.Registry))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := cl.RegisterSchema(t.Context(), "ticks-value", wire.Avro.Schema(), -1, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := cl.SchemaByID(t.Context(), id); err != nil || s.Schema != wire.Avro.Schema().Schema {
+		t.Fatalf("schema %d: %+v, %v", id, s, err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.SchemaByID(t.Context(), id); err == nil {
+		t.Fatal("the registry still answers after Close")
 	}
 }

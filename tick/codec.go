@@ -219,6 +219,13 @@ func (s *Strings) get(b []byte, field int) string {
 	return v
 }
 
+// Symbol returns b as a string from s: decoders of the other wire formats
+// (tick/wire) share the interning.
+func (s *Strings) Symbol(b []byte) string { return s.get(b, 0) }
+
+// Exchange is Symbol for an exchange.
+func (s *Strings) Exchange(b []byte) string { return s.get(b, 1) }
+
 // DecodeJSON is the package's DecodeJSON, with strings from s.
 func (s *Strings) DecodeJSON(data []byte, t *Tick) error {
 	return decodeJSON(data, t, s)
