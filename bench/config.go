@@ -16,6 +16,7 @@ import (
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/sink"
 	"github.com/tickbench/tickbench/stack"
+	"github.com/tickbench/tickbench/tick/wire"
 )
 
 // Config is one run. Start from Default.
@@ -71,6 +72,13 @@ type Config struct {
 	CommitInterval  time.Duration
 	CommitIntervals []time.Duration
 	CommitFiles     int
+	// Wires are the formats of the ticks on Kafka (wire.Formats): empty
+	// is JSON, the seed's; two or more run each strategy once per format
+	// (named strategy-format; a format other than JSON always names
+	// itself so), in sequential mode. Registry is the Schema Registry of
+	// Avro and Protobuf (default: the stack's in-process one).
+	Wires    []wire.Format
+	Registry string
 	// Uploaders, if set, is how many PUTs each sink member keeps in
 	// flight, for every strategy (0: each strategy's own, see Strategy).
 	Uploaders int
@@ -229,6 +237,9 @@ func (c Config) Validate() error {
 	if err := c.Stack.Validate(); err != nil {
 		return err
 	}
+	if err := c.validateWires(); err != nil {
+		return err
+	}
 	sc := sink.DefaultConfig()
 	sc.Brokers, sc.Topic, sc.Group, sc.Policy, sc.Layout, sc.MaxBuffered = []string{"-"}, c.Topic, "-", c.Policy, c.Layout, c.MaxBuffered
 	if err := sc.Validate(); err != nil {
@@ -243,6 +254,27 @@ func (c Config) Validate() error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// validateWires checks the wire formats and where their schemas live.
+func (c Config) validateWires() error {
+	seen := map[wire.Format]bool{}
+	for _, f := range c.Wires {
+		if err := f.Validate(); err != nil {
+			return err
+		}
+		if seen[f] {
+			return fmt.Errorf("wire %s: given twice", f)
+		}
+		seen[f] = true
+	}
+	if len(c.Wires) > 1 && c.Mode != result.ModeSequential {
+		return fmt.Errorf("wire %v: several formats run one after the other (mode %s), not in mode %s", c.Wires, result.ModeSequential, c.Mode)
+	}
+	if c.Registry != "" && !strings.HasPrefix(c.Registry, "http://") && !strings.HasPrefix(c.Registry, "https://") {
+		return fmt.Errorf("registry %q: want the Schema Registry's http(s):// URL", c.Registry)
 	}
 	return nil
 }

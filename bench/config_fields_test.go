@@ -9,6 +9,7 @@ import (
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/stack"
 	"github.com/tickbench/tickbench/stack/s3lite"
+	"github.com/tickbench/tickbench/tick/wire"
 )
 
 // TestValidateCoversEveryField: every field of Config, its nested configs
@@ -54,6 +55,10 @@ func TestValidateCoversEveryField(t *testing.T) {
 			c.Strategies = []string{"iceberg-parquet-zstd"}
 			c.CommitIntervals = []time.Duration{time.Second, 2 * time.Hour}
 		}, "commit-interval 2h0m0s: allowed 100ms..1h0m0s"}},
+		"Wires": {{func(c *Config) { c.Wires = []wire.Format{wire.Avro, wire.Avro} }, "wire avro: given twice"},
+			{func(c *Config) { c.Wires = []wire.Format{9} }, "wire format"},
+			{func(c *Config) { c.Wires, c.Mode = []wire.Format{wire.JSON, wire.Avro}, "parallel" }, "several formats run one after the other"}},
+		"Registry":             {{func(c *Config) { c.Registry = "localhost:8081" }, `registry "localhost:8081": want`}},
 		"CommitFiles":          {{func(c *Config) { c.Strategies = []string{"iceberg-parquet-zstd"}; c.CommitFiles = -1 }, "commit-files -1: allowed 0 (off)..100000"}},
 		"Stack.Brokers":        nil,
 		"Stack.S3Endpoint":     {{func(c *Config) { c.Stack.S3Endpoint = "minio:9000" }, `s3-endpoint "minio:9000": allowed an http:// or https:// URL`}},

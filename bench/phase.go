@@ -13,6 +13,7 @@ import (
 	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/sink"
+	"github.com/tickbench/tickbench/tick/wire"
 )
 
 // phase is one generator run feeding one or more strategies, each its own
@@ -158,6 +159,7 @@ func (ph *phase) sinkConfig(s Strategy) (sink.Config, error) {
 		sc.Prefix += ph.step + "/"
 	}
 	sc.ClientOpts = ph.st.KafkaOpts
+	sc.Wire = ph.wire(s)
 	if s.Table != "" {
 		// The table's folder: data objects under data/, metadata beside.
 		sc.Prefix += "data/"
@@ -179,6 +181,14 @@ func (ph *phase) sinkConfig(s Strategy) (sink.Config, error) {
 	return sc, nil
 }
 
+// wire is strategy s's wire format with the run's Schema Registry: the
+// one configured, or the stack's.
+func (ph *phase) wire(s Strategy) wire.Config {
+	w := wire.DefaultConfig()
+	w.Format, w.Registry = s.Wire, cmp.Or(ph.cfg.Registry, ph.st.Registry)
+	return w
+}
+
 // generate produces the workload at its rate, with the progress line and
 // the per-second sampler running, and records the producer's side.
 func (ph *phase) generate(ctx context.Context) error {
@@ -197,7 +207,8 @@ func (ph *phase) generate(ctx context.Context) error {
 		return fmt.Errorf("kafka producer: %w", err)
 	}
 	defer prodCl.Close()
-	gr := newGenerator(&gen.Producer{Client: prodCl, Topic: cfg.Topic, Source: source, Pacer: cfg.pacer(), Stop: cfg.Stop, Workers: cfg.GenWorkers})
+	gr := newGenerator(&gen.Producer{Client: prodCl, Topic: cfg.Topic, Source: source, Pacer: cfg.pacer(), Stop: cfg.Stop, Workers: cfg.GenWorkers,
+		Wire: ph.wire(ph.strategies[0])})
 	prod, pub := gr.Producer, gr.pub
 	ph.watch(ctx, prod, pub)
 	res, err := prod.Run(ctx)
@@ -327,7 +338,7 @@ func (ph *phase) collect(i int) (result.StrategyResult, error) {
 // landing is a strategy's row with a sink's counters.
 func landing(s Strategy, sc sink.Config, bucket string, stats sink.Stats) result.StrategyResult {
 	return result.StrategyResult{
-		Strategy: s.Name, Format: sc.Format.Name(), Layout: string(sc.Layout), Prefix: sc.Prefix, Bucket: bucket,
+		Strategy: s.Name, Wire: s.Wire.String(), Format: sc.Format.Name(), Layout: string(sc.Layout), Prefix: sc.Prefix, Bucket: bucket,
 		FlushRecords: s.Policy.Records, FlushBytes: s.Policy.Bytes, FlushInterval: s.Policy.Interval.String(),
 		Semantics: semantics(s.Policy, stats), Objects: stats.Objects, Bytes: stats.Bytes, Consumed: stats.Consumed,
 		Invalid: stats.Invalid, CommitErrors: stats.CommitErrors, ExistingObjects: stats.Existed,

@@ -15,6 +15,7 @@ import (
 	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/stack"
+	"github.com/tickbench/tickbench/tick/wire"
 )
 
 // ProduceConfig is a producer-only run: the generator against a broker with
@@ -46,6 +47,10 @@ type ProduceConfig struct {
 	// not have passed: a shard started late would send its share of the
 	// overdue ticks in a burst, and its result would measure that.
 	StartAt time.Time
+	// Wire is the format of the record values, with the Schema Registry
+	// its sinks read too (required for Avro and Protobuf: processes share
+	// no in-process registry).
+	Wire wire.Config
 }
 
 // workload is what the config asks for, as a result file records it.
@@ -97,11 +102,23 @@ func (cfg ProduceConfig) Validate() (gen.Pacer, error) {
 	if err := cfg.Shard.Validate(); err != nil {
 		return nil, err
 	}
+	if err := validateProcessWire(cfg.Wire); err != nil {
+		return nil, err
+	}
 	if late := time.Since(cfg.StartAt); !cfg.StartAt.IsZero() && late > 0 {
 		return nil, fmt.Errorf("start at %s: %v in the past; allowed a future instant (or none: now), so that every shard starts on time",
 			cfg.StartAt.UTC().Format(time.RFC3339Nano), late.Round(time.Millisecond))
 	}
 	return pacer, nil
+}
+
+// validateProcessWire checks a process's wire format: Avro and Protobuf
+// need a registry that the other processes of the run reach too.
+func validateProcessWire(w wire.Config) error {
+	if w.Format != wire.JSON && w.Registry == "" {
+		return fmt.Errorf("wire %s: needs --registry, a Schema Registry that the producers and the sinks of the run all reach", w.Format)
+	}
+	return w.Validate()
 }
 
 // Produce runs the generator alone.
@@ -133,7 +150,7 @@ func Produce(ctx context.Context, cfg ProduceConfig) (*ProduceResult, error) {
 	defer cl.Close()
 
 	g := newGenerator(&gen.Producer{Client: cl, Topic: cfg.Topic, Source: model, Pacer: pacer, Workers: cfg.Workers,
-		Shard: cfg.Shard, Start: cfg.StartAt})
+		Shard: cfg.Shard, Start: cfg.StartAt, Wire: cfg.Wire})
 	cfg.Live.setPhase(pacer.Rate(0), g.Producer, g.pub, nil)
 	meter := startProcessMeter()
 	res, err := g.Run(ctx)
@@ -191,6 +208,9 @@ func (g *generator) row(target float64, res gen.Result) (result.Producer, error)
 	p := result.Producer{TargetRate: target, AchievedRate: res.Achieved, Workers: res.Workers, Sent: res.Sent, Acked: res.Acked,
 		Failed: res.Failed, Interrupted: res.Interrupted}
 	p.RateHeld = !res.Interrupted && res.Achieved >= 0.99*target
+	if res.Sent > 0 {
+		p.ValueBytesPerTick = float64(res.Bytes) / float64(res.Sent)
+	}
 	var err error
 	if p.PublishDelay, err = g.delay().summary(); err != nil {
 		return p, err

@@ -19,6 +19,7 @@ import (
 	"github.com/tickbench/tickbench/lake"
 	"github.com/tickbench/tickbench/sink"
 	"github.com/tickbench/tickbench/stack"
+	"github.com/tickbench/tickbench/tick/wire"
 )
 
 // SinkConfig is a sink on its own: one member of a consumer group landing
@@ -58,7 +59,11 @@ type SinkConfig struct {
 	DrainAt time.Time
 	// Timeout bounds the wait for the group to catch up, from the drain
 	// targets on, while it lands nothing; default 5 m.
-	Timeout  time.Duration
+	Timeout time.Duration
+	// Wire is the format of the record values, with the Schema Registry
+	// the producers registered their schema in (required for Avro and
+	// Protobuf).
+	Wire     wire.Config
 	Progress io.Writer
 	// Live, if set, follows the sink for live metrics (--metrics-addr).
 	Live *Live
@@ -79,6 +84,10 @@ func RunSink(ctx context.Context, cfg SinkConfig) (*SinkResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := validateProcessWire(cfg.Wire); err != nil {
+		return nil, err
+	}
+	s.Wire = cfg.Wire.Format
 	st, err := stack.Start(ctx, cfg.Stack)
 	if err != nil {
 		return nil, err
@@ -86,7 +95,7 @@ func RunSink(ctx context.Context, cfg SinkConfig) (*SinkResult, error) {
 	defer st.Close()
 	sc := sink.DefaultConfig()
 	sc.Brokers, sc.Topic, sc.Group, sc.Prefix, sc.Policy, sc.Layout = st.Brokers, cfg.Topic, cfg.Group, cfg.Prefix, s.Policy, s.Layout
-	sc.ClientOpts = st.KafkaOpts
+	sc.ClientOpts, sc.Wire = st.KafkaOpts, cfg.Wire
 	if sc.Format, err = sink.FormatByName(s.Format); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tickbench/tickbench/sink"
+	"github.com/tickbench/tickbench/tick/wire"
 )
 
 // Strategy is one way of landing ticks in S3: an object format, a flush
@@ -26,6 +27,9 @@ type Strategy struct {
 	// CommitInterval, if set, is this table strategy's own (a sweep's
 	// variant); otherwise Config's.
 	CommitInterval time.Duration
+	// Wire is the format of the ticks on Kafka that this strategy's run
+	// produces and its sink decodes.
+	Wire wire.Format
 }
 
 // strategyDefs maps each strategy name to its format, and to a fixed
@@ -95,14 +99,27 @@ func (c Config) strategies() ([]Strategy, error) {
 		if err != nil {
 			return nil, err
 		}
-		if s.Table == "" || len(c.CommitIntervals) < 2 {
-			out = append(out, s)
-			continue
+		variants := []Strategy{s}
+		if s.Table != "" && len(c.CommitIntervals) >= 2 {
+			variants = variants[:0]
+			for _, d := range c.CommitIntervals {
+				v := s
+				v.Name, v.CommitInterval = s.Name+"-every-"+d.String(), d
+				variants = append(variants, v)
+			}
 		}
-		for _, d := range c.CommitIntervals {
-			v := s
-			v.Name, v.CommitInterval = s.Name+"-every-"+d.String(), d
-			out = append(out, v)
+		wires := c.Wires
+		if len(wires) == 0 {
+			wires = []wire.Format{wire.JSON}
+		}
+		for _, v := range variants {
+			for _, f := range wires {
+				w := v
+				if w.Wire = f; f != wire.JSON {
+					w.Name += "-" + f.String()
+				}
+				out = append(out, w)
+			}
 		}
 	}
 	return out, nil

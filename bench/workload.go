@@ -10,6 +10,7 @@ import (
 
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/sink"
+	"github.com/tickbench/tickbench/tick/wire"
 )
 
 // WorkloadFile is a run described as data (JSON), like OpenMessaging
@@ -40,12 +41,28 @@ type WorkloadFile struct {
 	Sinks         *int      `json:"sinks"`
 	Acks          *string   `json:"acks"`
 	Compression   *string   `json:"compression"`
+	// Wire is the format of the ticks on Kafka (json, avro, protobuf), or
+	// a list of them for bench; Registry the Schema Registry's URL.
+	Wire     *names  `json:"wire"`
+	Registry *string `json:"registry"`
 	// Shard ("i/N") and StartAt (RFC 3339) split the generator over
 	// processes (tickbench produce); DrainAt is when sink processes read
 	// the topic's end offsets and land up to them (tickbench sink).
 	Shard   *string `json:"shard"`
 	StartAt *string `json:"start_at"`
 	DrainAt *string `json:"drain_at"`
+}
+
+// names is one name ("avro") or a list of them (["json", "avro"]).
+type names []string
+
+func (n *names) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*n = names{one}
+		return nil
+	}
+	return json.Unmarshal(b, (*[]string)(n))
 }
 
 // maxWorkloadBytes bounds a workload file: it is configuration, not data.
@@ -93,6 +110,7 @@ func (w *WorkloadFile) Apply(cfg *Config) error {
 		name: &cfg.Name, rate: &cfg.Rate, duration: &cfg.Duration, profile: &cfg.Profile, genWorkers: &cfg.GenWorkers,
 		model: &cfg.Model, source: &cfg.Source, replay: &cfg.Replay, topic: &cfg.Topic, partitions: []*int32{&cfg.Partitions, &cfg.Stack.Partitions},
 		strategies: &cfg.Strategies, mode: &cfg.Mode, layout: &cfg.Layout, policy: &cfg.Policy, sinks: &cfg.Sinks, client: &cfg.Client,
+		wires: &cfg.Wires, registry: &cfg.Registry,
 	})
 }
 
@@ -102,6 +120,7 @@ func (w *WorkloadFile) ApplyProduce(cfg *ProduceConfig) error {
 	return w.apply(workloadTargets{
 		rate: &cfg.Rate, duration: &cfg.Duration, profile: &cfg.Profile, genWorkers: &cfg.Workers, model: &cfg.Model,
 		topic: &cfg.Topic, partitions: []*int32{&cfg.Partitions}, client: &cfg.Client, shard: &cfg.Shard, startAt: &cfg.StartAt,
+		wire: &cfg.Wire,
 	})
 }
 
@@ -109,7 +128,8 @@ func (w *WorkloadFile) ApplyProduce(cfg *ProduceConfig) error {
 // strategy, its layout and flush policy, and when to drain.
 func (w *WorkloadFile) ApplySink(cfg *SinkConfig) error {
 	var strategies []string
-	if err := w.apply(workloadTargets{topic: &cfg.Topic, strategies: &strategies, layout: &cfg.Layout, policy: &cfg.Policy, drainAt: &cfg.DrainAt}); err != nil {
+	if err := w.apply(workloadTargets{topic: &cfg.Topic, strategies: &strategies, layout: &cfg.Layout, policy: &cfg.Policy, drainAt: &cfg.DrainAt,
+		wire: &cfg.Wire}); err != nil {
 		return err
 	}
 	switch len(strategies) {
@@ -138,6 +158,9 @@ type workloadTargets struct {
 	client                            *gen.ClientConfig
 	shard                             *gen.Shard
 	startAt, drainAt                  *time.Time
+	wires                             *[]wire.Format // bench: a list
+	registry                          *string
+	wire                              *wire.Config // a process: one format, and the registry
 }
 
 func set[T any](dst *T, v *T) {
@@ -191,7 +214,41 @@ func (w *WorkloadFile) apply(t workloadTargets) error {
 		}
 		*t.shard = sh
 	}
+	if err := w.applyWire(t); err != nil {
+		return err
+	}
 	return w.applyTimes(t)
+}
+
+// applyWire sets the wire formats (a list for bench, one for a process)
+// and the registry.
+func (w *WorkloadFile) applyWire(t workloadTargets) error {
+	if t.registry != nil {
+		set(t.registry, w.Registry)
+	}
+	if t.wire != nil {
+		set(&t.wire.Registry, w.Registry)
+	}
+	if w.Wire == nil {
+		return nil
+	}
+	var fs []wire.Format
+	for _, name := range *w.Wire {
+		f, err := wire.Parse(name)
+		if err != nil {
+			return fmt.Errorf("workload %w", err)
+		}
+		fs = append(fs, f)
+	}
+	switch {
+	case t.wires != nil:
+		*t.wires = fs
+	case t.wire != nil && len(fs) == 1:
+		t.wire.Format = fs[0]
+	case t.wire != nil:
+		return fmt.Errorf("workload wire %v: a process produces or lands one format; allowed a list of one", *w.Wire)
+	}
+	return nil
 }
 
 // applyTimes sets the durations and instants of t.

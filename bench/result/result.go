@@ -1,6 +1,7 @@
 package result
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -102,6 +103,10 @@ type Producer struct {
 	Acked       uint64 `json:"acked"`
 	Failed      uint64 `json:"failed"`
 	Interrupted bool   `json:"interrupted,omitempty"`
+	// ValueBytesPerTick is the mean size of a tick's record value on Kafka
+	// in the run's wire format (schema v1.5; before the Kafka client's
+	// batching and compression).
+	ValueBytesPerTick float64 `json:"value_bytes_per_tick,omitempty"`
 	// PublishDelay is intended -> handed to the Kafka client; Publish is
 	// intended -> acknowledged by the broker (acks=all).
 	PublishDelay Latency `json:"publish_delay"`
@@ -110,7 +115,10 @@ type Producer struct {
 
 // StrategyResult is one strategy's landing, as verified by reading it back.
 type StrategyResult struct {
-	Strategy      string `json:"strategy"`
+	Strategy string `json:"strategy"`
+	// Wire is the format of the ticks on Kafka: json, avro or protobuf
+	// (schema v1.5; absent: json).
+	Wire          string `json:"wire,omitempty"`
 	Format        string `json:"format"`
 	Layout        string `json:"layout"`
 	Prefix        string `json:"prefix"`
@@ -389,6 +397,9 @@ func (r *Result) printWorkload(w io.Writer) {
 		}
 		fmt.Fprintf(w, "producer   %starget %s/s  achieved %s/s (%s)  sent %s  acked %s  failed %d  workers %d", label,
 			Thousands(p.TargetRate), Thousands(p.AchievedRate), held, Thousands(float64(p.Sent)), Thousands(float64(p.Acked)), p.Failed, p.Workers)
+		if p.ValueBytesPerTick > 0 {
+			fmt.Fprintf(w, "  %.1f B/tick on Kafka (%s)", p.ValueBytesPerTick, cmp.Or(s.Wire, "json"))
+		}
 		if p.Interrupted {
 			fmt.Fprint(w, "  (interrupted)")
 		}

@@ -12,15 +12,16 @@ import (
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/report"
 	"github.com/tickbench/tickbench/stack/s3lite"
+	"github.com/tickbench/tickbench/tick/wire"
 )
 
 // pipeline are the flags of a run's pipeline that bench and ceiling
 // share: the ticks, the topic, the strategies and their sink, the stack.
 // apply finishes them after parsing.
 type pipeline struct {
-	partitions         int
-	strategies, faults string
-	stackName, brokers *string
+	partitions                int
+	strategies, faults, wires string
+	stackName, brokers        *string
 }
 
 func pipelineFlags(fs *flag.FlagSet, cfg *bench.Config, env environment) *pipeline {
@@ -35,6 +36,9 @@ func pipelineFlags(fs *flag.FlagSet, cfg *bench.Config, env environment) *pipeli
 	fs.StringVar(&cfg.Prefix, "prefix", "", "S3 key prefix before runs/<run id>/<strategy>/")
 	policyFlags(fs, &cfg.Policy, &cfg.Layout)
 	commitFlags(fs, &cfg.CommitInterval, &cfg.CommitIntervals, &cfg.CommitFiles)
+	pf.wires = joinWires(cfg.Wires)
+	fs.StringVar(&pf.wires, "wire", pf.wires, "format of the ticks on Kafka: json (the seed's), avro or protobuf (Confluent wire format, schema in the Schema Registry); a comma-separated list runs each strategy once per format, side by side")
+	fs.StringVar(&cfg.Registry, "registry", cfg.Registry, "Schema Registry URL for avro and protobuf (default: the stack's in-process one)")
 	fs.Var(intValue{&cfg.MaxBuffered}, "max-buffered", "cap on the bytes a sink member's open batches hold; past it the largest is flushed early (at-least-once)")
 	fs.Var(intValue{&cfg.Sinks}, "sinks", "sink members sharing the consumer group, 1..64")
 	fs.Var(intValue{&cfg.Uploaders}, "uploaders", "PUTs each sink member keeps in flight, 1..256, for every strategy (0: each strategy's own: json-per-tick 64, the others 8)")
@@ -53,6 +57,10 @@ func (pf *pipeline) apply(cfg *bench.Config, env environment) error {
 	cfg.Partitions = int32(min(pf.partitions, 1<<30))
 	cfg.Stack.Partitions = cfg.Partitions
 	cfg.Strategies = splitList(pf.strategies)
+	var err error
+	if cfg.Wires, err = parseWires(pf.wires); err != nil {
+		return usageError{err}
+	}
 	if err := resolveStack(*pf.stackName, *pf.brokers, &cfg.Stack, false); err != nil {
 		return err
 	}
@@ -230,4 +238,32 @@ func stopped(stop <-chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// parseWires reads a comma-separated list of wire formats; "json" alone is
+// the default, an empty list.
+func parseWires(s string) ([]wire.Format, error) {
+	var out []wire.Format
+	for _, name := range splitList(s) {
+		f, err := wire.Parse(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	if len(out) == 1 && out[0] == wire.JSON {
+		return nil, nil
+	}
+	return out, nil
+}
+
+func joinWires(fs []wire.Format) string {
+	if len(fs) == 0 {
+		return "json"
+	}
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = f.String()
+	}
+	return strings.Join(names, ",")
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/sink"
 	"github.com/tickbench/tickbench/stack"
+	"github.com/tickbench/tickbench/tick/wire"
 )
 
 // newFlagSet returns a flag set whose parse errors name the flag, the value
@@ -386,5 +387,22 @@ func checkRateFlags(fs *flag.FlagSet, profile *gen.Shape, workers int) error {
 	case *profile != nil && set["duration"]:
 		return usageError{errors.New("--duration: the workload's rate_profile sets the duration; give --rate-profile instead, or --rate to replace the profile")}
 	}
+	return nil
+}
+
+// wireFlags are a process's --wire and --registry: one format, and the
+// Schema Registry that every process of the run shares.
+func wireFlags(fs *flag.FlagSet, w *wire.Config) *string {
+	fs.StringVar(&w.Registry, "registry", w.Registry, "Schema Registry URL, required for avro and protobuf: the one the run's producers and sinks share")
+	return fs.String("wire", w.Format.String(), "format of the ticks on Kafka: json (the seed's), avro or protobuf (Confluent wire format through --registry)")
+}
+
+// applyWire sets the format --wire named.
+func applyWire(name string, w *wire.Config) error {
+	f, err := wire.Parse(name)
+	if err != nil {
+		return usageError{err}
+	}
+	w.Format = f
 	return nil
 }

@@ -38,11 +38,15 @@ func runProduce(ctx context.Context, args []string, env environment) error {
 	rateFlags(fs, &cfg.Profile, &cfg.Workers)
 	kf := topicFlags(fs, env, &cfg.Topic, &cfg.Model, &cfg.Client)
 	fs.Var(shardValue{&cfg.Shard}, "shard", fmt.Sprintf("I/N: this process sends the ticks n with n mod N == I of the run the other flags describe, 0 <= I < N <= %d; 0/1 is the whole run", gen.MaxShards))
+	wireName := wireFlags(fs, &cfg.Wire)
 	fs.Var(timeValue{&cfg.StartAt}, "start-at", "RFC 3339 instant the run's schedule starts, shared by its shards, e.g. 2026-12-02T03:00:00Z; must be in the future (default: now)")
 	resultPath := resultFlag(fs, "producer")
 	store := s3Flags(fs, env, false, false)
 	metricsAddr := metricsFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := applyWire(*wireName, &cfg.Wire); err != nil {
 		return err
 	}
 	if err := checkRateFlags(fs, &cfg.Profile, cfg.Workers); err != nil {

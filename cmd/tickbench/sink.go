@@ -35,6 +35,7 @@ func runSink(ctx context.Context, args []string, env environment) error {
 	fs.StringVar(&cfg.Table, "table", "", "table strategies: the table's name in namespace "+bench.TableNamespace+" (default: the group's); its folder is --prefix")
 	fs.Var(durationValue{&cfg.SessionTimeout, "1s..1h"}, "session-timeout", "how long the group waits for a crashed member before reassigning its partitions (default 45s)")
 	fs.Var(intValue{&cfg.MaxBuffered}, "max-buffered", "cap on the memory the sink's batches hold, open and uploading, buffers counted at capacity (default 1073741824, 1 GiB); past it the sink uploads before taking more and flushes the largest open batches early (at-least-once). Also sets Go's soft memory limit to 1.5 x this + 128 MiB (unless GOMEMLIMIT is set), so garbage is collected before the process grows past that")
+	wireName := wireFlags(fs, &cfg.Wire)
 	fs.BoolVar(&cfg.UntilCaughtUp, "until-caught-up", false, "exit once the group has landed everything the topic held at start")
 	fs.Var(durationValue{&cfg.Timeout, ""}, "timeout", "with --until-caught-up or --drain-at: fail if the group lands nothing for this long before it has caught up (default 5m)")
 	fs.Var(timeValue{&cfg.DrainAt}, "drain-at", "RFC 3339 instant: land what comes until then, then read the topic's end offsets and exit once the group has landed up to them (implies --until-caught-up); for a run of producer shards, their --start-at + duration + a grace")
@@ -42,6 +43,9 @@ func runSink(ctx context.Context, args []string, env environment) error {
 	stackName, brokers := stackFlags(fs, &cfg.Stack, env)
 	metricsAddr := metricsFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := applyWire(*wireName, &cfg.Wire); err != nil {
 		return err
 	}
 	if cfg.Group == "" || cfg.Prefix == "" {
