@@ -240,6 +240,12 @@ func (c Config) Validate() error {
 	if err := c.validateWires(); err != nil {
 		return err
 	}
+	return c.validateSink()
+}
+
+// validateSink checks what the sinks take from c against sink.Config's
+// ranges, a table strategy's commit policy with each interval.
+func (c Config) validateSink() error {
 	sc := sink.DefaultConfig()
 	sc.Brokers, sc.Topic, sc.Group, sc.Policy, sc.Layout, sc.MaxBuffered = []string{"-"}, c.Topic, "-", c.Policy, c.Layout, c.MaxBuffered
 	if err := sc.Validate(); err != nil {

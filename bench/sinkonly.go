@@ -93,29 +93,8 @@ func RunSink(ctx context.Context, cfg SinkConfig) (*SinkResult, error) {
 		return nil, err
 	}
 	defer st.Close()
-	sc := sink.DefaultConfig()
-	sc.Brokers, sc.Topic, sc.Group, sc.Prefix, sc.Policy, sc.Layout = st.Brokers, cfg.Topic, cfg.Group, cfg.Prefix, s.Policy, s.Layout
-	sc.ClientOpts, sc.Wire = st.KafkaOpts, cfg.Wire
-	if sc.Format, err = sink.FormatByName(s.Format); err != nil {
-		return nil, err
-	}
-	if s.Uploaders > 0 {
-		sc.Uploaders = s.Uploaders
-	}
-	if cfg.SessionTimeout > 0 {
-		sc.SessionTimeout = cfg.SessionTimeout
-	}
-	if cfg.MaxBuffered != 0 {
-		sc.MaxBuffered = cfg.MaxBuffered
-	}
-	if s.Table != "" {
-		if !strings.HasSuffix(sc.Prefix, "/") {
-			sc.Prefix += "/"
-		}
-		sc.Prefix += "data/"
-		sc.CommitInterval, sc.CommitFiles = cmp.Or(cfg.CommitInterval, sink.DefaultCommitInterval), cfg.CommitFiles
-	}
-	if err := sc.Validate(); err != nil {
+	sc, err := cfg.sinkConfig(s, st)
+	if err != nil {
 		return nil, err
 	}
 	g := newSinkGroup(sc, sink.S3Store{Client: st.S3, Bucket: st.Bucket, SSE: st.SSE, SSEKMSKeyID: st.SSEKMSKeyID})
@@ -160,6 +139,34 @@ func RunSink(ctx context.Context, cfg SinkConfig) (*SinkResult, error) {
 	p.Sink = &sr
 	out.File = dist.File("sink-"+cfg.Group, cfg.Group, st.Kind, result.Workload{Topic: cfg.Topic}, p)
 	return out, runErr
+}
+
+// sinkConfig is the sink member's configuration for strategy s on st.
+func (cfg SinkConfig) sinkConfig(s Strategy, st *stack.Stack) (sink.Config, error) {
+	var err error
+	sc := sink.DefaultConfig()
+	sc.Brokers, sc.Topic, sc.Group, sc.Prefix, sc.Policy, sc.Layout = st.Brokers, cfg.Topic, cfg.Group, cfg.Prefix, s.Policy, s.Layout
+	sc.ClientOpts, sc.Wire = st.KafkaOpts, cfg.Wire
+	if sc.Format, err = sink.FormatByName(s.Format); err != nil {
+		return sc, err
+	}
+	if s.Uploaders > 0 {
+		sc.Uploaders = s.Uploaders
+	}
+	if cfg.SessionTimeout > 0 {
+		sc.SessionTimeout = cfg.SessionTimeout
+	}
+	if cfg.MaxBuffered != 0 {
+		sc.MaxBuffered = cfg.MaxBuffered
+	}
+	if s.Table != "" {
+		if !strings.HasSuffix(sc.Prefix, "/") {
+			sc.Prefix += "/"
+		}
+		sc.Prefix += "data/"
+		sc.CommitInterval, sc.CommitFiles = cmp.Or(cfg.CommitInterval, sink.DefaultCommitInterval), cfg.CommitFiles
+	}
+	return sc, sc.Validate()
 }
 
 // consume runs one member until ctx ends, or until the group has landed
