@@ -75,21 +75,22 @@ func (s *sampler) sample(now time.Time) {
 	// The ticks scheduled in the interval, per second: a shape's rate
 	// averaged over it, 0 once the generator's time is up (draining).
 	target := (s.pacer.Count(now.Sub(s.start)) - s.pacer.Count(s.last.Sub(s.start))) / dt
-	rss, goroutines, files := residentBytes(), runtime.NumGoroutine(), openFiles()
+	rss, goroutines, files, heap := residentBytes(), runtime.NumGoroutine(), openFiles(), heapLive()
 	// The producer histogram is shared by the phase's strategies.
 	s.pubIvs = append(s.pubIvs, keep(s.pub.takeInterval()))
 	for i, g := range s.groups {
 		landed := g.landed.Load()
 		e2e, up := g.takeIntervals()
 		smp := result.Sample{
-			T:            now.Sub(s.start).Seconds(),
-			TargetRate:   target,
-			AchievedRate: float64(acked-s.lastAcked) / dt,
-			LandedRate:   float64(landed-s.lastLanded[i]) / dt,
-			Lag:          max(int64(acked)-landed, 0),
-			RSSBytes:     rss,
-			Goroutines:   goroutines,
-			OpenFiles:    files,
+			T:             now.Sub(s.start).Seconds(),
+			TargetRate:    target,
+			AchievedRate:  float64(acked-s.lastAcked) / dt,
+			LandedRate:    float64(landed-s.lastLanded[i]) / dt,
+			Lag:           max(int64(acked)-landed, 0),
+			RSSBytes:      rss,
+			Goroutines:    goroutines,
+			OpenFiles:     files,
+			HeapLiveBytes: heap,
 		}
 		if e2e.TotalCount() > 0 {
 			smp.E2EP99 = e2e.ValueAtQuantile(99)

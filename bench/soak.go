@@ -245,6 +245,7 @@ func (c SoakConfig) judge(s result.StrategyResult, faults []result.SoakFault) *r
 		slack float64
 	}{
 		{"rss", func(s result.Sample) float64 { return float64(s.RSSBytes) }, 0},
+		{"heap live", func(s result.Sample) float64 { return float64(s.HeapLiveBytes) }, 0},
 		{"goroutines", func(s result.Sample) float64 { return float64(s.Goroutines) }, 10},
 		{"open files", func(s result.Sample) float64 { return float64(s.OpenFiles) }, 10},
 		{"lag (ticks)", func(s result.Sample) float64 { return float64(s.Lag) }, 0},
@@ -261,7 +262,7 @@ func (c SoakConfig) judge(s result.StrategyResult, faults []result.SoakFault) *r
 		g.OK = len(first) == 0 || len(last) == 0 || g.Last <= g.Bound
 		if !g.OK && out.OK {
 			f := result.Thousands
-			if w.name == "rss" {
+			if w.name == "rss" || w.name == "heap live" {
 				f = func(v float64) string { return result.Size(int64(v)) }
 			}
 			out.OK, out.Problem = false, fmt.Sprintf("%s grew from %s to %s, over %s", w.name, f(g.First), f(g.Last), f(g.Bound))

@@ -26,8 +26,8 @@ func TestSoakEmbedded(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := res.Soak
-	if !res.Verified || s == nil || len(s.Faults) != 3 || len(s.Watched) != 4 {
-		t.Fatalf("verified %v, soak %+v: want every tick once, 3 faults and 4 watched figures", res.Verified, s)
+	if !res.Verified || s == nil || len(s.Faults) != 3 || len(s.Watched) != 5 {
+		t.Fatalf("verified %v, soak %+v: want every tick once, 3 faults and 5 watched figures", res.Verified, s)
 	}
 	for i, f := range s.Faults {
 		if want := []string{"s3-errors", "s3-stall", "s3-errors"}[i]; f.Name != want || f.Problem != "" || f.HealedS < f.AtS+1 {
@@ -37,7 +37,7 @@ func TestSoakEmbedded(t *testing.T) {
 	if st := res.Strategies[0]; st.S3Faults.Errors503 == 0 || st.S3Faults.Stalled == 0 {
 		t.Errorf("s3 faults %+v: want 503s and stalls injected", st.S3Faults)
 	}
-	for _, g := range s.Watched[:3] {
+	for _, g := range s.Watched[:4] {
 		if g.First <= 0 || g.Last <= 0 {
 			t.Errorf("%s: first %v, last %v: want the process's figures in the samples", g.Name, g.First, g.Last)
 		}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"cmp"
 	"os"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -202,4 +203,14 @@ func openFiles() int {
 		return 0
 	}
 	return len(fds) - 1 // the directory's own, open while it is read
+}
+
+// heapLive is the heap the last garbage collection kept.
+func heapLive() int64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return int64(s[0].Value.Uint64())
 }

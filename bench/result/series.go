@@ -24,6 +24,11 @@ type Sample struct {
 	RSSBytes   int64 `json:"rss_bytes,omitempty"`
 	Goroutines int   `json:"goroutines,omitempty"`
 	OpenFiles  int   `json:"open_files,omitempty"`
+	// HeapLiveBytes is the Go heap the last garbage collection kept
+	// (runtime/metrics /gc/heap/live:bytes): what the process holds,
+	// without the pages the runtime has not yet returned to the system,
+	// which RSS still counts (schema v1.5).
+	HeapLiveBytes int64 `json:"heap_live_bytes,omitempty"`
 }
 
 // Interval histograms are kept for the .hlog files, one per second.

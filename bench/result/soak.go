@@ -72,7 +72,7 @@ func (r *Result) printSoak(w io.Writer) {
 			steady = "NO: grew"
 		}
 		f := Thousands
-		if g.Name == "rss" {
+		if g.Name == "rss" || g.Name == "heap live" {
 			f = func(v float64) string { return Size(int64(v)) }
 		}
 		fmt.Fprintf(w, "%-15s %14s %14s %14s  %s\n", g.Name, f(g.First), f(g.Last), f(g.Bound), steady)
@@ -105,7 +105,7 @@ func (r *Result) printSoakTimeline(w io.Writer) {
 		}
 		rows[i] = append(rows[i], smp)
 	}
-	fmt.Fprintf(w, "%-15s %14s %14s %14s %14s\n", "over time", "rss", "goroutines", "open files", "lag (ticks)")
+	fmt.Fprintf(w, "%-15s %14s %14s %14s %14s %14s\n", "over time", "rss", "heap live", "goroutines", "open files", "lag (ticks)")
 	for i, row := range rows {
 		if len(row) == 0 {
 			continue
@@ -120,8 +120,9 @@ func (r *Result) printSoakTimeline(w io.Writer) {
 		}
 		from := float64(i) * r.Soak.FaultEveryS
 		to := min(from+r.Soak.FaultEveryS, r.Workload.DurationS)
-		fmt.Fprintf(w, "%-15s %14s %14s %14s %14s\n", fmt.Sprintf("%.0f-%.0fs", from, to),
+		fmt.Fprintf(w, "%-15s %14s %14s %14s %14s %14s\n", fmt.Sprintf("%.0f-%.0fs", from, to),
 			Size(int64(med(func(s Sample) float64 { return float64(s.RSSBytes) }))),
+			Size(int64(med(func(s Sample) float64 { return float64(s.HeapLiveBytes) }))),
 			Thousands(med(func(s Sample) float64 { return float64(s.Goroutines) })),
 			Thousands(med(func(s Sample) float64 { return float64(s.OpenFiles) })),
 			Thousands(med(func(s Sample) float64 { return float64(s.Lag) })))
