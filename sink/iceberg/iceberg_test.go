@@ -434,17 +434,25 @@ func (o s3Objects) Put(ctx context.Context, key string, body []byte) error {
 	return err
 }
 
+// committedTable is a table of 3,000 ticks over two hours, every one
+// committed by a sink, with the sink's config and store.
+func committedTable(t *testing.T, name string) (*fixture, *iceberg.Table, sink.Config, sink.S3Store) {
+	t.Helper()
+	f := newFixture(t, 3)
+	f.produce(t, 3000)
+	tbl := f.table(t, name)
+	c := f.sinkConfig(tbl, name)
+	store := sink.S3Store{Client: f.st.S3, Bucket: f.st.Bucket}
+	runUntil(t, c, store, func() bool { return committed(t, tbl) == int64(f.n) })
+	return f, tbl, c, store
+}
+
 // Compaction folds a partition's small files into one, in one snapshot:
 // the same ticks once each, the offsets still found (behind the
 // compaction's snapshot, which has none), and the next commit goes on.
 func TestCompactPartition(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, 3)
-	f.produce(t, 3000)
-	tbl := f.table(t, "compact")
-	c := f.sinkConfig(tbl, "compact")
-	store := sink.S3Store{Client: f.st.S3, Bucket: f.st.Bucket}
-	runUntil(t, c, store, func() bool { return committed(t, tbl) == int64(f.n) })
+	f, tbl, c, store := committedTable(t, "compact")
 	before, err := tbl.Info(ctx, "ticks")
 	if err != nil {
 		t.Fatal(err)
@@ -480,12 +488,7 @@ func TestCompactPartition(t *testing.T) {
 // about the target.
 func TestCompactSortedBySymbol(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, 3)
-	f.produce(t, 3000)
-	tbl := f.table(t, "sorted")
-	c := f.sinkConfig(tbl, "sorted")
-	store := sink.S3Store{Client: f.st.S3, Bucket: f.st.Bucket}
-	runUntil(t, c, store, func() bool { return committed(t, tbl) == int64(f.n) })
+	f, tbl, c, _ := committedTable(t, "sorted")
 	res, err := tbl.Compact(ctx, s3Objects{f}, c.Format, iceberg.Rewrite{Target: 16 << 10, SortBySymbol: true})
 	if err != nil {
 		t.Fatal(err)
