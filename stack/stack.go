@@ -61,6 +61,9 @@ type Config struct {
 	Security Security
 	// SSE asks S3 to encrypt the objects it stores; see sink.S3Store.
 	SSE, SSEKMSKeyID string
+	// S3CA is a PEM file of the CAs to trust for an https:// S3Endpoint
+	// (default: the system's).
+	S3CA string
 	// Servers are the local stack's server processes (name -> pid, from
 	// their state files): a run reports the CPU each used beside its own.
 	Servers map[string]int
@@ -105,6 +108,9 @@ type Stack struct {
 	Servers map[string]int
 	// Region and the keys of S3 (empty keys: the default credential chain).
 	Region, AccessKey, SecretKey string
+	// S3CA is Config's: other clients of S3 (catalogs, engines) must trust
+	// it too.
+	S3CA string
 
 	icebergREST string
 	aws         bool
@@ -139,7 +145,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, err
 	}
 	st := &Stack{Bucket: cfg.Bucket, Kind: Kind{Name: cfg.Name}, SSE: cfg.SSE, SSEKMSKeyID: cfg.SSEKMSKeyID, Servers: cfg.Servers,
-		Region: cfg.Region, AccessKey: cfg.AccessKey, SecretKey: cfg.SecretKey, icebergREST: cfg.IcebergREST, aws: cfg.AWS}
+		Region: cfg.Region, AccessKey: cfg.AccessKey, SecretKey: cfg.SecretKey, S3CA: cfg.S3CA, icebergREST: cfg.IcebergREST, aws: cfg.AWS}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, st.Close())
@@ -196,7 +202,7 @@ func StartS3(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = Default().ConnectTimeout
 	}
-	st := &Stack{Bucket: cfg.Bucket, Kind: Kind{Name: cfg.Name}}
+	st := &Stack{Bucket: cfg.Bucket, Kind: Kind{Name: cfg.Name}, S3CA: cfg.S3CA}
 	if err := st.startS3(ctx, cfg); err != nil {
 		return nil, errors.Join(err, st.Close())
 	}
@@ -252,6 +258,11 @@ func (st *Stack) connectS3(ctx context.Context, cfg Config) error {
 	if cfg.Faults != (s3lite.Faults{}) {
 		return fmt.Errorf("s3 faults: only the embedded S3 server injects them, not %s", st.endpointName())
 	}
+	if cfg.S3CA != "" {
+		if awsCfg.HTTPClient, err = S3HTTPClient(cfg.S3CA); err != nil {
+			return err
+		}
+	}
 	st.S3 = st.newClient(awsCfg, cfg.S3Endpoint)
 	hctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
@@ -259,6 +270,9 @@ func (st *Stack) connectS3(ctx context.Context, cfg Config) error {
 		var nf *types.NotFound
 		if errors.As(err, &nf) {
 			return fmt.Errorf("bucket %q does not exist at %s: create it first or pass --bucket", cfg.Bucket, st.endpointName())
+		}
+		if te, ok := errors.AsType[*TLSError](s3TLSError(err, st.endpointName(), cfg.S3CA)); ok {
+			return te
 		}
 		return fmt.Errorf("bucket %q at %s: %w", cfg.Bucket, st.endpointName(), err)
 	}
