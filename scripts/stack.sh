@@ -13,12 +13,21 @@
 # machine, ~2 s and ~100 MB RSS.
 # BROKERS=N (1..5, default 1) starts a Kafka cluster of N brokers
 # (scripts/kafka.sh; 3 gives replication factor 3, min.insync.replicas 2).
+# TLS=1 adds TLS: a CA and certificates (scripts/certs.sh, Go's crypto), the
+# brokers' SSL, SASL_SSL (SCRAM-SHA-512) and mutual-TLS listeners and two
+# with bad certificates (expired, wrong host name), and the S3 server over
+# HTTPS beside its HTTP endpoint; ~1 s more than without.
 #
 # State for tests, one KEY=VALUE per line (see the scripts for the keys):
 #   .tickbench/run/kafka/state.env   KAFKA_BROKERS (comma-separated),
-#                                    KAFKA_BROKER_COUNT, KAFKA_PID_1.., KAFKA_VERSION
+#                                    KAFKA_BROKER_COUNT, KAFKA_PID_1.., KAFKA_VERSION,
+#                                    with TLS=1 KAFKA_SSL_BROKERS, KAFKA_SASL_SSL_BROKERS,
+#                                    KAFKA_MTLS_BROKERS, KAFKA_TLS_EXPIRED_BROKERS,
+#                                    KAFKA_TLS_WRONGHOST_BROKERS, KAFKA_TLS_CA, ..
+#   .tickbench/run/certs/state.env   with TLS=1: TLS_CA, TLS_OTHER_CA, TLS_CLIENT_CERT, ..
 #   .tickbench/run/s3/state.env      S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY,
-#                                    S3_SECRET_KEY, S3_REGION, S3_PID
+#                                    S3_SECRET_KEY, S3_REGION, S3_PID, with TLS=1
+#                                    S3_TLS_ENDPOINT, S3_CA, S3_TLS_PID
 #   .tickbench/run/iceberg/state.env ICEBERG_REST_URL, ICEBERG_WAREHOUSE,
 #                                    ICEBERG_S3_ENDPOINT, ICEBERG_VERSION, ICEBERG_PID
 #   .tickbench/run/moto/state.env    MOTO_ENDPOINT, MOTO_REGION, MOTO_PID
@@ -39,6 +48,10 @@ esac
 # Checked before anything starts; kafka.sh reads BROKERS itself.
 if [[ -n "${BROKERS:-}" && ! "$BROKERS" =~ ^[1-5]$ ]]; then
   echo "[stack] BROKERS=$BROKERS: allowed 1..5" >&2
+  exit 2
+fi
+if [[ -n "${TLS:-}" && ! "$TLS" =~ ^[01]$ ]]; then
+  echo "[stack] TLS=$TLS: allowed 0 or 1" >&2
   exit 2
 fi
 
@@ -69,6 +82,7 @@ down)
   bash "$here/iceberg.sh" down || rc=1
   bash "$here/s3.sh" down || rc=1
   bash "$here/moto.sh" down || rc=1
+  bash "$here/certs.sh" down || rc=1
   exit "$rc"
   ;;
 status)
@@ -82,6 +96,8 @@ status)
   bash "$here/moto.sh" status
   echo "== trino"
   bash "$here/trino.sh" status
+  echo "== certs"
+  bash "$here/certs.sh" status
   ;;
 *)
   echo "usage: $0 up|down|status" >&2

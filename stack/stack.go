@@ -298,6 +298,7 @@ func (st *Stack) newClient(cfg aws.Config, endpoint string) *s3.Client {
 			so.MaxAttempts = 10
 			so.MaxBackoff = 5 * time.Second
 			so.RateLimiter = ratelimit.None
+			so.Retryables = append([]retry.IsErrorRetryable{noTLSRetry}, so.Retryables...)
 		}), &st.retries}
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)

@@ -6,12 +6,15 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 )
 
@@ -102,7 +105,8 @@ func tlsMessage(err error, host string, h tlsHints, now time.Time) string {
 		strings.Contains(s, "tls: certificate unknown")):
 		return fmt.Sprintf("refused the client certificate %s %s: it is not signed by a CA the server trusts", h.certFlag, h.certFile)
 	case h.certFile == "" && (strings.Contains(s, "tls: bad certificate") || strings.Contains(s, "tls: certificate unknown")):
-		return fmt.Sprintf("refused the TLS handshake without a client certificate: give %s and its key", h.certFlag)
+		// Kafka's answer to a missing client certificate.
+		return fmt.Sprintf("requires a client certificate (mutual TLS): give %s and its key", h.certFlag)
 	case strings.Contains(s, "tls: handshake failure"):
 		return fmt.Sprintf("refused the TLS handshake (%v): check that it takes TLS here and, for mutual TLS, %s", err, h.certFlag)
 	}
@@ -130,6 +134,11 @@ func kafkaTLSDialer(tc *tls.Config, h tlsHints) func(ctx context.Context, networ
 		defer cancel()
 		if err := conn.HandshakeContext(hctx); err != nil {
 			raw.Close()
+			if errors.Is(err, io.EOF) {
+				// A Kafka plaintext listener reads the ClientHello as an
+				// oversized request and hangs up.
+				return nil, &TLSError{Peer: peer, Msg: "closed the connection in the TLS handshake: not a TLS port? give its TLS address, or drop --tls", Err: err}
+			}
 			return nil, classifyTLS(err, peer, c.ServerName, h, time.Now())
 		}
 		return &tlsConn{Conn: conn, peer: peer, host: c.ServerName, h: h}, nil
@@ -171,6 +180,15 @@ func S3HTTPClient(ca string) (*awshttp.BuildableClient, error) {
 		tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}
 	}), nil
 }
+
+// noTLSRetry tells the SDK's retryer not to retry a certificate that
+// failed verification: it will fail the same way every time.
+var noTLSRetry = retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+	if _, ok := errors.AsType[*tls.CertificateVerificationError](err); ok {
+		return aws.FalseTernary
+	}
+	return aws.UnknownTernary
+})
 
 // s3TLSError classifies an S3 request's TLS failure (see classifyTLS).
 func s3TLSError(err error, endpoint, ca string) error {
