@@ -26,6 +26,12 @@
 #   KAFKA_TLS_EXPIRED_BROKERS=...  SSL with an expired certificate
 #   KAFKA_TLS_WRONGHOST_BROKERS=...  SSL with a certificate for another host
 #   KAFKA_TLS_CA=... KAFKA_TLS_CLIENT_CERT=... KAFKA_TLS_CLIENT_KEY=...  PEM files
+# With FAULTS=1 each node has a PLAINTEXT listener more, PROXIED, that
+# advertises the address of a proxy in front of it (scripts/faults.sh
+# starts the proxies), so that a client bootstrapped there reaches every
+# broker through its proxy only:
+#   KAFKA_PROXIED_BROKERS=...      the proxies' addresses (advertised)
+#   KAFKA_PROXIED_UPSTREAMS=...    the listeners behind them
 # Node I keeps its config, data and logs in .tickbench/run/kafka/node-I/.
 # Replication follows the node count: new topics (created with replication
 # factor -1, the broker default) and internal topics get min(N, 3) replicas,
@@ -36,7 +42,7 @@
 # nothing is lost. `broker-stop I` stops node I (SIGTERM, a controlled
 # shutdown) and leaves it down; `broker-start I` brings it back.
 #
-# Env overrides: BROKERS node count for `up` (default 1), TLS=1,
+# Env overrides: BROKERS node count for `up` (default 1), TLS=1, FAULTS=1,
 #   TICKBENCH_KAFKA_VERSION (default 4.1.2; all jars share it),
 #   TICKBENCH_KAFKA_HEAP (default "-Xmx512m -Xms256m" for one node,
 #   "-Xmx384m -Xms128m" each for more), TICKBENCH_KAFKA_START_TIMEOUT seconds
@@ -231,11 +237,11 @@ write_config() {
 process.roles=broker,controller
 node.id=$id
 $quorum
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_PLAINTEXT://127.0.0.1:$sport$TLS_LISTEN
-advertised.listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_PLAINTEXT://127.0.0.1:$sport$TLS_LISTEN
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_PLAINTEXT://127.0.0.1:$sport$TLS_LISTEN${PROXIED_LISTEN:+,PROXIED://$PROXIED_LISTEN}
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_PLAINTEXT://127.0.0.1:$sport$TLS_LISTEN${PROXIED_ADV:+,PROXIED://$PROXIED_ADV}
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT$TLS_MAP
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT$TLS_MAP${PROXIED_LISTEN:+,PROXIED:PLAINTEXT}
 log.dirs=$dir/data
 # Clients may authenticate with SCRAM-SHA-512 on the SASL_PLAINTEXT listener
 # (its user is created at format time); brokers talk PLAINTEXT among themselves.
@@ -280,6 +286,9 @@ cmd_up() {
     if [[ "${TLS:-0}" == 1 && -z "$(read_state "$STATE" KAFKA_SSL_BROKERS)" ]]; then
       die "running without TLS: stop it first (make down)"
     fi
+    if [[ "${FAULTS:-0}" == 1 && -z "$(read_state "$STATE" KAFKA_PROXIED_BROKERS)" ]]; then
+      die "running without the proxied listeners of FAULTS=1: stop it first (make down)"
+    fi
     log "already running: nodes $running of $n, $(read_state "$STATE" KAFKA_BROKERS)"
     return 0
   fi
@@ -295,13 +304,22 @@ cmd_up() {
   local tls="${TLS:-0}"
   [[ "$tls" =~ ^[01]$ ]] || die "TLS=$tls: allowed 0 or 1"
   if [[ "$tls" == 1 ]]; then bash "$TB_ROOT/scripts/certs.sh" up; fi
+  local faults="${FAULTS:-0}" proxied=() upstreams=() extra=0
+  [[ "$faults" =~ ^[01]$ ]] || die "FAULTS=$faults: allowed 0 or 1"
+  [[ "$faults" == 1 ]] && extra=$((2 * n))
 
   mkdir -p "$RUN"
   # Ports per node: PLAINTEXT, CONTROLLER, SASL_PLAINTEXT, then with TLS=1
   # one per TLS listener.
   local k=3 ports i j quorum voters=() plain=() sasl=() tls_addrs=() tls_ports
   [[ "$tls" == 1 ]] && k=$((3 + ${#TLS_LISTENERS[@]}))
-  read -r -a ports < <(free_ports $((k * n)))
+  # One call, so that no port is handed out twice; FAULTS=1 takes two per
+  # node more from the end: the PROXIED listener and its proxy's.
+  read -r -a ports < <(free_ports $((k * n + extra)))
+  for ((i = 1; i <= extra / 2; i++)); do
+    upstreams+=("127.0.0.1:${ports[k * n + 2 * i - 2]}")
+    proxied+=("127.0.0.1:${ports[k * n + 2 * i - 1]}")
+  done
   for ((i = 1; i <= n; i++)); do
     plain+=("127.0.0.1:${ports[k * i - k]}")
     voters+=("$i@127.0.0.1:${ports[k * i - k + 1]}")
@@ -319,7 +337,7 @@ cmd_up() {
   fi
   for ((i = 1; i <= n; i++)); do
     tls_ports=("${ports[@]:k * i - k + 3:k - 3}")
-    write_config "$i" "$n" "${ports[k * i - k]}" "${ports[k * i - k + 1]}" "${ports[k * i - k + 2]}" "$quorum" "${tls_ports[@]}"
+    PROXIED_LISTEN="${upstreams[i - 1]:-}" PROXIED_ADV="${proxied[i - 1]:-}" write_config "$i" "$n" "${ports[k * i - k]}" "${ports[k * i - k + 1]}" "${ports[k * i - k + 2]}" "$quorum" "${tls_ports[@]}"
   done
   # A SCRAM user for the SASL listeners, with a password of this start only.
   local sasl_user=tickbench sasl_password
@@ -350,6 +368,10 @@ cmd_up() {
       echo "KAFKA_TLS_CA=$(read_state "$CERTS_STATE" TLS_CA)"
       echo "KAFKA_TLS_CLIENT_CERT=$(read_state "$CERTS_STATE" TLS_CLIENT_CERT)"
       echo "KAFKA_TLS_CLIENT_KEY=$(read_state "$CERTS_STATE" TLS_CLIENT_KEY)"
+    fi
+    if [[ "$faults" == 1 ]]; then
+      echo "KAFKA_PROXIED_BROKERS=$(IFS=,; echo "${proxied[*]}")"
+      echo "KAFKA_PROXIED_UPSTREAMS=$(IFS=,; echo "${upstreams[*]}")"
     fi
   } >"$STATE.tmp"
   # All nodes start before any is waited for: a node of a cluster is ready

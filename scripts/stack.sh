@@ -17,6 +17,8 @@
 # brokers' SSL, SASL_SSL (SCRAM-SHA-512) and mutual-TLS listeners and two
 # with bad certificates (expired, wrong host name), and the S3 server over
 # HTTPS beside its HTTP endpoint; ~1 s more than without.
+# FAULTS=1 puts toxiproxy (scripts/faults.sh) between clients and each broker
+# and the S3 server: each broker gets a listener that advertises its proxy.
 #
 # State for tests, one KEY=VALUE per line (see the scripts for the keys):
 #   .tickbench/run/kafka/state.env   KAFKA_BROKERS (comma-separated),
@@ -25,6 +27,8 @@
 #                                    KAFKA_MTLS_BROKERS, KAFKA_TLS_EXPIRED_BROKERS,
 #                                    KAFKA_TLS_WRONGHOST_BROKERS, KAFKA_TLS_CA, ..
 #   .tickbench/run/certs/state.env   with TLS=1: TLS_CA, TLS_OTHER_CA, TLS_CLIENT_CERT, ..
+#   .tickbench/run/faults/state.env  with FAULTS=1: TOXIPROXY_API, FAULTS_KAFKA_BROKERS,
+#                                    FAULTS_KAFKA_PROXIES, FAULTS_S3_ENDPOINT, FAULTS_S3_PROXY
 #   .tickbench/run/s3/state.env      S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY,
 #                                    S3_SECRET_KEY, S3_REGION, S3_PID, with TLS=1
 #                                    S3_TLS_ENDPOINT, S3_CA, S3_TLS_PID
@@ -54,6 +58,14 @@ if [[ -n "${TLS:-}" && ! "$TLS" =~ ^[01]$ ]]; then
   echo "[stack] TLS=$TLS: allowed 0 or 1" >&2
   exit 2
 fi
+if [[ -n "${FAULTS:-}" && ! "$FAULTS" =~ ^[01]$ ]]; then
+  echo "[stack] FAULTS=$FAULTS: allowed 0 or 1" >&2
+  exit 2
+fi
+
+faults_up() {
+  if [[ "${FAULTS:-0}" == 1 ]]; then bash "$here/faults.sh" up; fi
+}
 
 trino_up() {
   if [[ "$LAKE" == trino ]]; then bash "$here/trino.sh" up; fi
@@ -64,8 +76,9 @@ up)
   # S3 first: it is quick when cached, and a failure there should not leave a
   # broker behind; the Iceberg catalog keeps its tables there, and Trino reads
   # both. If any fails, take down whatever did start.
-  if ! { bash "$here/s3.sh" up && bash "$here/iceberg.sh" up && trino_up && bash "$here/moto.sh" up && bash "$here/kafka.sh" up; }; then
+  if ! { bash "$here/s3.sh" up && bash "$here/iceberg.sh" up && trino_up && bash "$here/moto.sh" up && bash "$here/kafka.sh" up && faults_up; }; then
     echo "[stack] up failed; stopping what started" >&2
+    bash "$here/faults.sh" down || true
     bash "$here/kafka.sh" down || true
     bash "$here/moto.sh" down || true
     bash "$here/trino.sh" down || true
@@ -77,6 +90,7 @@ up)
 down)
   # Always try all, and report failure if any failed.
   rc=0
+  bash "$here/faults.sh" down || rc=1
   bash "$here/kafka.sh" down || rc=1
   bash "$here/trino.sh" down || rc=1
   bash "$here/iceberg.sh" down || rc=1
@@ -98,6 +112,8 @@ status)
   bash "$here/trino.sh" status
   echo "== certs"
   bash "$here/certs.sh" status
+  echo "== faults"
+  bash "$here/faults.sh" status
   ;;
 *)
   echo "usage: $0 up|down|status" >&2

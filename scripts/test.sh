@@ -40,7 +40,10 @@ TICKBENCH_LOCAL_STACK=1 go test -count=1 -timeout 30m -run 'Local' -v ./... 2>&1
 if [[ $already_up == 0 ]]; then
   echo "== the 3-broker cluster (BROKERS=3): tests that stop a broker mid-run"
   bash scripts/kafka.sh down
-  BROKERS=3 TLS=1 bash scripts/kafka.sh up
+  # FAULTS=1: a listener per broker that advertises a toxiproxy proxy in
+  # front of it (scripts/faults.sh), for TestLocalThreeBrokersNetFaults.
+  BROKERS=3 TLS=1 FAULTS=1 bash scripts/kafka.sh up
+  bash scripts/faults.sh up
   # The TLS runs again: their topics get 3 replicas here.
   TICKBENCH_LOCAL_STACK=1 TICKBENCH_STOP_BROKER=2 go test -count=1 -timeout 15m -run 'LocalThreeBrokers|LocalDistributedRun|LocalTLSRuns' -v ./... 2>&1 |
     grep -vE '^=== (RUN|PAUSE|CONT)|^testing: warning: no tests to run|^PASS$|no tests to run\]$'
