@@ -99,6 +99,8 @@ func TestLocalTLSRefused(t *testing.T) {
 			"tickbench: kafka broker " + l.MTLS[0] + ": requires a client certificate (mutual TLS): give --tls-cert and its key"},
 		{"plaintext port", tlsTo(plain, l.CA), nil,
 			"tickbench: kafka broker " + plain[0] + ": closed the connection in the TLS handshake: not a TLS port? give its TLS address, or drop --tls"},
+		{"TLS port without --tls", []string{"--brokers", strings.Join(l.SSL, ",")}, nil,
+			"tickbench: kafka brokers " + strings.Join(l.SSL, ",") + " closed the connection at once: a TLS listener? give --tls; a SASL listener? give --sasl-mechanism"},
 		{"S3 wrong CA", append(tlsTo(l.SSL, l.CA), "--s3-ca", l.OtherCA), nil,
 			"tickbench: s3 endpoint " + l.S3Endpoint + `: its TLS certificate (issued by "tickbench local CA") is not signed by a CA in --s3-ca ` + l.OtherCA + ": give the CA that signed it"},
 		{"S3 system CAs", tlsTo(l.SSL, l.CA), nil,

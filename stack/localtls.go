@@ -61,3 +61,24 @@ func ReadLocalTLS(dir string) (LocalTLS, error) {
 	}
 	return l, nil
 }
+
+// Listener picks the TLS listener for what sec asks for — SASL_SSL with a
+// SASL mechanism, mutual TLS with a client certificate, else SSL — and
+// fills in what sec leaves empty: the stack's CA, and for SCRAM-SHA-512
+// its user and password. For `--stack local --tls`.
+func (l LocalTLS) Listener(sec Security) ([]string, Security) {
+	sec.TLS = true
+	if sec.TLSCA == "" && !sec.TLSInsecureSkipVerify {
+		sec.TLSCA = l.CA
+	}
+	switch {
+	case sec.SASLMechanism != "":
+		if sec.SASLMechanism == l.SASL.SASLMechanism && sec.SASLUser == "" {
+			sec.SASLUser, sec.SASLPassword = l.SASL.SASLUser, l.SASL.SASLPassword
+		}
+		return l.SASLSSL, sec
+	case sec.TLSCert != "":
+		return l.MTLS, sec
+	}
+	return l.SSL, sec
+}
