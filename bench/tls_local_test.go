@@ -100,7 +100,7 @@ func TestLocalTLSRefused(t *testing.T) {
 		{"plaintext port", tlsTo(plain, l.CA), nil,
 			"tickbench: kafka broker " + plain[0] + ": closed the connection in the TLS handshake: not a TLS port? give its TLS address, or drop --tls"},
 		{"TLS port without --tls", []string{"--brokers", strings.Join(l.SSL, ",")}, nil,
-			"tickbench: kafka brokers " + strings.Join(l.SSL, ",") + " closed the connection at once: a TLS listener? give --tls; a SASL listener? give --sasl-mechanism"},
+			"tickbench: kafka brokers " + strings.Join(l.SSL, ",") + " answered in TLS: give --tls (and --tls-ca), or their plaintext address"},
 		{"S3 wrong CA", append(tlsTo(l.SSL, l.CA), "--s3-ca", l.OtherCA), nil,
 			"tickbench: s3 endpoint " + l.S3Endpoint + `: its TLS certificate (issued by "tickbench local CA") is not signed by a CA in --s3-ca ` + l.OtherCA + ": give the CA that signed it"},
 		{"S3 system CAs", tlsTo(l.SSL, l.CA), nil,

@@ -38,6 +38,10 @@ func ping(ctx context.Context, brokers []string, timeout time.Duration, opts []k
 	if errors.Is(err, kerr.UnsupportedSaslMechanism) || errors.Is(err, kerr.IllegalSaslState) {
 		return &kafkaError{fmt.Sprintf("kafka brokers %s refused SASL %s for user %q: this listener does not take it (check --sasl-mechanism and the port)", list, sec.SASLMechanism, sec.SASLUser), err}
 	}
+	if strings.Contains(err.Error(), "speaking to a tls endpoint") {
+		// franz-go read a TLS alert where a Kafka response belongs.
+		return &kafkaError{fmt.Sprintf("kafka brokers %s answered in TLS: give --tls (and --tls-ca), or their plaintext address", list), err}
+	}
 	if _, ok := errors.AsType[*kgo.ErrFirstReadEOF](err); ok {
 		hint := "a TLS listener? give --tls; a SASL listener? give --sasl-mechanism"
 		if sec.TLS || sec.SASLMechanism != "" {
