@@ -101,11 +101,16 @@ bench-go:
 ## Apache Iceberg's REST catalog from Maven Central, moto, Trino 476 from
 ## Maven Central: LAKE=none leaves Trino out);
 ## BROKERS=3 makes Kafka a 3-broker cluster (replication factor 3,
-## min.insync.replicas 2), default 1
+## min.insync.replicas 2), default 1; TLS=1 adds TLS and mutual-TLS
+## listeners (SCRAM on one) and S3 over HTTPS, with a CA of its own
+## (scripts/certs.sh); FAULTS=1 puts toxiproxy proxies between clients and
+## each broker and S3 (scripts/faults.sh; the brokers advertise them)
 LAKE ?= trino
 BROKERS ?=
+TLS     ?=
+FAULTS  ?=
 up:
-	LAKE=$(LAKE) BROKERS=$(BROKERS) bash scripts/stack.sh up
+	LAKE=$(LAKE) BROKERS=$(BROKERS) TLS=$(TLS) FAULTS=$(FAULTS) bash scripts/stack.sh up
 down:
 	bash scripts/stack.sh down
 status:

@@ -18,6 +18,20 @@
 #   KAFKA_SASL_BROKERS=127.0.0.1:PORT,...  SASL_PLAINTEXT listeners, SCRAM-SHA-512
 #   KAFKA_SASL_USER=tickbench      its user, created at format time with
 #   KAFKA_SASL_PASSWORD=...        a password generated at each `up`
+# With TLS=1 (certificates from scripts/certs.sh), each node has five TLS
+# listeners more, and the state says where (one address per node each):
+#   KAFKA_SSL_BROKERS=...          SSL, the server certificate of TLS_CA
+#   KAFKA_SASL_SSL_BROKERS=...     SASL_SSL, SCRAM-SHA-512 (the user above)
+#   KAFKA_MTLS_BROKERS=...         SSL with ssl.client.auth=required
+#   KAFKA_TLS_EXPIRED_BROKERS=...  SSL with an expired certificate
+#   KAFKA_TLS_WRONGHOST_BROKERS=...  SSL with a certificate for another host
+#   KAFKA_TLS_CA=... KAFKA_TLS_CLIENT_CERT=... KAFKA_TLS_CLIENT_KEY=...  PEM files
+# With FAULTS=1 each node has a PLAINTEXT listener more, PROXIED, that
+# advertises the address of a proxy in front of it (scripts/faults.sh
+# starts the proxies), so that a client bootstrapped there reaches every
+# broker through its proxy only:
+#   KAFKA_PROXIED_BROKERS=...      the proxies' addresses (advertised)
+#   KAFKA_PROXIED_UPSTREAMS=...    the listeners behind them
 # Node I keeps its config, data and logs in .tickbench/run/kafka/node-I/.
 # Replication follows the node count: new topics (created with replication
 # factor -1, the broker default) and internal topics get min(N, 3) replicas,
@@ -28,7 +42,7 @@
 # nothing is lost. `broker-stop I` stops node I (SIGTERM, a controlled
 # shutdown) and leaves it down; `broker-start I` brings it back.
 #
-# Env overrides: BROKERS node count for `up` (default 1),
+# Env overrides: BROKERS node count for `up` (default 1), TLS=1, FAULTS=1,
 #   TICKBENCH_KAFKA_VERSION (default 4.1.2; all jars share it),
 #   TICKBENCH_KAFKA_HEAP (default "-Xmx512m -Xms256m" for one node,
 #   "-Xmx384m -Xms128m" each for more), TICKBENCH_KAFKA_START_TIMEOUT seconds
@@ -160,11 +174,62 @@ show_failure() {
   done
 }
 
-# write_config I N PORT CPORT SPORT QUORUM: node I of N, QUORUM the line that
-# names the controllers.
+# TLS listeners of TLS=1: name, security protocol, certificate pair (keys of
+# the certs state), client auth.
+TLS_LISTENERS=(
+  "SSL SSL SERVER none"
+  "SASL_SSL SASL_SSL SERVER none"
+  "MTLS SSL SERVER required"
+  "EXPIRED SSL EXPIRED none"
+  "WRONGHOST SSL WRONGHOST none"
+)
+# The state keys of their addresses, in the same order.
+TLS_KEYS=(KAFKA_SSL_BROKERS KAFKA_SASL_SSL_BROKERS KAFKA_MTLS_BROKERS KAFKA_TLS_EXPIRED_BROKERS KAFKA_TLS_WRONGHOST_BROKERS)
+CERTS_STATE="$TB_RUN/certs/state.env"
+
+# pem_value FILE: a PEM file as one properties value (newlines as \n).
+pem_value() { awk '{printf "%s\\n", $0}' "$1"; }
+
+# tls_config PORT...: the listeners of TLS_LISTENERS on these ports, as
+# three variables: TLS_LISTEN (",NAME://127.0.0.1:PORT" each), TLS_MAP
+# (",NAME:PROTOCOL" each) and TLS_PROPS (their per-listener settings). Kafka
+# takes PEM key stores inline (a PEM key store file would need an encrypted
+# key) and a PEM trust store file.
+tls_config() {
+  local i name proto pair auth lc
+  TLS_LISTEN="" TLS_MAP="" TLS_PROPS=""
+  for ((i = 0; i < ${#TLS_LISTENERS[@]}; i++)); do
+    read -r name proto pair auth <<<"${TLS_LISTENERS[i]}"
+    lc="${name,,}"
+    TLS_LISTEN+=",$name://127.0.0.1:$1"
+    TLS_MAP+=",$name:$proto"
+    TLS_PROPS+="listener.name.$lc.ssl.keystore.type=PEM
+listener.name.$lc.ssl.keystore.certificate.chain=$(pem_value "$(read_state "$CERTS_STATE" "TLS_${pair}_CERT")")
+listener.name.$lc.ssl.keystore.key=$(pem_value "$(read_state "$CERTS_STATE" "TLS_${pair}_KEY")")
+"
+    if [[ "$auth" == required ]]; then
+      TLS_PROPS+="listener.name.$lc.ssl.client.auth=required
+listener.name.$lc.ssl.truststore.type=PEM
+listener.name.$lc.ssl.truststore.location=$(read_state "$CERTS_STATE" TLS_CA)
+"
+    fi
+    if [[ "$proto" == SASL_SSL ]]; then
+      TLS_PROPS+="listener.name.$lc.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+"
+    fi
+    shift
+  done
+}
+
+# write_config I N PORT CPORT SPORT QUORUM [TLS_PORT...]: node I of N,
+# QUORUM the line that names the controllers, the TLS listeners' ports if
+# TLS=1.
 write_config() {
   local id="$1" n="$2" port="$3" cport="$4" sport="$5" quorum="$6"
+  shift 6
   local dir rf=$((n < 3 ? n : 3)) isr=$((n >= 3 ? 2 : 1))
+  TLS_LISTEN="" TLS_MAP="" TLS_PROPS=""
+  if (($#)); then tls_config "$@"; fi
   dir="$(node_dir "$id")"
   mkdir -p "$dir"
   cat >"$dir/server.properties" <<CONF
@@ -172,11 +237,11 @@ write_config() {
 process.roles=broker,controller
 node.id=$id
 $quorum
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_PLAINTEXT://127.0.0.1:$sport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_PLAINTEXT://127.0.0.1:$sport
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_PLAINTEXT://127.0.0.1:$sport$TLS_LISTEN${PROXIED_LISTEN:+,PROXIED://$PROXIED_LISTEN}
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_PLAINTEXT://127.0.0.1:$sport$TLS_LISTEN${PROXIED_ADV:+,PROXIED://$PROXIED_ADV}
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT$TLS_MAP${PROXIED_LISTEN:+,PROXIED:PLAINTEXT}
 log.dirs=$dir/data
 # Clients may authenticate with SCRAM-SHA-512 on the SASL_PLAINTEXT listener
 # (its user is created at format time); brokers talk PLAINTEXT among themselves.
@@ -204,6 +269,9 @@ group.min.session.timeout.ms=1000
 num.partitions=6
 auto.create.topics.enable=false
 CONF
+  # Written apart: PEM values hold backslashes a heredoc would keep but
+  # echo might not.
+  printf '%s' "$TLS_PROPS" >>"$dir/server.properties"
 }
 
 cmd_up() {
@@ -215,6 +283,12 @@ cmd_up() {
     # Without BROKERS, whatever runs will do (make test on a stack of make up).
     n="${BROKERS:-$(node_count)}"
     [[ "$(node_count)" == "$n" ]] || die "running with $(node_count) node(s), not BROKERS=$n: stop it first (make down)"
+    if [[ "${TLS:-0}" == 1 && -z "$(read_state "$STATE" KAFKA_SSL_BROKERS)" ]]; then
+      die "running without TLS: stop it first (make down)"
+    fi
+    if [[ "${FAULTS:-0}" == 1 && -z "$(read_state "$STATE" KAFKA_PROXIED_BROKERS)" ]]; then
+      die "running without the proxied listeners of FAULTS=1: stop it first (make down)"
+    fi
     log "already running: nodes $running of $n, $(read_state "$STATE" KAFKA_BROKERS)"
     return 0
   fi
@@ -227,15 +301,32 @@ cmd_up() {
   java_major="$("$JAVA" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1)"
   [[ "${java_major:-0}" -ge 17 ]] || die "Kafka $KAFKA_VERSION needs Java 17+, $JAVA is ${java_major:-unknown}"
   cluster_heap "$n"
+  local tls="${TLS:-0}"
+  [[ "$tls" =~ ^[01]$ ]] || die "TLS=$tls: allowed 0 or 1"
+  if [[ "$tls" == 1 ]]; then bash "$TB_ROOT/scripts/certs.sh" up; fi
+  local faults="${FAULTS:-0}" proxied=() upstreams=() extra=0
+  [[ "$faults" =~ ^[01]$ ]] || die "FAULTS=$faults: allowed 0 or 1"
+  [[ "$faults" == 1 ]] && extra=$((2 * n))
 
   mkdir -p "$RUN"
-  # Three ports per node: PLAINTEXT, CONTROLLER, SASL_PLAINTEXT.
-  local ports i quorum voters=() plain=() sasl=()
-  read -r -a ports < <(free_ports $((3 * n)))
+  # Ports per node: PLAINTEXT, CONTROLLER, SASL_PLAINTEXT, then with TLS=1
+  # one per TLS listener.
+  local k=3 ports i j quorum voters=() plain=() sasl=() tls_addrs=() tls_ports
+  [[ "$tls" == 1 ]] && k=$((3 + ${#TLS_LISTENERS[@]}))
+  # One call, so that no port is handed out twice; FAULTS=1 takes two per
+  # node more from the end: the PROXIED listener and its proxy's.
+  read -r -a ports < <(free_ports $((k * n + extra)))
+  for ((i = 1; i <= extra / 2; i++)); do
+    upstreams+=("127.0.0.1:${ports[k * n + 2 * i - 2]}")
+    proxied+=("127.0.0.1:${ports[k * n + 2 * i - 1]}")
+  done
   for ((i = 1; i <= n; i++)); do
-    plain+=("127.0.0.1:${ports[3 * i - 3]}")
-    voters+=("$i@127.0.0.1:${ports[3 * i - 2]}")
-    sasl+=("127.0.0.1:${ports[3 * i - 1]}")
+    plain+=("127.0.0.1:${ports[k * i - k]}")
+    voters+=("$i@127.0.0.1:${ports[k * i - k + 1]}")
+    sasl+=("127.0.0.1:${ports[k * i - k + 2]}")
+    for ((j = 3; j < k; j++)); do
+      tls_addrs[j - 3]+="${tls_addrs[j - 3]:+,}127.0.0.1:${ports[k * i - k + j]}"
+    done
   done
   # One node formats a dynamic quorum of itself (--standalone); a cluster
   # names its voters statically. The two must not be mixed.
@@ -245,7 +336,8 @@ cmd_up() {
     quorum="controller.quorum.voters=$(IFS=,; echo "${voters[*]}")"
   fi
   for ((i = 1; i <= n; i++)); do
-    write_config "$i" "$n" "${ports[3 * i - 3]}" "${ports[3 * i - 2]}" "${ports[3 * i - 1]}" "$quorum"
+    tls_ports=("${ports[@]:k * i - k + 3:k - 3}")
+    PROXIED_LISTEN="${upstreams[i - 1]:-}" PROXIED_ADV="${proxied[i - 1]:-}" write_config "$i" "$n" "${ports[k * i - k]}" "${ports[k * i - k + 1]}" "${ports[k * i - k + 2]}" "$quorum" "${tls_ports[@]}"
   done
   # A SCRAM user for the SASL listeners, with a password of this start only.
   local sasl_user=tickbench sasl_password
@@ -271,6 +363,16 @@ cmd_up() {
     echo "KAFKA_SASL_USER=$sasl_user"
     echo "KAFKA_SASL_PASSWORD=$sasl_password"
     echo "KAFKA_VERSION=$KAFKA_VERSION"
+    if [[ "$tls" == 1 ]]; then
+      for ((j = 0; j < ${#TLS_KEYS[@]}; j++)); do echo "${TLS_KEYS[j]}=${tls_addrs[j]}"; done
+      echo "KAFKA_TLS_CA=$(read_state "$CERTS_STATE" TLS_CA)"
+      echo "KAFKA_TLS_CLIENT_CERT=$(read_state "$CERTS_STATE" TLS_CLIENT_CERT)"
+      echo "KAFKA_TLS_CLIENT_KEY=$(read_state "$CERTS_STATE" TLS_CLIENT_KEY)"
+    fi
+    if [[ "$faults" == 1 ]]; then
+      echo "KAFKA_PROXIED_BROKERS=$(IFS=,; echo "${proxied[*]}")"
+      echo "KAFKA_PROXIED_UPSTREAMS=$(IFS=,; echo "${upstreams[*]}")"
+    fi
   } >"$STATE.tmp"
   # All nodes start before any is waited for: a node of a cluster is ready
   # only once a majority of the voters runs.
@@ -285,6 +387,9 @@ cmd_up() {
     fi
   done
   mv "$STATE.tmp" "$STATE"
+  if [[ "$tls" == 1 ]]; then
+    log "TLS listeners: SSL $(read_state "$STATE" KAFKA_SSL_BROKERS), SASL_SSL $(read_state "$STATE" KAFKA_SASL_SSL_BROKERS), mTLS $(read_state "$STATE" KAFKA_MTLS_BROKERS)"
+  fi
   if ((n == 1)); then
     log "Kafka $KAFKA_VERSION up: ${plain[0]}, SASL/SCRAM-SHA-512 on ${sasl[0]} (pid $(read_state "$STATE" KAFKA_PID_1))"
   else

@@ -15,8 +15,13 @@
 #                                       server's access log, a line per request
 #                                       (bench's TestLocalTrinoIcebergScanModel
 #                                       counts Trino's metadata GETs in it)
+#   With TLS=1 a second versitygw serves the same data dir over HTTPS
+#   (certificates from scripts/certs.sh):
+#   S3_TLS_ENDPOINT=https://127.0.0.1:PORT  its certificate is for 127.0.0.1/localhost
+#   S3_CA=...                           the PEM CA file that signed it (--s3-ca)
+#   S3_TLS_PID=...
 #
-# Env overrides: TICKBENCH_S3_START_TIMEOUT seconds (default 30),
+# Env overrides: TLS=1, TICKBENCH_S3_START_TIMEOUT seconds (default 30),
 #   TICKBENCH_S3_ACCESS_LOG=1 (default off: json-per-tick at high rates would
 #   write a line per tick).
 set -euo pipefail
@@ -58,6 +63,37 @@ running_pid() {
   if pid_matches "$pid" "$DATA"; then printf '%s' "$pid"; fi
 }
 
+# wait_ready PID URL CURL_ARGS...: wait until the server at URL answers its
+# health check; on failure stop it (and the plain one, PID_PLAIN) and die.
+wait_ready() {
+  local pid="$1" url="$2"
+  shift 2
+  local deadline=$((SECONDS + START_TIMEOUT))
+  until [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$@" "$url$HEALTH_PATH" 2>/dev/null || true)" == 200 ]]; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 30 "$SERVER_LOG" >&2 || true
+      stop_all
+      die "versitygw exited during startup"
+    fi
+    if ((SECONDS >= deadline)); then
+      tail -n 30 "$SERVER_LOG" >&2 || true
+      stop_all
+      die "versitygw not ready after ${START_TIMEOUT}s"
+    fi
+    sleep 0.2
+  done
+}
+
+# stop_all: stop both servers of a failed start and forget them.
+stop_all() {
+  local key pid
+  for key in S3_TLS_PID S3_PID; do
+    pid="$(read_state "$STATE.tmp" "$key")"
+    [[ -z "$pid" ]] || stop_pid "$pid" "$DATA" 10
+  done
+  rm -rf "$DATA" "$STATE.tmp"
+}
+
 # s3curl KEY SECRET PORT ARGS...: curl with SigV4 signing. Credentials go in
 # through a config on a pipe so they never show in `ps`. Prints the HTTP status.
 s3curl() {
@@ -96,6 +132,9 @@ cmd_up() {
   local pid
   pid="$(running_pid)"
   if [[ -n "$pid" ]]; then
+    if [[ "${TLS:-0}" == 1 && -z "$(read_state "$STATE" S3_TLS_ENDPOINT)" ]]; then
+      die "already running without TLS: stop it first (make down)"
+    fi
     log "already running: pid $pid, $(read_state "$STATE" S3_ENDPOINT)"
     return 0
   fi
@@ -136,35 +175,51 @@ EOF
     if [[ -n "$access_log" ]]; then echo "S3_ACCESS_LOG=$access_log" >>"$STATE.tmp"; fi
   )
 
-  local deadline=$((SECONDS + START_TIMEOUT))
-  until [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port$HEALTH_PATH" 2>/dev/null || true)" == 200 ]]; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      tail -n 30 "$SERVER_LOG" >&2 || true
-      rm -rf "$DATA" "$STATE.tmp"
-      die "versitygw exited during startup"
-    fi
-    if ((SECONDS >= deadline)); then
-      tail -n 30 "$SERVER_LOG" >&2 || true
-      stop_pid "$pid" "$DATA" 10
-      rm -rf "$DATA" "$STATE.tmp"
-      die "versitygw not ready after ${START_TIMEOUT}s"
-    fi
-    sleep 0.2
-  done
+  wait_ready "$pid" "http://127.0.0.1:$port"
 
   if ! smoke_test "$key" "$secret" "$port"; then
     tail -n 20 "$SERVER_LOG" >&2 || true
-    stop_pid "$pid" "$DATA" 10
-    rm -rf "$DATA" "$STATE.tmp"
+    stop_all
     die "versitygw does not behave as expected"
   fi
+  if [[ "${TLS:-0}" == 1 ]]; then tls_up "$key" "$secret"; fi
 
   chmod 600 "$STATE.tmp"
   mv "$STATE.tmp" "$STATE"
   log "versitygw $VGW_VERSION up: http://127.0.0.1:$port bucket $BUCKET (pid $pid)"
+  if [[ "${TLS:-0}" == 1 ]]; then log "and over HTTPS: $(read_state "$STATE" S3_TLS_ENDPOINT) (CA $(read_state "$STATE" S3_CA))"; fi
+}
+
+# tls_up KEY SECRET: a second gateway on the same data dir, over HTTPS with
+# the server certificate of scripts/certs.sh; checked with a signed list.
+tls_up() {
+  local key="$1" secret="$2" port pid certs="$TB_RUN/certs/state.env" ca
+  [[ "${TLS:-}" == 1 ]] || return 0
+  bash "$TB_ROOT/scripts/certs.sh" up
+  ca="$(read_state "$certs" TLS_CA)"
+  read -r port < <(free_ports 1)
+  ROOT_ACCESS_KEY="$key" ROOT_SECRET_KEY="$secret" \
+    setsid "$VGW" --port "127.0.0.1:$port" --region "$REGION" --health "$HEALTH_PATH" --quiet \
+    --cert "$(read_state "$certs" TLS_SERVER_CERT)" --key "$(read_state "$certs" TLS_SERVER_KEY)" \
+    posix "$DATA" </dev/null >>"$SERVER_LOG" 2>&1 &
+  pid=$!
+  {
+    echo "S3_TLS_ENDPOINT=https://127.0.0.1:$port"
+    echo "S3_CA=$ca"
+    echo "S3_TLS_PID=$pid"
+  } >>"$STATE.tmp"
+  wait_ready "$pid" "https://127.0.0.1:$port" --cacert "$ca"
+  if ! check 200 "$(s3curl "$key" "$secret" "$port" --cacert "$ca" "https://127.0.0.1:$port/$BUCKET?list-type=2")" "ListObjectsV2 over HTTPS"; then
+    stop_all
+    die "versitygw over HTTPS does not behave as expected"
+  fi
 }
 
 cmd_down() {
+  local pid
+  pid="$(read_state "$STATE" S3_TLS_PID)"
+  [[ -n "$pid" ]] || pid="$(read_state "$STATE.tmp" S3_TLS_PID)"
+  if [[ -n "$pid" ]]; then stop_pid "$pid" "$DATA" 10; fi
   tb_down S3_PID "$DATA" 10
 }
 

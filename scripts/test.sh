@@ -21,8 +21,9 @@ if [[ $status != *"not running"* ]]; then
 fi
 echo "== starting the real local stack (Kafka jars, versitygw and moto are fetched once into .tickbench/cache, Iceberg's and Trino's jars once per machine into ~/.m2)"
 # The access log lets the Iceberg scan-model test count Trino's metadata
-# GETs (a stack that was up already is used as it is).
-TICKBENCH_S3_ACCESS_LOG=1 bash scripts/stack.sh up
+# GETs (a stack that was up already is used as it is). TLS=1 adds the TLS
+# listeners and S3 over HTTPS that TestLocalTLS* use (~1 s more to start).
+TICKBENCH_S3_ACCESS_LOG=1 TLS=1 bash scripts/stack.sh up
 if [[ $already_up == 0 ]]; then
   trap 'echo "== stopping the real local stack"; bash scripts/stack.sh down' EXIT
 fi
@@ -39,8 +40,12 @@ TICKBENCH_LOCAL_STACK=1 go test -count=1 -timeout 30m -run 'Local' -v ./... 2>&1
 if [[ $already_up == 0 ]]; then
   echo "== the 3-broker cluster (BROKERS=3): tests that stop a broker mid-run"
   bash scripts/kafka.sh down
-  BROKERS=3 bash scripts/kafka.sh up
-  TICKBENCH_LOCAL_STACK=1 TICKBENCH_STOP_BROKER=2 go test -count=1 -timeout 15m -run 'LocalThreeBrokers|LocalDistributedRun' -v ./... 2>&1 |
+  # FAULTS=1: a listener per broker that advertises a toxiproxy proxy in
+  # front of it (scripts/faults.sh), for TestLocalThreeBrokersNetFaults.
+  BROKERS=3 TLS=1 FAULTS=1 bash scripts/kafka.sh up
+  bash scripts/faults.sh up
+  # The TLS runs again: their topics get 3 replicas here.
+  TICKBENCH_LOCAL_STACK=1 TICKBENCH_STOP_BROKER=2 go test -count=1 -timeout 15m -run 'LocalThreeBrokers|LocalDistributedRun|LocalTLSRuns' -v ./... 2>&1 |
     grep -vE '^=== (RUN|PAUSE|CONT)|^testing: warning: no tests to run|^PASS$|no tests to run\]$'
 else
   echo "== the 3-broker tests (LocalThreeBrokers*) ran above only if the running stack has 3 brokers (make up BROKERS=3); the distributed run with a broker stopped needs TICKBENCH_STOP_BROKER=2 on one"

@@ -70,26 +70,11 @@ func (s Security) Options() ([]kgo.Opt, error) {
 	}
 	var opts []kgo.Opt
 	if s.TLS {
-		tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: s.TLSInsecureSkipVerify} //nolint:gosec // only when asked for
-		if s.TLSCA != "" {
-			pem, err := os.ReadFile(s.TLSCA)
-			if err != nil {
-				return nil, fmt.Errorf("tls-ca: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("tls-ca %s: no PEM certificate in it", s.TLSCA)
-			}
-			tc.RootCAs = pool
+		tc, err := s.tlsConfig()
+		if err != nil {
+			return nil, err
 		}
-		if s.TLSCert != "" {
-			cert, err := tls.LoadX509KeyPair(s.TLSCert, s.TLSKey)
-			if err != nil {
-				return nil, fmt.Errorf("tls-cert %s / tls-key %s: %w", s.TLSCert, s.TLSKey, err)
-			}
-			tc.Certificates = []tls.Certificate{cert}
-		}
-		opts = append(opts, kgo.DialTLSConfig(tc))
+		opts = append(opts, kgo.Dialer(kafkaTLSDialer(tc, tlsHints{caFlag: "--tls-ca", caFile: s.TLSCA, certFlag: "--tls-cert", certFile: s.TLSCert})))
 	}
 	var m sasl.Mechanism
 	switch s.SASLMechanism {
@@ -116,6 +101,40 @@ func (s Security) Options() ([]kgo.Opt, error) {
 		opts = append(opts, kgo.SASL(m))
 	}
 	return opts, nil
+}
+
+// tlsConfig is s's TLS client configuration: its CAs (default: the
+// system's) and client certificate.
+func (s Security) tlsConfig() (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: s.TLSInsecureSkipVerify} //nolint:gosec // only when asked for
+	if s.TLSCA != "" {
+		pool, err := loadCAs("tls-ca", s.TLSCA)
+		if err != nil {
+			return nil, err
+		}
+		tc.RootCAs = pool
+	}
+	if s.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(s.TLSCert, s.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("tls-cert %s / tls-key %s: %w", s.TLSCert, s.TLSKey, err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
+}
+
+// loadCAs reads a PEM file of CA certificates, the value of flag.
+func loadCAs(flag, path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s %s: no PEM certificate in it", flag, path)
+	}
+	return pool, nil
 }
 
 // ValidateSSE checks the server-side encryption settings of S3 writes.
@@ -145,6 +164,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("partitions %d: allowed 1..10000", c.Partitions)
 	case c.S3Endpoint != "" && !strings.HasPrefix(c.S3Endpoint, "http://") && !strings.HasPrefix(c.S3Endpoint, "https://"):
 		return fmt.Errorf("s3-endpoint %q: allowed an http:// or https:// URL", c.S3Endpoint)
+	case c.S3CA != "" && !strings.HasPrefix(c.S3Endpoint, "https://"):
+		return fmt.Errorf("s3-ca %s: needs an https:// --s3-endpoint, not %q", c.S3CA, c.S3Endpoint)
 	case (c.AccessKey == "") != (c.SecretKey == ""):
 		return errors.New("access key and secret key: give both or neither")
 	}

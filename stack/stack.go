@@ -62,6 +62,9 @@ type Config struct {
 	Security Security
 	// SSE asks S3 to encrypt the objects it stores; see sink.S3Store.
 	SSE, SSEKMSKeyID string
+	// S3CA is a PEM file of the CAs to trust for an https:// S3Endpoint
+	// (default: the system's).
+	S3CA string
 	// Servers are the local stack's server processes (name -> pid, from
 	// their state files): a run reports the CPU each used beside its own.
 	Servers map[string]int
@@ -110,6 +113,9 @@ type Stack struct {
 	// wire formats use: an in-process one (franz-go's srfake on
 	// 127.0.0.1, schemas in memory) in every stack.
 	Registry string
+	// S3CA is Config's: other clients of S3 (catalogs, engines) must trust
+	// it too.
+	S3CA string
 
 	icebergREST string
 	aws         bool
@@ -144,7 +150,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, err
 	}
 	st := &Stack{Bucket: cfg.Bucket, Kind: Kind{Name: cfg.Name}, SSE: cfg.SSE, SSEKMSKeyID: cfg.SSEKMSKeyID, Servers: cfg.Servers,
-		Region: cfg.Region, AccessKey: cfg.AccessKey, SecretKey: cfg.SecretKey, icebergREST: cfg.IcebergREST, aws: cfg.AWS}
+		Region: cfg.Region, AccessKey: cfg.AccessKey, SecretKey: cfg.SecretKey, S3CA: cfg.S3CA, icebergREST: cfg.IcebergREST, aws: cfg.AWS}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, st.Close())
@@ -205,7 +211,7 @@ func StartS3(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = Default().ConnectTimeout
 	}
-	st := &Stack{Bucket: cfg.Bucket, Kind: Kind{Name: cfg.Name}}
+	st := &Stack{Bucket: cfg.Bucket, Kind: Kind{Name: cfg.Name}, S3CA: cfg.S3CA}
 	if err := st.startS3(ctx, cfg); err != nil {
 		return nil, errors.Join(err, st.Close())
 	}
@@ -261,6 +267,11 @@ func (st *Stack) connectS3(ctx context.Context, cfg Config) error {
 	if cfg.Faults != (s3lite.Faults{}) {
 		return fmt.Errorf("s3 faults: only the embedded S3 server injects them, not %s", st.endpointName())
 	}
+	if cfg.S3CA != "" {
+		if awsCfg.HTTPClient, err = S3HTTPClient(cfg.S3CA); err != nil {
+			return err
+		}
+	}
 	st.S3 = st.newClient(awsCfg, cfg.S3Endpoint)
 	hctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
@@ -268,6 +279,9 @@ func (st *Stack) connectS3(ctx context.Context, cfg Config) error {
 		var nf *types.NotFound
 		if errors.As(err, &nf) {
 			return fmt.Errorf("bucket %q does not exist at %s: create it first or pass --bucket", cfg.Bucket, st.endpointName())
+		}
+		if te, ok := errors.AsType[*TLSError](s3TLSError(err, st.endpointName(), cfg.S3CA)); ok {
+			return te
 		}
 		return fmt.Errorf("bucket %q at %s: %w", cfg.Bucket, st.endpointName(), err)
 	}
@@ -293,6 +307,7 @@ func (st *Stack) newClient(cfg aws.Config, endpoint string) *s3.Client {
 			so.MaxAttempts = 10
 			so.MaxBackoff = 5 * time.Second
 			so.RateLimiter = ratelimit.None
+			so.Retryables = append([]retry.IsErrorRetryable{noTLSRetry}, so.Retryables...)
 		}), &st.retries}
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)

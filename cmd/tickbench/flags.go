@@ -235,6 +235,7 @@ func stackFlags(fs *flag.FlagSet, sc *stack.Config, env environment) (stackName,
 	stackName = fs.String("stack", "", "embedded (in-process Kafka and S3), local (the real servers of make up), external (--brokers/--s3-endpoint) or aws (--brokers, e.g. MSK, and AWS S3 through the default credential chain); default: embedded unless --brokers or --s3-endpoint is given")
 	brokers = fs.String("brokers", env.getenv("TICKBENCH_BROKERS"), "Kafka bootstrap servers, comma-separated (env TICKBENCH_BROKERS); empty starts an embedded broker")
 	fs.StringVar(&sc.S3Endpoint, "s3-endpoint", env.getenv("AWS_ENDPOINT_URL_S3"), "S3 API endpoint (env AWS_ENDPOINT_URL_S3); empty starts an embedded S3 server")
+	fs.StringVar(&sc.S3CA, "s3-ca", env.getenv("AWS_CA_BUNDLE"), "PEM file of the CAs to trust for an https:// --s3-endpoint (env AWS_CA_BUNDLE); empty: the system's")
 	fs.StringVar(&sc.Bucket, "bucket", sc.Bucket, "S3 bucket")
 	if r := env.getenv("AWS_REGION"); r != "" {
 		sc.Region = r
