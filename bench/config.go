@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,6 +50,12 @@ type Config struct {
 	Topic      string
 	Partitions int32
 	Stack      stack.Config
+	// NetFaults are network faults put in, each in its window of every
+	// generator run, through Proxies (the local stack's toxiproxy:
+	// stack.ReadLocalNetFaults), which Stack's brokers and S3 endpoint
+	// must be.
+	NetFaults []NetFault
+	Proxies   *stack.NetFaults
 	// Strategies to compare over the same seeded ticks (see
 	// StrategyNames). Default jsonl.
 	Strategies []string
@@ -240,7 +247,34 @@ func (c Config) Validate() error {
 	if err := c.validateWires(); err != nil {
 		return err
 	}
+	if err := c.validateNetFaults(); err != nil {
+		return err
+	}
 	return c.validateSink()
+}
+
+// validateNetFaults checks that net faults have proxies that the run
+// goes through, and windows within each generator run.
+func (c Config) validateNetFaults() error {
+	if len(c.NetFaults) == 0 {
+		return nil
+	}
+	if c.Proxies == nil {
+		return fmt.Errorf("net fault %s: needs the local stack's fault proxies (make up FAULTS=1, --stack local)", c.NetFaults[0].Spec)
+	}
+	if !slices.Equal(c.Stack.Brokers, c.Proxies.Brokers) || c.Stack.S3Endpoint != c.Proxies.S3Endpoint {
+		return fmt.Errorf("net fault %s: brokers %v and S3 %s do not go through the proxies (brokers %v, S3 %s)",
+			c.NetFaults[0].Spec, c.Stack.Brokers, c.Stack.S3Endpoint, c.Proxies.Brokers, c.Proxies.S3Endpoint)
+	}
+	for _, f := range c.NetFaults {
+		if length := c.pacer().Length(); f.From < 0 || f.To <= f.From || f.To > length {
+			return fmt.Errorf("net fault %s: window %v-%v: allowed 0 <= from < to <= the duration %v", f.Spec, f.From, f.To, length)
+		}
+		if len(f.Faults) == 0 {
+			return fmt.Errorf("net fault %s: no proxy to put it on", f.Spec)
+		}
+	}
+	return nil
 }
 
 // validateSink checks what the sinks take from c against sink.Config's
@@ -325,6 +359,10 @@ func (c Config) validatePace() error {
 }
 
 // pacer is the run's schedule: the profile, or Rate for Duration.
+// Length is how long each generator run lasts: Duration, or the rate
+// profile's.
+func (c Config) Length() time.Duration { return c.pacer().Length() }
+
 func (c Config) pacer() gen.Shape {
 	if c.Profile != nil {
 		return c.Profile

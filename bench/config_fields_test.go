@@ -47,8 +47,20 @@ func TestValidateCoversEveryField(t *testing.T) {
 		"Client.MaxBuffered":          {{func(c *Config) { c.Client.MaxBuffered = 0 }, "max-buffered 0: allowed 1..10000000"}},
 		"Topic":                       {{func(c *Config) { c.Topic = "" }, `topic "": allowed 1..249`}},
 		"Partitions":                  {{func(c *Config) { c.Partitions = 10_001 }, "partitions 10001: allowed 1..10000"}},
-		"Stack.Name":                  nil,
-		"Stack.IcebergREST":           nil,
+		"NetFaults": {{func(c *Config) {
+			c.NetFaults = []NetFault{{Spec: "latency", Faults: []stack.Fault{{}}, To: time.Second}}
+		},
+			"net fault latency: needs the local stack's fault proxies"},
+			{func(c *Config) {
+				c.Proxies = &stack.NetFaults{Brokers: c.Stack.Brokers, S3Endpoint: c.Stack.S3Endpoint}
+				c.NetFaults = []NetFault{{Spec: "reset", Faults: []stack.Fault{{}}, From: time.Second, To: time.Hour}}
+			}, "net fault reset: window 1s-1h0m0s: allowed 0 <= from < to <= the duration 30s"}},
+		"Proxies": {{func(c *Config) {
+			c.Proxies = &stack.NetFaults{Brokers: []string{"127.0.0.1:1"}}
+			c.NetFaults = []NetFault{{Spec: "blackhole", Faults: []stack.Fault{{}}, To: time.Second}}
+		}, "net fault blackhole: brokers [] and S3  do not go through the proxies"}},
+		"Stack.Name":        nil,
+		"Stack.IcebergREST": nil,
 		"CommitInterval": {{func(c *Config) { c.Strategies = []string{"iceberg-parquet-zstd"}; c.CommitInterval = time.Millisecond }, "commit-interval 1ms: allowed 100ms..1h0m0s"},
 			{func(c *Config) { c.Strategies = []string{"iceberg-parquet-zstd"}; c.Policy.MaxAge = time.Second }, "max-age 1s: a table strategy cuts batches by their records only (use 0)"}},
 		"CommitIntervals": {{func(c *Config) {

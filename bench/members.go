@@ -153,6 +153,7 @@ func (g *sinkGroup) totals() (s sink.Stats, perMember []int64, e2e, upload, quer
 		s.AgedFlushes += ms.AgedFlushes
 		s.CappedFlushes += ms.CappedFlushes
 		s.Pauses += ms.Pauses
+		s.Rebalances += ms.Rebalances
 		s.Rejected += ms.Rejected
 		s.ErrorObjects += ms.ErrorObjects
 		s.Commits += ms.Commits

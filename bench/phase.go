@@ -35,6 +35,7 @@ type phase struct {
 	used         used
 	retries      int64
 	faults       result.S3Faults
+	netFaults    []result.NetFault
 }
 
 // phase runs strategies through one generator run and returns their
@@ -211,7 +212,9 @@ func (ph *phase) generate(ctx context.Context) error {
 		Wire: ph.wire(ph.strategies[0])})
 	prod, pub := gr.Producer, gr.pub
 	ph.watch(ctx, prod, pub)
+	endNetFaults := ph.runner.netFaults(ctx)
 	res, err := prod.Run(ctx)
+	ph.netFaults = endNetFaults()
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
@@ -297,7 +300,7 @@ func (ph *phase) collect(i int) (result.StrategyResult, error) {
 	stats, perMember, e2e, upload, queryable := g.totals()
 	sr := landing(s, g.cfg, ph.st.Bucket, stats)
 	sr.Members, sr.MembersConsumed, sr.Producer = cfg.Sinks, perMember, ph.producer
-	sr.DrainS, sr.S3Retries, sr.S3Faults = ph.drains[i].Seconds(), ph.retries, ph.faults
+	sr.DrainS, sr.S3Retries, sr.S3Faults, sr.NetFaults = ph.drains[i].Seconds(), ph.retries, ph.faults, ph.netFaults
 	acked := ph.produced.Acked
 	if acked > 0 {
 		sr.BytesPerTick = float64(stats.Bytes) / float64(acked)
@@ -343,7 +346,7 @@ func landing(s Strategy, sc sink.Config, bucket string, stats sink.Stats) result
 		Semantics: semantics(s.Policy, stats), Objects: stats.Objects, Bytes: stats.Bytes, Consumed: stats.Consumed,
 		Invalid: stats.Invalid, CommitErrors: stats.CommitErrors, ExistingObjects: stats.Existed,
 		OverwrittenObjects: stats.Overwritten, AgedFlushes: stats.AgedFlushes, CappedFlushes: stats.CappedFlushes,
-		FetchPauses: stats.Pauses, PutRequests: stats.Requests, BadRecords: stats.Rejected, ErrorObjects: stats.ErrorObjects,
+		FetchPauses: stats.Pauses, Rebalances: stats.Rebalances, PutRequests: stats.Requests, BadRecords: stats.Rejected, ErrorObjects: stats.ErrorObjects,
 	}
 }
 

@@ -38,7 +38,9 @@ type SoakConfig struct {
 }
 
 // SoakFaults are the faults a soak can inject.
-var SoakFaults = []string{"broker-restart", "s3-errors", "s3-stall"}
+// The net-* ones (NetFaultKinds with their defaults, on every proxy but
+// blackhole's one broker) need the local stack's proxies (Run.Proxies).
+var SoakFaults = []string{"broker-restart", "s3-errors", "s3-stall", "net-latency", "net-bandwidth", "net-reset", "net-slow-close", "net-blackhole"}
 
 // DefaultSoak returns the documented defaults.
 func DefaultSoak() SoakConfig {
@@ -121,14 +123,27 @@ type soakFault struct {
 func (c SoakConfig) faults(st *stack.Stack) ([]soakFault, error) {
 	names := c.Faults
 	if len(names) == 0 {
-		names = []string{"s3-errors", "s3-stall"}
-		if st.S3Server == nil {
+		switch {
+		case c.Run.Proxies != nil:
+			names = []string{"net-latency", "net-reset", "net-blackhole"}
+			if len(st.Brokers) >= 3 {
+				names = append([]string{"broker-restart"}, names...)
+			}
+		case st.S3Server == nil:
 			names = []string{"broker-restart"}
+		default:
+			names = []string{"s3-errors", "s3-stall"}
 		}
 	}
 	var out []soakFault
 	for _, n := range names {
 		switch {
+		case strings.HasPrefix(n, "net-"):
+			f, err := c.netFault(n)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, f)
 		case n == "broker-restart":
 			if len(st.Brokers) < 3 {
 				return nil, fmt.Errorf("fault broker-restart: needs a cluster of 3 brokers or more (make up BROKERS=3), the stack has %d", len(st.Brokers))
@@ -156,6 +171,24 @@ func (c SoakConfig) faults(st *stack.Stack) ([]soakFault, error) {
 		}
 	}
 	return out, nil
+}
+
+// netFault is soak fault n (net-KIND) through the run's proxies.
+func (c SoakConfig) netFault(n string) (soakFault, error) {
+	if c.Run.Proxies == nil {
+		return soakFault{}, fmt.Errorf("fault %s: needs the local stack's fault proxies (make up FAULTS=1, --stack local)", n)
+	}
+	f, err := ParseNetFault(strings.TrimPrefix(n, "net-"), *c.Run.Proxies, c.Run.Duration)
+	if err != nil {
+		return soakFault{}, err
+	}
+	nf := *c.Run.Proxies
+	return soakFault{n, func(context.Context) (func(context.Context) error, error) {
+		if err := add(nf, f); err != nil {
+			return nil, err
+		}
+		return func(context.Context) error { return remove(nf, f) }, nil
+	}}, nil
 }
 
 // brokerRestart stops node of the local cluster (scripts/kafka.sh, from

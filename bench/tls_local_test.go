@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/internal/testrepo"
 	"github.com/tickbench/tickbench/stack"
 )
@@ -151,4 +152,68 @@ func noTopic(t *testing.T, brokers []string, topic string) {
 	if topics.Has(topic) {
 		t.Fatalf("topic %s exists: the refused run got as far as creating it", topic)
 	}
+}
+
+// TestLocalTLSStackFlag: `--stack local --tls` finds the stack's TLS
+// listeners and CA by itself — SASL_SSL for bench with a SCRAM mechanism,
+// S3 over HTTPS — and a produce process given the wrong CA is refused in
+// one line before its topic exists.
+func TestLocalTLSStackFlag(t *testing.T) {
+	cfg, l := localTLS(t)
+	root, bin := buildTickbench(t)
+	run := func(args ...string) (string, string, error) {
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "AWS_CA_BUNDLE=", "TICKBENCH_SASL_PASSWORD=")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		return stdout.String(), stderr.String(), err
+	}
+
+	out := t.TempDir()
+	topic := cfg.Topic + "-stackflag"
+	stdout, stderr, err := run("bench", "--stack", "local", "--tls", "--sasl-mechanism", "scram-sha-512", "--quiet",
+		"--rate", "2000", "--duration", "3s", "--strategies", "parquet-zstd", "--topic", topic, "--out", out)
+	if err != nil {
+		t.Fatalf("bench --stack local --tls: %v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "*.json"))
+	var res *result.Result
+	for _, f := range files {
+		if r, err := result.ReadResult(f); err == nil {
+			res = r
+		}
+	}
+	if res == nil {
+		t.Fatalf("no result in %s (%v)", out, files)
+	}
+	s := checkOnce(t, res, "--stack local --tls over SASL_SSL")
+	if s.Producer.Acked != 6000 {
+		t.Fatalf("acked %d, want 6000", s.Producer.Acked)
+	}
+
+	// Refusals that show which endpoints were picked: S3 over HTTPS (its
+	// CA the one given) after the SASL_SSL login passed, and a produce
+	// process on the SSL listener.
+	refused := func(name, want string, args ...string) {
+		t.Helper()
+		topic := cfg.Topic + "-stackflag-" + name
+		_, stderr, err := run(append(args, "--topic", topic)...)
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			t.Fatalf("%s: %v, want exit 1\nstderr:\n%s", name, err, stderr)
+		}
+		if got := strings.TrimRight(stderr, "\n"); got != want {
+			t.Fatalf("%s: stderr:\n%s\nwant the one line\n%s", name, got, want)
+		}
+		noTopic(t, cfg.Stack.Brokers, topic)
+	}
+	wrongCA := func(what, flag string) string {
+		return "tickbench: " + what + `: its TLS certificate (issued by "tickbench local CA") is not signed by a CA in ` + flag + " " + l.OtherCA + ": give the CA that signed it"
+	}
+	refused("s3", wrongCA("s3 endpoint "+l.S3Endpoint, "--s3-ca"),
+		"bench", "--stack", "local", "--tls", "--sasl-mechanism", "scram-sha-512", "--s3-ca", l.OtherCA, "--quiet", "--rate", "100", "--duration", "2s", "--out", out)
+	refused("produce", wrongCA("kafka broker "+l.SSL[0], "--tls-ca"),
+		"produce", "--stack", "local", "--tls", "--tls-ca", l.OtherCA, "--rate", "100", "--duration", "2s")
 }

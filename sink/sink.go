@@ -207,6 +207,8 @@ type Sink struct {
 	commitErrors                      atomic.Int64
 	rejected, errorObjects            atomic.Int64
 	pauses                            atomic.Int64
+	rebalances                        atomic.Int64 // partitions revoked or lost before leaving
+	leaving                           atomic.Bool
 
 	// With a Table: its committer, observer and counters.
 	committer                                       *committer
@@ -260,6 +262,9 @@ type Stats struct {
 	// Pauses counts the times fetching paused because memory or the queue
 	// of fetched records was full: the sink was behind its input.
 	Pauses int64
+	// Rebalances counts the times the member gave up or lost partitions
+	// while it ran (not when it left the group at its end).
+	Rebalances int64
 	// With a Table: commits that succeeded, attempts that lost to another
 	// writer's commit (retried), commits that failed (retried later),
 	// files committed, batches left out because the table held them
@@ -274,7 +279,7 @@ func (s *Sink) Stats() Stats {
 	return Stats{Consumed: s.consumed.Load(), Invalid: s.invalid.Load(), Objects: s.objects.Load(),
 		Bytes: s.bytes.Load(), Requests: s.requests.Load(), CommitErrors: s.commitErrors.Load(), Existed: s.existed.Load(),
 		Overwritten: s.overwritten.Load(), AgedFlushes: s.agedFlushes.Load(), CappedFlushes: s.cappedFlushes.Load(),
-		Rejected: s.rejected.Load(), ErrorObjects: s.errorObjects.Load(), PeakBuffered: s.peak.Load(), Pauses: s.pauses.Load(),
+		Rejected: s.rejected.Load(), ErrorObjects: s.errorObjects.Load(), PeakBuffered: s.peak.Load(), Pauses: s.pauses.Load(), Rebalances: s.rebalances.Load(),
 		Commits: s.commits.Load(), CommitConflicts: s.commitConflicts.Load(), CommitFailures: s.commitFailures.Load(),
 		CommittedFiles: s.committedFiles.Load(), LeftBatches: s.leftBatches.Load(),
 		MetadataGets: s.metaGets.Load(), MetadataPuts: s.metaPuts.Load()}
@@ -362,6 +367,7 @@ func (s *Sink) Run(ctx context.Context) error {
 		// Then leave the group: the revocation waits (bounded) for the
 		// uploads in flight and commits what landed, and the partitions go
 		// to other members at once, not after the session timeout.
+		s.leaving.Store(true)
 		cl.Close()
 		close(s.jobs)
 		uploaders.Wait()
@@ -500,6 +506,7 @@ func (s *Sink) assigned(_ context.Context, _ *kgo.Client, got map[string][]int32
 // abandoned uncommitted: the next owner rewrites the same keys.
 func (s *Sink) revoked(ctx context.Context, cl *kgo.Client, lost map[string][]int32) {
 	ps := s.release(lost[s.cfg.Topic])
+	s.countRebalance(ps)
 	deadline := time.NewTimer(s.cfg.SessionTimeout)
 	defer deadline.Stop()
 	for _, p := range ps {
@@ -524,7 +531,16 @@ func (s *Sink) revoked(ctx context.Context, cl *kgo.Client, lost map[string][]in
 // lost drops partitions taken away without a rebalance (the member was
 // fenced): nothing of theirs may be committed any more.
 func (s *Sink) lost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
-	s.ledger.drop(s.release(lost[s.cfg.Topic]))
+	ps := s.release(lost[s.cfg.Topic])
+	s.countRebalance(ps)
+	s.ledger.drop(ps)
+}
+
+// countRebalance counts partitions given up while the member runs.
+func (s *Sink) countRebalance(ps []int32) {
+	if len(ps) > 0 && !s.leaving.Load() {
+		s.rebalances.Add(1)
+	}
 }
 
 // release stops the goroutines of partitions no longer owned and returns

@@ -29,8 +29,13 @@ func (st *Stack) IcebergCatalog(ctx context.Context) (*iceberg.Catalog, error) {
 		return st.catalog, nil
 	}
 	s3 := iceberg.S3{Endpoint: st.S3Endpoint, Region: st.Region, AccessKey: st.AccessKey, SecretKey: st.SecretKey}
-	var cat *iceberg.Catalog
 	var err error
+	if st.S3CA != "" {
+		if s3.Transport, err = S3Transport(st.S3CA); err != nil {
+			return nil, err
+		}
+	}
+	var cat *iceberg.Catalog
 	switch {
 	case st.icebergREST != "":
 		cat, err = iceberg.OpenREST(ctx, st.icebergREST, st.IcebergWarehouse(), s3)

@@ -12,11 +12,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// ping fails, within timeout, unless a broker answers. Without the bound
+// Ping fails, within timeout, unless a broker answers. Without the bound
 // franz-go would keep retrying for minutes. Its errors are one line that
 // names what to fix: the certificate (TLSError), the SASL user or
 // password, or the address.
-func ping(ctx context.Context, brokers []string, timeout time.Duration, opts []kgo.Opt, sec Security) error {
+func Ping(ctx context.Context, brokers []string, timeout time.Duration, opts []kgo.Opt, sec Security) error {
 	list := strings.Join(brokers, ",")
 	cl, err := kgo.NewClient(append(slices.Clip(opts), kgo.SeedBrokers(brokers...))...)
 	if err != nil {

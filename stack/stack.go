@@ -179,7 +179,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		if st.KafkaOpts, err = cfg.Security.Options(); err != nil {
 			return nil, err
 		}
-		if err := ping(ctx, cfg.Brokers, cfg.ConnectTimeout, st.KafkaOpts, cfg.Security); err != nil {
+		if err := Ping(ctx, cfg.Brokers, cfg.ConnectTimeout, st.KafkaOpts, cfg.Security); err != nil {
 			return nil, err
 		}
 	}

@@ -181,6 +181,19 @@ func S3HTTPClient(ca string) (*awshttp.BuildableClient, error) {
 	}), nil
 }
 
+// S3Transport is Go's default transport trusting the CAs in the PEM file
+// ca instead of the system's, for the S3 clients of others (Iceberg's
+// FileIO).
+func S3Transport(ca string) (*http.Transport, error) {
+	pool, err := loadCAs("s3-ca", ca)
+	if err != nil {
+		return nil, err
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}
+	return tr, nil
+}
+
 // noTLSRetry tells the SDK's retryer not to retry a certificate that
 // failed verification: it will fail the same way every time.
 var noTLSRetry = retry.IsErrorRetryableFunc(func(err error) aws.Ternary {

@@ -27,10 +27,10 @@ const (
 // documents every field. The major version changes on any incompatible
 // change; a minor version only adds fields, so a reader of v1.N reads every
 // v1.M (absent fields stay zero).
-const SchemaVersion = "tickbench.result/v1.5"
+const SchemaVersion = "tickbench.result/v1.6"
 
 // readableSchemas are the versions ReadResult accepts.
-var readableSchemas = []string{"tickbench.result/v1", "tickbench.result/v1.1", "tickbench.result/v1.2", "tickbench.result/v1.3", "tickbench.result/v1.4", SchemaVersion}
+var readableSchemas = []string{"tickbench.result/v1", "tickbench.result/v1.1", "tickbench.result/v1.2", "tickbench.result/v1.3", "tickbench.result/v1.4", "tickbench.result/v1.5", SchemaVersion}
 
 // Result is everything a run measured; it is written as JSON.
 type Result struct {
@@ -172,6 +172,11 @@ type StrategyResult struct {
 	// (shared by the strategies of a parallel run).
 	S3Retries int64    `json:"s3_retries"`
 	S3Faults  S3Faults `json:"s3_faults"`
+	// NetFaults are the network faults the run was under (bench
+	// --net-fault; schema v1.6), Rebalances the times a sink member lost
+	// or gave up partitions.
+	NetFaults  []NetFault `json:"net_faults,omitempty"`
+	Rebalances int64      `json:"rebalances,omitempty"`
 	// CPUSecondsPerMillion and PeakRSSBytes are the whole process's
 	// (generator, embedded servers and sink) while this strategy ran alone;
 	// 0 in parallel mode, where they cannot be told apart.
@@ -217,6 +222,17 @@ type ProcessCPU struct {
 	Name       string  `json:"name"` // "tickbench", or the server's ("kafka", "kafka-2", "s3")
 	CPUSeconds float64 `json:"cpu_s"`
 	Cores      float64 `json:"cores"` // CPU seconds per second of the phase
+}
+
+// NetFault is a network fault a run was under: Spec as given, What it
+// did, from FromS to ToS seconds after the generator started (both 0 if
+// it never began: Error says why).
+type NetFault struct {
+	Spec  string  `json:"spec"`
+	What  string  `json:"what"`
+	FromS float64 `json:"from_s"`
+	ToS   float64 `json:"to_s"`
+	Error string  `json:"error,omitempty"`
 }
 
 // S3Faults counts faults the embedded S3 server injected (--s3-faults).
@@ -457,6 +473,9 @@ func (r *Result) printNotes(w io.Writer) {
 			fmt.Fprintf(w, "s3 faults during %s: %d retries by the client; injected %d x 503, %d x 500, %d resets, %d throttled, %d stalled, %d delayed\n",
 				s.Strategy, s.S3Retries, f.Errors503, f.Errors500, f.Resets, f.Throttled, f.Stalled, f.Delayed)
 		}
+		for _, f := range s.NetFaults {
+			printNetFault(w, s, f)
+		}
 		if len(s.CPUByProcess) > 1 {
 			var parts []string
 			for _, p := range s.CPUByProcess {
@@ -471,6 +490,21 @@ func (r *Result) printNotes(w io.Writer) {
 		if s.Semantics != "exactly-once" {
 			fmt.Fprintf(w, "note: %s is %s\n", s.Strategy, s.Semantics)
 		}
+	}
+}
+
+// printNetFault writes a network fault of strategy s's run and how it
+// showed.
+func printNetFault(w io.Writer, s StrategyResult, f NetFault) {
+	if f.Error != "" && f.ToS == 0 {
+		fmt.Fprintf(w, "net fault %s during %s: NOT injected: %s\n", f.Spec, s.Strategy, f.Error)
+		return
+	}
+	fmt.Fprintf(w, "net fault %s during %s (%s; in force %.1f-%.1fs): publish p99 %s ms max %s ms, e2e p99 %s ms max %s ms, %d S3 retries, %d fetch pauses, %d rebalances, drain %.1fs\n",
+		f.Spec, s.Strategy, f.What, f.FromS, f.ToS, Millis(s.Producer.Publish.P99), Millis(s.Producer.Publish.Max),
+		Millis(s.EndToEnd.P99), Millis(s.EndToEnd.Max), s.S3Retries, s.FetchPauses, s.Rebalances, s.DrainS)
+	if f.Error != "" {
+		fmt.Fprintf(w, "  (toxiproxy: %s)\n", f.Error)
 	}
 }
 

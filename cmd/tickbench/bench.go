@@ -11,6 +11,7 @@ import (
 	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/report"
+	"github.com/tickbench/tickbench/stack"
 	"github.com/tickbench/tickbench/stack/s3lite"
 	"github.com/tickbench/tickbench/tick/wire"
 )
@@ -22,6 +23,7 @@ type pipeline struct {
 	partitions                int
 	strategies, faults, wires string
 	stackName, brokers        *string
+	netFaults                 []string
 }
 
 func pipelineFlags(fs *flag.FlagSet, cfg *bench.Config, env environment) *pipeline {
@@ -48,6 +50,11 @@ func pipelineFlags(fs *flag.FlagSet, cfg *bench.Config, env environment) *pipeli
 	pf.stackName, pf.brokers = stackFlags(fs, &cfg.Stack, env)
 	fs.StringVar(&pf.faults, "s3-faults", "", "faults the embedded S3 server injects, e.g. 503=0.05,500=0.01,reset=0.01,reset-after=0.01,latency=50ms,jitter=5ms,stall-every=10s,stall-for=1s,puts-per-second=3500,seed=1")
 	fs.StringVar(&cfg.Stack.DataDir, "data-dir", cfg.Stack.DataDir, "where the embedded S3 server keeps objects")
+	fs.Func("net-fault", "a network fault in each generator run, through the local stack's proxies (make up FAULTS=1), repeatable: KIND[:ARGS][/TARGET][@FROM-TO], KIND one of "+
+		strings.Join(bench.NetFaultKinds, "; ")+"; TARGET all, kafka, kafka-N or s3; e.g. latency:200ms:50ms/kafka@5s-25s", func(v string) error {
+		pf.netFaults = append(pf.netFaults, v)
+		return nil
+	})
 	return pf
 }
 
@@ -61,7 +68,7 @@ func (pf *pipeline) apply(cfg *bench.Config, env environment) error {
 	if cfg.Wires, err = parseWires(pf.wires); err != nil {
 		return usageError{err}
 	}
-	if err := resolveStack(*pf.stackName, *pf.brokers, &cfg.Stack, false); err != nil {
+	if err := resolveStack(*pf.stackName, *pf.brokers, &cfg.Stack, false, env); err != nil {
 		return err
 	}
 	f, err := s3lite.ParseFaults(pf.faults)
@@ -69,8 +76,38 @@ func (pf *pipeline) apply(cfg *bench.Config, env environment) error {
 		return usageError{err}
 	}
 	cfg.Stack.Faults = f
+	if err := pf.applyNetFaults(cfg); err != nil {
+		return err
+	}
 	cfg.Progress, cfg.ProgressLive = env.stderr, env.stderrIsTerminal
 	cfg.Stop = env.stop
+	return nil
+}
+
+// applyNetFaults puts the run of --net-fault through the local stack's
+// proxies and parses the faults.
+func (pf *pipeline) applyNetFaults(cfg *bench.Config) error {
+	if len(pf.netFaults) == 0 {
+		return nil
+	}
+	if *pf.stackName != "local" {
+		return usageError{fmt.Errorf("--net-fault %s: needs --stack local (started with make up FAULTS=1)", pf.netFaults[0])}
+	}
+	nf, err := stack.ReadLocalNetFaults(stack.LocalStateDir)
+	if err != nil {
+		return err
+	}
+	if cfg.Stack.Security.TLS || cfg.Stack.Security.SASLMechanism != "" {
+		return usageError{fmt.Errorf("--net-fault %s: the proxies front the plaintext listeners; drop --tls and --sasl-*", pf.netFaults[0])}
+	}
+	cfg.Stack.Brokers, cfg.Stack.S3Endpoint, cfg.Proxies = nf.Brokers, nf.S3Endpoint, &nf
+	for _, spec := range pf.netFaults {
+		f, err := bench.ParseNetFault(spec, nf, cfg.Length())
+		if err != nil {
+			return usageError{err}
+		}
+		cfg.NetFaults = append(cfg.NetFaults, f)
+	}
 	return nil
 }
 

@@ -22,7 +22,7 @@ func runCompact(ctx context.Context, args []string, env environment) error {
 	if cfg.Table == "" {
 		return usageError{fmt.Errorf("--table is required: namespace.name")}
 	}
-	if err := resolveStack(*stackName, *brokers, &cfg.Stack, false); err != nil {
+	if err := resolveStack(*stackName, *brokers, &cfg.Stack, false, env); err != nil {
 		return err
 	}
 	cfg.Trino = localTrino(*stackName, cfg.Stack)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -267,8 +268,13 @@ func securityFlags(fs *flag.FlagSet, s *stack.Security, env environment) {
 
 // resolveStack turns --stack and --brokers into sc. needBroker rejects the
 // embedded broker (a sink on its own would consume an empty one).
-func resolveStack(name, brokers string, sc *stack.Config, needBroker bool) error {
+func resolveStack(name, brokers string, sc *stack.Config, needBroker bool, env environment) error {
 	sc.Brokers = splitList(brokers)
+	// AWS_CA_BUNDLE is for https:// endpoints, as the SDK takes it: set
+	// machine-wide, it must not fail a run on an http:// or embedded S3.
+	if ca := env.getenv("AWS_CA_BUNDLE"); ca != "" && sc.S3CA == ca && !strings.HasPrefix(sc.S3Endpoint, "https://") {
+		sc.S3CA = ""
+	}
 	switch name {
 	case "", "embedded", "external":
 		if name == "embedded" && (len(sc.Brokers) > 0 || sc.S3Endpoint != "") {
@@ -290,8 +296,13 @@ func resolveStack(name, brokers string, sc *stack.Config, needBroker bool) error
 		local.Partitions, local.DataDir, local.ConnectTimeout = sc.Partitions, sc.DataDir, sc.ConnectTimeout
 		local.SSE, local.SSEKMSKeyID = sc.SSE, sc.SSEKMSKeyID
 		local.Security = sc.Security
-		if err := localSCRAM(&local.Brokers, &local.Security); err != nil {
+		tl, err := localListener(&local.Brokers, &local.Security)
+		if err != nil {
 			return err
+		}
+		if tl != nil {
+			// --tls on the local stack: S3 over HTTPS too.
+			local.S3Endpoint, local.S3CA = tl.S3Endpoint, cmp.Or(sc.S3CA, tl.CA)
 		}
 		*sc = local
 	default:
@@ -307,6 +318,22 @@ func resolveStack(name, brokers string, sc *stack.Config, needBroker bool) error
 		return usageError{err}
 	}
 	return nil
+}
+
+// localListener switches a local-stack command given --tls to the TLS
+// listener of what its security asks for (stack.LocalTLS.Listener) and
+// returns the TLS stack's files and endpoints; without --tls it is
+// localSCRAM.
+func localListener(brokers *[]string, sec *stack.Security) (*stack.LocalTLS, error) {
+	if !sec.TLS {
+		return nil, localSCRAM(brokers, sec)
+	}
+	tl, err := stack.ReadLocalTLS(stack.LocalStateDir)
+	if err != nil {
+		return nil, fmt.Errorf("--stack local --tls: %w", err)
+	}
+	*brokers, *sec = tl.Listener(*sec)
+	return &tl, nil
 }
 
 // localSCRAM switches a local-stack command given --sasl-mechanism

@@ -28,6 +28,9 @@ func runInject(ctx context.Context, args []string, env environment) error {
 	if err := cfg.Validate(); err != nil {
 		return usageError{fmt.Errorf("inject: %w", err)}
 	}
+	if err := kf.ping(ctx, cfg.Brokers, cfg.KafkaOpts); err != nil {
+		return err
+	}
 	res, err := bench.Inject(ctx, cfg)
 	if err != nil {
 		return err

@@ -63,6 +63,7 @@ func TestBenchRejectsBadInput(t *testing.T) {
 		{[]string{"--gen-workers", "-1"}, "--gen-workers -1: allowed 0 (automatic) or 1..1024"},
 		{[]string{"--stack", "aws"}, "--stack aws: needs --brokers (or TICKBENCH_BROKERS)"},
 		{[]string{"--stack", "cloud"}, `--stack "cloud": allowed embedded, local, external, aws`},
+		{[]string{"--net-fault", "latency"}, "--net-fault latency: needs --stack local (started with make up FAULTS=1)"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -124,6 +125,13 @@ func TestUnknownCommand(t *testing.T) {
 func TestBenchEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	env, out, _ := testEnv()
+	// Set machine-wide on many hosts; the embedded S3 is http://.
+	env.getenv = func(k string) string {
+		if k == "AWS_CA_BUNDLE" {
+			return "/etc/ssl/certs/ca-certificates.crt"
+		}
+		return ""
+	}
 	err := run(context.Background(), []string{"bench", "--rate", "500", "--duration", "1s", "--quiet",
 		"--data-dir", filepath.Join(dir, "s3"), "--out", filepath.Join(dir, "results"), "--name", "cli"}, env)
 	if err != nil {

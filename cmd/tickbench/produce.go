@@ -76,6 +76,9 @@ func runProduce(ctx context.Context, args []string, env environment) error {
 	if _, err := cfg.Validate(); err != nil {
 		return usageError{err}
 	}
+	if err := kf.ping(ctx, cfg.Brokers, cfg.KafkaOpts); err != nil {
+		return err
+	}
 	sc, err := store.config(false)
 	if err != nil {
 		return err
@@ -134,6 +137,14 @@ func (k *kafkaFlags) resolve(cmd string) ([]string, []kgo.Opt, int32, error) {
 	return brokers, opts, int32(k.partitions), nil
 }
 
+// ping reaches the brokers with the client's options: a wrong
+// certificate or password fails here in one line, before a topic is made
+// or a tick sent, not after the client's retries. Call it once the other
+// flags are checked.
+func (k *kafkaFlags) ping(ctx context.Context, brokers []string, opts []kgo.Opt) error {
+	return stack.Ping(ctx, brokers, stack.Default().ConnectTimeout, opts, k.sec)
+}
+
 // realBrokers resolves --stack local or --brokers for a command that
 // needs a real broker (an embedded one would vanish with the process).
 func realBrokers(cmd, stackName, brokers string, sec *stack.Security) ([]string, error) {
@@ -143,7 +154,7 @@ func realBrokers(cmd, stackName, brokers string, sec *stack.Security) ([]string,
 		if err != nil {
 			return nil, err
 		}
-		if err := localSCRAM(&local.Brokers, sec); err != nil {
+		if _, err := localListener(&local.Brokers, sec); err != nil {
 			return nil, err
 		}
 		return local.Brokers, nil

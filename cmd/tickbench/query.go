@@ -54,7 +54,7 @@ func runQuery(ctx context.Context, args []string, env environment) error {
 	})
 	switch *engine {
 	case "duckdb":
-		if err := resolveStack(*stackName, *brokers, &sc, false); err != nil {
+		if err := resolveStack(*stackName, *brokers, &sc, false, env); err != nil {
 			return err
 		}
 		return runLocalQuery(ctx, sql, tf, sc, env)

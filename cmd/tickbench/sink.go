@@ -51,7 +51,7 @@ func runSink(ctx context.Context, args []string, env environment) error {
 	if cfg.Group == "" || cfg.Prefix == "" {
 		return usageError{fmt.Errorf("--group and --prefix are required")}
 	}
-	if err := resolveStack(*stackName, *brokers, &cfg.Stack, true); err != nil {
+	if err := resolveStack(*stackName, *brokers, &cfg.Stack, true, env); err != nil {
 		return err
 	}
 	live, stopMetrics, err := serveMetrics(*metricsAddr, env)

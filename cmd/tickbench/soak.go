@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/tickbench/tickbench/bench"
 	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/report"
+	"github.com/tickbench/tickbench/stack"
 )
 
 func runSoak(ctx context.Context, args []string, env environment) error {
@@ -20,7 +22,7 @@ func runSoak(ctx context.Context, args []string, env environment) error {
 	pf := pipelineFlags(fs, &c.Run, env)
 	fs.Var(durationValue{&c.FaultEvery, "2 x fault-for..24h"}, "fault-every", "a fault this often, the first this long after the start")
 	fs.Var(durationValue{&c.FaultFor, "1s..10m"}, "fault-for", "how long each fault lasts")
-	faults := fs.String("faults", "", "faults injected in turn, comma-separated: "+strings.Join(bench.SoakFaults, ", ")+" (default: broker-restart on the local stack, which needs BROKERS=3; s3-errors,s3-stall on the embedded one)")
+	faults := fs.String("faults", "", "faults injected in turn, comma-separated: "+strings.Join(bench.SoakFaults, ", ")+" (default: on the local stack broker-restart, which needs BROKERS=3, and with its fault proxies up (FAULTS=1) net-latency,net-reset,net-blackhole through them; s3-errors,s3-stall on the embedded one)")
 	fs.Var(durationValue{&c.Window, "1s..duration/2"}, "window", "compare the medians of the first window after the warm-up and the last one")
 	fs.Var(floatValue{&c.MaxGrowth}, "max-growth", "how much the last window's median may exceed the first's, as a share (0.1: 10%)")
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
@@ -43,6 +45,9 @@ func runSoak(ctx context.Context, args []string, env environment) error {
 	}
 	if *faults != "" {
 		c.Faults = strings.Split(*faults, ",")
+	}
+	if err := soakProxies(&c, *pf.stackName); err != nil {
+		return err
 	}
 	if *quiet {
 		c.Run.Progress = nil
@@ -70,5 +75,23 @@ func runSoak(ctx context.Context, args []string, env environment) error {
 	case !res.Soak.OK:
 		return fmt.Errorf("soak not steady: %s (see %s)", res.Soak.Problem, paths[0])
 	}
+	return nil
+}
+
+// soakProxies runs a local soak through the stack's fault proxies when
+// they are up and its faults are the default or include a net-* one.
+func soakProxies(c *bench.SoakConfig, stackName string) error {
+	wantNet := slices.ContainsFunc(c.Faults, func(f string) bool { return strings.HasPrefix(f, "net-") })
+	if stackName != "local" || (len(c.Faults) > 0 && !wantNet) {
+		return nil
+	}
+	nf, err := stack.ReadLocalNetFaults(stack.LocalStateDir)
+	if err != nil {
+		if wantNet {
+			return err
+		}
+		return nil // the default faults without proxies
+	}
+	c.Run.Stack.Brokers, c.Run.Stack.S3Endpoint, c.Run.Proxies = nf.Brokers, nf.S3Endpoint, &nf
 	return nil
 }

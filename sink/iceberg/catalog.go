@@ -22,6 +22,9 @@ import (
 // default credential chain of the AWS config given).
 type S3 struct {
 	Endpoint, Region, AccessKey, SecretKey string
+	// Transport, if set, carries the FileIO's requests (e.g. one that
+	// trusts the CA of an https:// Endpoint); nil: Go's default.
+	Transport http.RoundTripper
 }
 
 // props are the FileIO properties of s.
@@ -59,6 +62,9 @@ func awsConfig(base aws.Config, s S3) *aws.Config {
 	next := http.DefaultTransport
 	if c, ok := cfg.HTTPClient.(*http.Client); ok && c.Transport != nil {
 		next = c.Transport
+	}
+	if s.Transport != nil {
+		next = s.Transport
 	}
 	cfg.HTTPClient = &http.Client{Transport: countingTransport{next: next}}
 	return &cfg
