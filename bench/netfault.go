@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -69,67 +70,64 @@ func ParseNetFault(spec string, nf stack.NetFaults, duration time.Duration) (Net
 	if err != nil {
 		return bad("%v", err)
 	}
-	both := append(slices.Clip(kafka), s3...)
-	dur := func(i int, def time.Duration) (int64, error) {
-		if len(args) <= i {
-			return def.Milliseconds(), nil
-		}
-		d, err := time.ParseDuration(args[i])
-		if err != nil || d < 0 || d > time.Hour {
-			return 0, fmt.Errorf("%s %q: allowed a duration 0..1h, e.g. 100ms", kind, args[i])
-		}
-		return d.Milliseconds(), nil
+	if f.Faults, err = netToxics(kind, args[1:], kafka, s3); err != nil {
+		return bad("%v", err)
 	}
+	return f, nil
+}
+
+// netToxics are the toxics of fault kind with its args on the Kafka and
+// S3 proxies given.
+func netToxics(kind string, args []string, kafka, s3 []string) ([]stack.Fault, error) {
 	maxArgs := map[string]int{"latency": 2, "bandwidth": 1, "reset": 1, "slow-close": 1, "blackhole": 0}
 	n, ok := maxArgs[kind]
 	if !ok {
-		return bad("kind %q: allowed %s", kind, strings.Join(NetFaultKinds, "; "))
+		return nil, fmt.Errorf("kind %q: allowed %s", kind, strings.Join(NetFaultKinds, "; "))
 	}
-	if len(args)-1 > n {
-		return bad("%s takes %d argument(s), not %d", kind, n, len(args)-1)
+	if len(args) > n {
+		return nil, fmt.Errorf("%s takes %d argument(s), not %d", kind, n, len(args))
 	}
+	// ms is argument i in milliseconds, def if not given.
+	var bad error
+	ms := func(i int, def time.Duration) int64 {
+		if len(args) <= i {
+			return def.Milliseconds()
+		}
+		d, err := time.ParseDuration(args[i])
+		if err != nil || d < 0 || d > time.Hour {
+			bad = cmp.Or(bad, fmt.Errorf("%s %q: allowed a duration 0..1h, e.g. 100ms", kind, args[i]))
+		}
+		return d.Milliseconds()
+	}
+	var out []stack.Fault
 	toxic := func(name, typ, stream string, attrs map[string]int64, proxies []string) {
 		if len(proxies) > 0 {
-			f.Faults = append(f.Faults, stack.Fault{Toxic: stack.Toxic{Name: name, Type: typ, Stream: stream, Attributes: attrs}, Proxies: proxies})
+			out = append(out, stack.Fault{Toxic: stack.Toxic{Name: "tickbench-" + name, Type: typ, Stream: stream, Attributes: attrs}, Proxies: proxies})
 		}
 	}
+	both := append(slices.Clip(kafka), s3...)
 	switch kind {
 	case "latency":
-		delay, err := dur(1, 100*time.Millisecond)
-		if err != nil {
-			return bad("%v", err)
-		}
-		jitter, err := dur(2, 50*time.Millisecond)
-		if err != nil {
-			return bad("%v", err)
-		}
-		toxic("tickbench-latency", "latency", "downstream", map[string]int64{"latency": delay, "jitter": jitter}, both)
+		toxic("latency", "latency", "downstream", map[string]int64{"latency": ms(0, 100*time.Millisecond), "jitter": ms(1, 50*time.Millisecond)}, both)
 	case "bandwidth":
 		rate := int64(256)
-		if len(args) > 1 {
-			if rate, err = strconv.ParseInt(args[1], 10, 64); err != nil || rate < 1 || rate > 10_000_000 {
-				return bad("bandwidth %q: allowed 1..10000000 KB/s", args[1])
+		if len(args) > 0 {
+			var err error
+			if rate, err = strconv.ParseInt(args[0], 10, 64); err != nil || rate < 1 || rate > 10_000_000 {
+				return nil, fmt.Errorf("bandwidth %q: allowed 1..10000000 KB/s", args[0])
 			}
 		}
-		toxic("tickbench-bandwidth-fetch", "bandwidth", "downstream", map[string]int64{"rate": rate}, kafka)
-		toxic("tickbench-bandwidth-upload", "bandwidth", "upstream", map[string]int64{"rate": rate}, s3)
+		toxic("bandwidth-fetch", "bandwidth", "downstream", map[string]int64{"rate": rate}, kafka)
+		toxic("bandwidth-upload", "bandwidth", "upstream", map[string]int64{"rate": rate}, s3)
 	case "reset":
-		after, err := dur(1, 500*time.Millisecond)
-		if err != nil {
-			return bad("%v", err)
-		}
-		toxic("tickbench-reset", "reset_peer", "upstream", map[string]int64{"timeout": after}, both)
+		toxic("reset", "reset_peer", "upstream", map[string]int64{"timeout": ms(0, 500*time.Millisecond)}, both)
 	case "slow-close":
-		delay, err := dur(1, 2*time.Second)
-		if err != nil {
-			return bad("%v", err)
-		}
-		toxic("tickbench-slow-close", "slow_close", "downstream", map[string]int64{"delay": delay}, both)
+		toxic("slow-close", "slow_close", "downstream", map[string]int64{"delay": ms(0, 2*time.Second)}, both)
 	case "blackhole":
-		toxic("tickbench-blackhole-up", "timeout", "upstream", map[string]int64{"timeout": 0}, both)
-		toxic("tickbench-blackhole-down", "timeout", "downstream", map[string]int64{"timeout": 0}, both)
+		toxic("blackhole-up", "timeout", "upstream", map[string]int64{"timeout": 0}, both)
+		toxic("blackhole-down", "timeout", "downstream", map[string]int64{"timeout": 0}, both)
 	}
-	return f, nil
+	return out, bad
 }
 
 // netTargets are the Kafka and S3 proxies target names.

@@ -96,6 +96,17 @@ func RunSoak(ctx context.Context, c SoakConfig) (*result.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.Run.Progress != nil {
+		names := make([]string, len(faults))
+		for i, f := range faults {
+			names[i] = f.name
+		}
+		through := ""
+		if c.Run.Proxies != nil {
+			through = "; Kafka and S3 through the fault proxies"
+		}
+		fmt.Fprintf(c.Run.Progress, "soak: %s in turn, one every %v for %v%s\n", strings.Join(names, ", "), c.FaultEvery, c.FaultFor, through)
+	}
 	fctx, stop := context.WithCancel(ctx)
 	timeline := make(chan []result.SoakFault, 1)
 	go func() { timeline <- c.inject(fctx, faults) }()
