@@ -25,6 +25,7 @@ func runCeiling(ctx context.Context, args []string, env environment) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	c.Run.Duration = c.Step // each step is a generator run: --net-fault windows fall in it
 	if err := pf.apply(&c.Run, env); err != nil {
 		return err
 	}
