@@ -1,11 +1,14 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"math"
 	"os/exec"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strconv"
@@ -27,7 +30,8 @@ type SoakConfig struct {
 	// after the start; each lasts FaultFor. Defaults 5 m and 30 s.
 	FaultEvery, FaultFor time.Duration
 	// Faults are injected in turn (SoakFaults); default: broker-restart on
-	// the local stack, s3-errors and s3-stall on the embedded one.
+	// the local stack (then net-latency, net-reset and net-blackhole with
+	// Run.Proxies), s3-errors and s3-stall on the embedded one.
 	Faults []string
 	// Window is the length of the first and the last window whose medians
 	// are compared (default 5 m, or a third of what follows the warm-up
@@ -35,6 +39,16 @@ type SoakConfig struct {
 	// first (default 0.10).
 	Window    time.Duration
 	MaxGrowth float64
+	// Heap, if set, receives the heap profiles of the two windows.
+	Heap *SoakHeap
+}
+
+// SoakHeap receives a soak's heap profiles (pprof, in-use after a
+// collection) at the ends of the two windows it judges, so what grew can
+// be traced: go tool pprof -diff_base FIRST LAST.
+type SoakHeap struct {
+	First, Last bytes.Buffer
+	Err         error
 }
 
 // SoakFaults are the faults a soak can inject.
@@ -110,9 +124,12 @@ func RunSoak(ctx context.Context, c SoakConfig) (*result.Result, error) {
 	fctx, stop := context.WithCancel(ctx)
 	timeline := make(chan []result.SoakFault, 1)
 	go func() { timeline <- c.inject(fctx, faults) }()
+	heapDone := make(chan struct{})
+	go func() { c.heapProfiles(fctx); close(heapDone) }()
 	out, err := r.phase(ctx, strategies)
 	stop()
 	injected := <-timeline
+	<-heapDone
 	if err != nil {
 		return nil, err
 	}
@@ -256,11 +273,42 @@ func (c SoakConfig) inject(ctx context.Context, faults []soakFault) []result.Soa
 	return done
 }
 
+// windows are the warm-up and the length of the two windows judged: the
+// first after the warm-up, the last before the generator stops.
+func (c SoakConfig) windows() (warmup, window time.Duration) {
+	warmup = min(time.Minute, c.Run.Duration/10)
+	return warmup, min(c.Window, (c.Run.Duration-warmup)/3)
+}
+
+// heapProfiles writes the heap profiles of c.Heap at the ends of the two
+// windows judged, timed from now (the generator's start), until ctx ends.
+func (c SoakConfig) heapProfiles(ctx context.Context) {
+	if c.Heap == nil {
+		return
+	}
+	warmup, window := c.windows()
+	start := time.Now()
+	for _, p := range []struct {
+		at  time.Duration
+		buf *bytes.Buffer
+	}{{warmup + window, &c.Heap.First}, {c.Run.Duration - time.Second, &c.Heap.Last}} {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Until(start.Add(p.at))):
+		}
+		runtime.GC() // the profile's in-use figures are the last collection's
+		if err := pprof.Lookup("heap").WriteTo(p.buf, 0); err != nil {
+			c.Heap.Err = err
+			return
+		}
+	}
+}
+
 // judge compares the medians of the watched figures over the first window
 // after the warm-up and the last window of production.
 func (c SoakConfig) judge(s result.StrategyResult, faults []result.SoakFault) *result.Soak {
-	warmup := min(time.Minute, c.Run.Duration/10)
-	window := min(c.Window, (c.Run.Duration-warmup)/3)
+	warmup, window := c.windows()
 	out := &result.Soak{FaultEveryS: c.FaultEvery.Seconds(), FaultForS: c.FaultFor.Seconds(), WindowS: window.Seconds(),
 		WarmupS: warmup.Seconds(), MaxGrowth: c.MaxGrowth, Faults: faults, OK: true}
 	var prod []result.Sample

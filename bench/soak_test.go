@@ -2,7 +2,9 @@ package bench
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -21,9 +23,21 @@ func TestSoakEmbedded(t *testing.T) {
 	c.Run.Strategies = []string{"jsonl"}
 	c.Run.Duration = 14 * time.Second
 	c.FaultEvery, c.FaultFor, c.Window = 4*time.Second, time.Second, 4*time.Second
+	c.Heap = &SoakHeap{}
 	res, err := RunSoak(ctx, c)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"first": c.Heap.First.Bytes(), "last": c.Heap.Last.Bytes()} {
+		// A pprof profile: gzipped protobuf, samples and all.
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			t.Errorf("heap profile of the %s window (%d bytes): %v", name, len(b), err)
+			continue
+		}
+		if raw, err := io.ReadAll(zr); err != nil || len(raw) < 100 {
+			t.Errorf("heap profile of the %s window: %d bytes, %v; want a pprof heap profile", name, len(raw), err)
+		}
 	}
 	s := res.Soak
 	if !res.Verified || s == nil || len(s.Faults) != 3 || len(s.Watched) != 5 {

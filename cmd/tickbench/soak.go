@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -55,6 +56,7 @@ func runSoak(ctx context.Context, args []string, env environment) error {
 	if err := c.Validate(); err != nil {
 		return usageError{err}
 	}
+	c.Heap = &bench.SoakHeap{}
 	res, err := bench.RunSoak(ctx, c)
 	if err != nil {
 		return err
@@ -64,11 +66,15 @@ func runSoak(ctx context.Context, args []string, env environment) error {
 	if err != nil {
 		return err
 	}
-	html := strings.TrimSuffix(paths[0], ".json") + ".html"
+	base := strings.TrimSuffix(paths[0], ".json")
+	html := base + ".html"
 	if err := writeReport(html, []*result.Result{res}, report.HTML); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "\nresults    %s\nreport     %s (memory, goroutines, open files and lag over time)\n", paths[0], html)
+	if err := writeSoakHeap(env, base, c.Heap); err != nil {
+		return err
+	}
 	switch {
 	case !res.Verified:
 		return fmt.Errorf("verification failed: what landed is not what was produced (see %s)", paths[0])
@@ -93,5 +99,24 @@ func soakProxies(c *bench.SoakConfig, stackName string) error {
 		return nil // the default faults without proxies
 	}
 	c.Run.Stack.Brokers, c.Run.Stack.S3Endpoint, c.Run.Proxies = nf.Brokers, nf.S3Endpoint, &nf
+	return nil
+}
+
+// writeSoakHeap writes the heap profiles of the two windows beside the
+// result, if the soak got as far as both.
+func writeSoakHeap(env environment, base string, h *bench.SoakHeap) error {
+	if h.Err != nil {
+		return fmt.Errorf("soak heap profile: %w", h.Err)
+	}
+	if h.First.Len() == 0 || h.Last.Len() == 0 {
+		return nil
+	}
+	first, last := base+".heap-first.pb.gz", base+".heap-last.pb.gz"
+	for path, b := range map[string][]byte{first: h.First.Bytes(), last: h.Last.Bytes()} {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			return fmt.Errorf("soak heap profile: %w", err)
+		}
+	}
+	fmt.Fprintf(env.stdout, "heap       %s, %s (what grew: go tool pprof -top -diff_base %s %s)\n", first, last, first, last)
 	return nil
 }
