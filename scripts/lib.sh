@@ -11,6 +11,18 @@ TB_DIR="$TB_ROOT/.tickbench"
 TB_CACHE="$TB_DIR/cache"
 TB_RUN="$TB_DIR/run"
 
+# The servers these scripts start outlive them: they must not inherit the
+# caller's other descriptors. One started under `flock LOCK cmd` (a soak's
+# broker restart, say) would hold the lock for as long as it runs. 255 is
+# bash's own (the script being read).
+for _tb_fd in /proc/$$/fd/*; do
+  _tb_fd=${_tb_fd##*/}
+  if [[ $_tb_fd =~ ^[0-9]+$ ]] && ((_tb_fd > 2 && _tb_fd < 255)); then
+    eval "exec ${_tb_fd}>&-"
+  fi
+done 2>/dev/null
+unset _tb_fd
+
 log() { printf '[%s] %s\n' "${TB_NAME:-tickbench}" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
