@@ -27,10 +27,10 @@ const (
 // documents every field. The major version changes on any incompatible
 // change; a minor version only adds fields, so a reader of v1.N reads every
 // v1.M (absent fields stay zero).
-const SchemaVersion = "tickbench.result/v1.5"
+const SchemaVersion = "tickbench.result/v1.6"
 
 // readableSchemas are the versions ReadResult accepts.
-var readableSchemas = []string{"tickbench.result/v1", "tickbench.result/v1.1", "tickbench.result/v1.2", "tickbench.result/v1.3", "tickbench.result/v1.4", SchemaVersion}
+var readableSchemas = []string{"tickbench.result/v1", "tickbench.result/v1.1", "tickbench.result/v1.2", "tickbench.result/v1.3", "tickbench.result/v1.4", "tickbench.result/v1.5", SchemaVersion}
 
 // Result is everything a run measured; it is written as JSON.
 type Result struct {
@@ -181,6 +181,10 @@ type StrategyResult struct {
 	CPUSecondsPerMillion     float64 `json:"cpu_s_per_million"`
 	UserCPUSecondsPerMillion float64 `json:"user_cpu_s_per_million,omitempty"`
 	PeakRSSBytes             int64   `json:"peak_rss_bytes"`
+	// CPUSplit is that CPU by pipeline stage, from a CPU profile of the
+	// same window (--cpu-split; schema v1.6; nil without a profile and in
+	// parallel mode).
+	CPUSplit *CPUSplit `json:"cpu_split,omitempty"`
 	// CPUByProcess is the CPU each process used while this strategy ran
 	// alone: tickbench and, on the local stack, each of its servers. The
 	// one nearest the machine's cores is what saturates first. Empty in
@@ -357,6 +361,7 @@ func ParseResult(b []byte) (*Result, error) {
 func (r *Result) PrintSummary(w io.Writer) {
 	r.printWorkload(w)
 	r.printStrategies(w)
+	r.printCPUSplit(w)
 	r.printTables(w)
 	r.printNotes(w)
 	r.printLake(w)
