@@ -28,9 +28,10 @@ type StageCPU struct {
 	Share                float64 `json:"share"` // of the profile's total, 0..1
 }
 
-// printCPUSplit writes the CPU split of the strategies that carry one, a
-// column per strategy: CPU s per M ticks and share of each stage.
-func (r *Result) printCPUSplit(w io.Writer) {
+// PrintCPUSplit writes the CPU split of the strategies that carry one, a
+// column per strategy: CPU s per M ticks and share of each stage, the
+// profile's total and the process's own count (when the row has one).
+func (r *Result) PrintCPUSplit(w io.Writer) {
 	var rows []StrategyResult
 	for _, s := range r.Strategies {
 		if s.CPUSplit != nil {
@@ -74,5 +75,7 @@ func (r *Result) printCPUSplit(w io.Writer) {
 	}
 	fmt.Fprintln(w, strings.Repeat("-", 12+len(rows)*(cw+2)))
 	line("profile", func(s StrategyResult) float64 { return s.CPUSplit.CPUSecondsPerMillion })
-	line("CPU s/M", func(s StrategyResult) float64 { return s.CPUSecondsPerMillion })
+	if rows[0].CPUSecondsPerMillion > 0 {
+		line("CPU s/M", func(s StrategyResult) float64 { return s.CPUSecondsPerMillion })
+	}
 }

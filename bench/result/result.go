@@ -361,7 +361,7 @@ func ParseResult(b []byte) (*Result, error) {
 func (r *Result) PrintSummary(w io.Writer) {
 	r.printWorkload(w)
 	r.printStrategies(w)
-	r.printCPUSplit(w)
+	r.PrintCPUSplit(w)
 	r.printTables(w)
 	r.printNotes(w)
 	r.printLake(w)
