@@ -114,10 +114,12 @@ type Config struct {
 	// AfterProduce, if set, is called when the generator has finished and
 	// before the drain (the CLI takes its heap profile there).
 	AfterProduce func()
-	// Measuring, if set, is called with true when a phase starts measuring
-	// CPU time and RSS and with false when it stops, after the drain (the
-	// CLI's CPU profile covers the first such window).
-	Measuring func(start bool)
+	// CPUProfile, if set, makes each phase profile its CPU over the window
+	// it measures CPU time and RSS in (generation through drain, not the
+	// verification after it), split the profile by pipeline stage into its
+	// strategy's row (StrategyResult.CPUSplit; sequential mode: one
+	// strategy a phase) and hand the profile (gzipped pprof) to CPUProfile.
+	CPUProfile func(profile []byte)
 	// Stop, when closed, ends the generator early; the run still drains,
 	// verifies and reports what was sent (the first Ctrl-C).
 	Stop <-chan struct{}

@@ -107,7 +107,7 @@ func TestValidateCoversEveryField(t *testing.T) {
 		"LakeLocalMax":    {{func(c *Config) { c.LakeLocalMax = -1 }, "lake-local-max -1: allowed >= 0"}},
 		"LakeTrino":       {{func(c *Config) { c.LakeTrino = &stack.Trino{URL: "127.0.0.1:8080", Catalog: "hive"} }, `lake trino "127.0.0.1:8080" catalog "hive": want an http(s) URL`}},
 		// Any value is fine: a seed, free-form labels, hooks of the caller.
-		"Model.Seed": nil, "Progress": nil, "ProgressLive": nil, "AfterProduce": nil, "Measuring": nil, "Stop": nil, "Live": nil,
+		"Model.Seed": nil, "Progress": nil, "ProgressLive": nil, "AfterProduce": nil, "CPUProfile": nil, "Stop": nil, "Live": nil,
 	}
 	seen := map[string]bool{}
 	var walk func(prefix string, typ reflect.Type)

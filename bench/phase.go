@@ -10,6 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tickbench/tickbench/bench/cpusplit"
 	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/sink"
@@ -25,6 +26,8 @@ type phase struct {
 	groups     []*sinkGroup
 
 	usage        *usage
+	prof         *cpuProfile // of the measured window, if the run asks (Config.CPUProfile)
+	profile      []byte
 	retries0     int64
 	faults0      result.S3Faults
 	producer     result.Producer
@@ -39,8 +42,14 @@ type phase struct {
 }
 
 // phase runs strategies through one generator run and returns their
-// verified results.
-func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]result.StrategyResult, error) {
+// verified results. Its own goroutines (the admin client's requests, the
+// sampler, the progress line) are the bench's side of the CPU profile.
+func (r *runner) phase(ctx context.Context, strategies []Strategy) (out []result.StrategyResult, err error) {
+	labelled(ctx, cpusplit.SideBench, func(ctx context.Context) { out, err = r.runPhase(ctx, strategies) })
+	return out, err
+}
+
+func (r *runner) runPhase(ctx context.Context, strategies []Strategy) ([]result.StrategyResult, error) {
 	ph := &phase{runner: r, strategies: strategies}
 	sinkCtx, stopSinks := context.WithCancel(ctx)
 	defer stopSinks()
@@ -57,17 +66,22 @@ func (r *runner) phase(ctx context.Context, strategies []Strategy) ([]result.Str
 			ph.stopProgress()
 		}
 	}()
+	defer func() { ph.prof.stop() }() // a run that failed before the drain
 	if !r.cfg.Backlog {
 		if err := ph.join(sinkCtx); err != nil {
 			return nil, err
 		}
-		ph.startUsage()
+		if err := ph.startUsage(); err != nil {
+			return nil, err
+		}
 	}
 	if err := ph.generate(ctx); err != nil {
 		return nil, err
 	}
 	if r.cfg.Backlog {
-		ph.startUsage()
+		if err := ph.startUsage(); err != nil {
+			return nil, err
+		}
 		if err := ph.join(sinkCtx); err != nil {
 			return nil, err
 		}
@@ -121,31 +135,35 @@ func (ph *phase) startSinks(ctx, sinkCtx context.Context) error {
 	return nil
 }
 
-// join starts every group's members (and the churn of --join-at).
-func (ph *phase) join(sinkCtx context.Context) error {
-	for _, g := range ph.groups {
-		for range ph.cfg.Sinks {
-			if _, err := g.join(sinkCtx); err != nil {
-				return err
+// join starts every group's members (and the churn of --join-at), their
+// goroutines labelled as the sink's side of the pipeline.
+func (ph *phase) join(sinkCtx context.Context) (err error) {
+	labelled(sinkCtx, cpusplit.SideSink, func(sinkCtx context.Context) {
+		for _, g := range ph.groups {
+			for range ph.cfg.Sinks {
+				if _, err = g.join(sinkCtx); err != nil {
+					return
+				}
+			}
+			if ph.cfg.JoinAt > 0 {
+				go churn(sinkCtx, g, ph.cfg.JoinAt, ph.cfg.LeaveAt)
 			}
 		}
-		if ph.cfg.JoinAt > 0 {
-			go churn(sinkCtx, g, ph.cfg.JoinAt, ph.cfg.LeaveAt)
-		}
-	}
-	return nil
+	})
+	return err
 }
 
-// startUsage starts measuring the phase's CPU time and peak RSS.
-func (ph *phase) startUsage() {
+// startUsage starts measuring the phase's CPU time and peak RSS (and
+// profiling its CPU, if the run asks).
+func (ph *phase) startUsage() error {
 	// Return the previous phase's garbage (with a backlog: the
 	// generator's) to the OS first, so the peak RSS measured is this
 	// phase's own.
 	debug.FreeOSMemory()
 	ph.usage = startUsage(ph.st.Servers)
-	if ph.cfg.Measuring != nil {
-		ph.cfg.Measuring(true)
-	}
+	var err error
+	ph.prof, err = startCPUProfile(ph.cfg)
+	return err
 }
 
 // sinkConfig is strategy s's sink setup for this run.
@@ -203,7 +221,12 @@ func (ph *phase) generate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	prodCl, err := kgo.NewClient(append(append(copts, ph.st.KafkaOpts...), kgo.SeedBrokers(ph.st.Brokers...))...)
+	// The producer client and the generator run labelled as the
+	// generator's side of the pipeline (their goroutines inherit it).
+	var prodCl *kgo.Client
+	labelled(ctx, cpusplit.SideGenerator, func(context.Context) {
+		prodCl, err = kgo.NewClient(append(append(copts, ph.st.KafkaOpts...), kgo.SeedBrokers(ph.st.Brokers...))...)
+	})
 	if err != nil {
 		return fmt.Errorf("kafka producer: %w", err)
 	}
@@ -213,7 +236,8 @@ func (ph *phase) generate(ctx context.Context) error {
 	prod, pub := gr.Producer, gr.pub
 	ph.watch(ctx, prod, pub)
 	endNetFaults := ph.runner.netFaults(ctx)
-	res, err := prod.Run(ctx)
+	var res gen.Result
+	labelled(ctx, cpusplit.SideGenerator, func(ctx context.Context) { res, err = prod.Run(ctx) })
 	ph.netFaults = endNetFaults()
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
@@ -285,8 +309,8 @@ func (ph *phase) drain(ctx context.Context) error {
 		}
 	}
 	ph.used = ph.usage.stop()
-	if cfg.Measuring != nil {
-		cfg.Measuring(false)
+	if ph.profile = ph.prof.stop(); ph.profile != nil {
+		cfg.CPUProfile(ph.profile)
 	}
 	ph.retries, ph.faults = ph.st.S3Retries()-ph.retries0, ph.faultStats().Minus(ph.faults0)
 	ph.stopProgress()
@@ -311,6 +335,12 @@ func (ph *phase) collect(i int) (result.StrategyResult, error) {
 			sr.UserCPUSecondsPerMillion = ph.used.cpu.user.Seconds() / float64(acked) * 1e6
 			sr.PeakRSSBytes, sr.MachineCPUUtil = ph.used.peakRSS, ph.used.machine
 			sr.CPUByProcess = ph.used.byProcess()
+			if ph.profile != nil {
+				var err error
+				if sr.CPUSplit, err = splitCPU(ph.profile, acked); err != nil {
+					return sr, err
+				}
+			}
 		}
 	}
 	if cfg.Backlog {

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/tickbench/tickbench/bench/cpusplit"
 	"github.com/tickbench/tickbench/bench/result"
 	"github.com/tickbench/tickbench/gen"
 	"github.com/tickbench/tickbench/lake"
@@ -100,20 +101,30 @@ func setUp(ctx context.Context, cfg Config) (*runner, *result.Result, error) {
 		}
 	}
 
-	st, err := stack.Start(ctx, cfg.Stack)
+	// The embedded servers' goroutines are the stack's side of the CPU
+	// profile (package cpusplit).
+	var (
+		st  *stack.Stack
+		err error
+	)
+	labelled(ctx, cpusplit.SideStack, func(ctx context.Context) { st, err = stack.Start(ctx, cfg.Stack) })
 	if err != nil {
 		return nil, nil, err
 	}
 	res.Stack = st.Kind
 	cfg.Live.setRetries(st.S3Retries)
 
-	admCl, err := kgo.NewClient(append(slices.Clip(st.KafkaOpts), kgo.SeedBrokers(st.Brokers...))...)
+	var admCl *kgo.Client
+	labelled(ctx, cpusplit.SideBench, func(context.Context) {
+		admCl, err = kgo.NewClient(append(slices.Clip(st.KafkaOpts), kgo.SeedBrokers(st.Brokers...))...)
+	})
 	if err != nil {
 		st.Close()
 		return nil, nil, fmt.Errorf("kafka admin client: %w", err)
 	}
 	r := &runner{cfg: cfg, st: st, adm: kadm.NewClient(admCl), admCl: admCl, runID: res.RunID, prices: res.Prices}
-	parts, err := ensureTopic(ctx, r.adm, cfg.Topic, cfg.Partitions)
+	var parts int32
+	labelled(ctx, cpusplit.SideBench, func(ctx context.Context) { parts, err = ensureTopic(ctx, r.adm, cfg.Topic, cfg.Partitions) })
 	if err != nil {
 		r.close()
 		return nil, nil, err

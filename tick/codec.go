@@ -219,12 +219,25 @@ func (s *Strings) get(b []byte, field int) string {
 	return v
 }
 
-// Symbol returns b as a string from s: decoders of the other wire formats
-// (tick/wire) share the interning.
-func (s *Strings) Symbol(b []byte) string { return s.get(b, 0) }
+// Symbol returns b as a string from s, ok false (and no string) when b is
+// not UTF-8: the decoders of the other wire formats (tick/wire) share the
+// interning. Bytes equal to the string met last in their slot are not
+// checked again: s keeps only UTF-8 (the JSON decoder interns plain ASCII,
+// Symbol and Exchange check first), and a tick's strings repeat.
+func (s *Strings) Symbol(b []byte) (str string, ok bool) { return s.valid(b, 0) }
 
 // Exchange is Symbol for an exchange.
-func (s *Strings) Exchange(b []byte) string { return s.get(b, 1) }
+func (s *Strings) Exchange(b []byte) (str string, ok bool) { return s.valid(b, 1) }
+
+func (s *Strings) valid(b []byte, field int) (string, bool) {
+	if r := s.seen[field][seenSlot(b)]; string(b) == r {
+		return r, true
+	}
+	if !utf8.Valid(b) {
+		return "", false
+	}
+	return s.get(b, field), true
+}
 
 // DecodeJSON is the package's DecodeJSON, with strings from s.
 func (s *Strings) DecodeJSON(data []byte, t *Tick) error {

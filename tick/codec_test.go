@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 func sample() Tick {
@@ -117,5 +118,32 @@ func TestAppendStringIsJSON(t *testing.T) {
 		if want := strings.ToValidUTF8(s, "\ufffd"); got != want {
 			t.Errorf("%q encoded as %s decodes to %q, want %q", s, b, got, want)
 		}
+	}
+}
+
+// TestStringsUTF8: Symbol and Exchange keep one string per value and
+// refuse bytes that are not UTF-8, also after a valid string took their
+// slot (only equal bytes skip the check).
+func TestStringsUTF8(t *testing.T) {
+	var s Strings
+	a, ok := s.Symbol([]byte("ABCD"))
+	b, ok2 := s.Symbol([]byte("ABCD"))
+	if !ok || !ok2 || a != "ABCD" || unsafe.StringData(a) != unsafe.StringData(b) {
+		t.Fatalf("Symbol(ABCD) twice: %q %v, %q %v; want one kept string", a, ok, b, ok2)
+	}
+	// "ABCDE" and "ABCD\xff" share a slot (first four bytes, length).
+	if got, ok := s.Symbol([]byte("ABCDE")); !ok || got != "ABCDE" || seenSlot([]byte("ABCDE")) != seenSlot([]byte("ABCD\xff")) {
+		t.Fatalf("Symbol(ABCDE) = %q, %v, or the slots differ", got, ok)
+	}
+	for _, bad := range [][]byte{[]byte("ABCD\xff"), []byte("AB\xc3"), {0xff, 'B', 'C', 'D'}} {
+		if got, ok := s.Symbol(bad); ok || got != "" {
+			t.Errorf("Symbol(%q) = %q, %v; want refused", bad, got, ok)
+		}
+		if got, ok := s.Exchange(bad); ok || got != "" {
+			t.Errorf("Exchange(%q) = %q, %v; want refused", bad, got, ok)
+		}
+	}
+	if got, ok := s.Exchange([]byte("XNYS")); !ok || got != "XNYS" {
+		t.Fatalf("Exchange(XNYS) = %q, %v", got, ok)
 	}
 }

@@ -186,6 +186,10 @@ type StrategyResult struct {
 	CPUSecondsPerMillion     float64 `json:"cpu_s_per_million"`
 	UserCPUSecondsPerMillion float64 `json:"user_cpu_s_per_million,omitempty"`
 	PeakRSSBytes             int64   `json:"peak_rss_bytes"`
+	// CPUSplit is that CPU by pipeline stage, from a CPU profile of the
+	// same window (--cpu-split; schema v1.6; nil without a profile and in
+	// parallel mode).
+	CPUSplit *CPUSplit `json:"cpu_split,omitempty"`
 	// CPUByProcess is the CPU each process used while this strategy ran
 	// alone: tickbench and, on the local stack, each of its servers. The
 	// one nearest the machine's cores is what saturates first. Empty in
@@ -373,6 +377,7 @@ func ParseResult(b []byte) (*Result, error) {
 func (r *Result) PrintSummary(w io.Writer) {
 	r.printWorkload(w)
 	r.printStrategies(w)
+	r.PrintCPUSplit(w)
 	r.printTables(w)
 	r.printNotes(w)
 	r.printLake(w)

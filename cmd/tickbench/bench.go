@@ -138,7 +138,8 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	fs.BoolVar(&cfg.Backlog, "backlog", false, "start the sinks only after the generator has produced every tick: CPU s/Mtick and peak RSS are then the sink's (and the embedded servers' serving it), without the generator's")
 	fs.IntVar(&cfg.LakeLocalMax, "lake-local-max", cfg.LakeLocalMax, "run the local SQL check (and Trino's, with --lake-trino) of a strategy only if it landed at most this many objects (0: never)")
 	lakeTrino := fs.Bool("lake-trino", true, "with --stack local and its Trino up, run the standard queries on Trino too and keep the bytes it read (up to --lake-local-max objects)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the first measured window (generation through drain, what CPU s/M counts; not the verification after it) to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the first measured window (generation through drain, what CPU s/M counts; not the verification after it) to this file; the summary then splits it by stage, as --cpu-split")
+	cpuSplit := fs.Bool("cpu-split", false, "profile each strategy's measured window in memory and print its CPU s per M ticks by pipeline stage (generator, Kafka clients, broker, decode, batching, file encode, compression, upload, GC): a cpu_split in each result row; sequential mode")
 	memProfile := fs.String("memprofile", "", "write a heap profile at the end of the generator's run to this file")
 	quiet := fs.Bool("quiet", false, "no progress line on stderr")
 	metricsAddr := metricsFlag(fs)
@@ -170,6 +171,9 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
 	}
+	if (*cpuSplit || *cpuProfile != "") && cfg.Mode == result.ModeParallel {
+		return usageError{fmt.Errorf("--cpu-split or --cpuprofile with --mode %s: needs --mode %s (in parallel the strategies share the process's CPU)", cfg.Mode, result.ModeSequential)}
+	}
 	if count < 1 || count > 1000 {
 		return usageError{fmt.Errorf("count %d: allowed 1..1000", count)}
 	}
@@ -180,7 +184,7 @@ func runBench(ctx context.Context, args []string, env environment) error {
 	}
 	defer stopMetrics()
 	cfg.Live = live
-	stopProfiles, err := startProfiles(*cpuProfile, *memProfile, &cfg)
+	stopProfiles, err := startProfiles(*cpuProfile, *memProfile, *cpuSplit, &cfg)
 	if err != nil {
 		return err
 	}

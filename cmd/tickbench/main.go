@@ -79,6 +79,7 @@ var commands = []struct {
 	{"compact", "rewrite a table strategy's small files of one partition into large ones, in one snapshot", runCompact},
 	{"catalog", "print the Athena DDL of a landed strategy, or create it in Glue", runCatalog},
 	{"query", "run SQL over a landed strategy: locally (DuckDB) or on Athena", runQuery},
+	{"profile-split", "split a CPU profile (bench --cpuprofile's) by pipeline stage: CPU s per M ticks and share", runProfileSplit},
 	{"report", "render result files as one self-contained HTML page (and a Markdown summary)", runReport},
 	{"compare", "compare two sets of runs per metric (Mann-Whitney U); non-zero exit on a regression", runCompare},
 	{"version", "print the release, the module version, the commit built from and the Go version", runVersion},

@@ -11,47 +11,38 @@ import (
 	"github.com/tickbench/tickbench/bench"
 )
 
-// startProfiles arranges a CPU profile of the run's first measured window
+// startProfiles arranges a CPU profile of every measured window
 // (generation through drain: what CPU s/M counts, without the verification
-// and lake model after it) and a heap profile when the generator finishes
-// (when the most is in flight); the returned func stops and writes them.
-// The files are created now, so a bad path fails before the run.
-func startProfiles(cpuPath, memPath string, cfg *bench.Config) (func() error, error) {
+// and lake model after it) when split or cpuPath asks, split by stage into
+// the result's rows, the first window's written to cpuPath; and a heap
+// profile when the generator finishes (when the most is in flight). The
+// returned func writes what is left and reports the errors. The files are
+// created now, so a bad path fails before the run.
+func startProfiles(cpuPath, memPath string, split bool, cfg *bench.Config) (func() error, error) {
 	var (
-		mu      sync.Mutex
-		cpu     *os.File
-		started bool
-		cpuErr  error
+		mu     sync.Mutex
+		cpu    *os.File
+		cpuErr error
 	)
-	stopCPU := func() {
-		if started {
-			pprof.StopCPUProfile()
-			started = false
-		}
-		if cpu != nil {
-			cpuErr = errors.Join(cpuErr, cpu.Close())
-			cpu = nil
-		}
-	}
 	if cpuPath != "" {
 		f, err := os.Create(cpuPath)
 		if err != nil {
 			return nil, fmt.Errorf("--cpuprofile: %w", err)
 		}
 		cpu = f
-		cfg.Measuring = func(start bool) {
+	}
+	if cpuPath != "" || split {
+		cfg.CPUProfile = func(p []byte) {
 			mu.Lock()
 			defer mu.Unlock()
-			switch {
-			case start && cpu != nil && !started:
-				if err := pprof.StartCPUProfile(cpu); err != nil {
-					cpuErr = fmt.Errorf("--cpuprofile: %w", err)
-					stopCPU()
-					return
-				}
-				started = true
-			case !start && started:
-				stopCPU()
+			if cpu == nil {
+				return
+			}
+			_, err := cpu.Write(p)
+			cpuErr = errors.Join(err, cpu.Close())
+			cpu = nil
+			if cpuErr != nil {
+				cpuErr = fmt.Errorf("--cpuprofile: %w", cpuErr)
 			}
 		}
 	}
@@ -71,7 +62,10 @@ func startProfiles(cpuPath, memPath string, cfg *bench.Config) (func() error, er
 	return func() error {
 		mu.Lock()
 		defer mu.Unlock()
-		stopCPU()
+		if cpu != nil { // no window was measured
+			cpuErr = errors.Join(cpuErr, cpu.Close())
+			cpu = nil
+		}
 		return errors.Join(cpuErr, memErr)
 	}, nil
 }

@@ -131,7 +131,7 @@ func (r *avroReader) double(field string) float64 {
 	return v
 }
 
-func (r *avroReader) str(field string, strs *tick.Strings, intern func(*tick.Strings, []byte) string) string {
+func (r *avroReader) str(field string, strs *tick.Strings, intern func(*tick.Strings, []byte) (string, bool)) string {
 	n := r.long(field)
 	if r.err != nil {
 		return ""
@@ -146,12 +146,16 @@ func (r *avroReader) str(field string, strs *tick.Strings, intern func(*tick.Str
 	}
 	b := r.b[:n]
 	r.b = r.b[n:]
-	if !utf8.Valid(b) {
-		r.err = fmt.Errorf("field %s: not UTF-8", field)
-		return ""
-	}
 	if strs == nil {
+		if !utf8.Valid(b) {
+			r.err = fmt.Errorf("field %s: not UTF-8", field)
+			return ""
+		}
 		return string(b)
 	}
-	return intern(strs, b)
+	s, ok := intern(strs, b)
+	if !ok {
+		r.err = fmt.Errorf("field %s: not UTF-8", field)
+	}
+	return s
 }

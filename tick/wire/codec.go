@@ -2,9 +2,11 @@ package wire
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/twmb/franz-go/pkg/sr"
 
@@ -16,7 +18,13 @@ import (
 type Encoder struct {
 	format Format
 	id     int
-	serde  *sr.Serde // nil for JSON
+	// header is the Confluent frame before each payload: the magic byte
+	// 0, the schema id (4 bytes, big endian) and for Protobuf the message
+	// index [0] in its one-byte form; nil for JSON. Appended by hand, it
+	// is the bytes pkg/sr's Serde writes (TestEncoderFrameIsSerdes), at a
+	// third of its cost per record: the Serde looks the value's type up in
+	// a map and calls the payload's encoder through an interface.
+	header []byte
 }
 
 // NewEncoder returns cfg.Format's encoder for topic's record values; for a
@@ -41,18 +49,11 @@ func NewEncoder(ctx context.Context, cfg Config, topic string) (*Encoder, error)
 
 // newEncoder frames f's payloads with schema id.
 func newEncoder(f Format, id int) *Encoder {
-	e := &Encoder{format: f, id: id, serde: sr.NewSerde()}
-	switch f {
-	case Avro:
-		e.serde.Register(id, (*tick.Tick)(nil), sr.AppendEncodeFn(func(b []byte, v any) ([]byte, error) {
-			return AppendAvro(b, v.(*tick.Tick)), nil
-		}))
-	case Protobuf:
-		e.serde.Register(id, (*tick.Tick)(nil), sr.Index(0), sr.AppendEncodeFn(func(b []byte, v any) ([]byte, error) {
-			return AppendProtobuf(b, v.(*tick.Tick)), nil
-		}))
+	h := []byte{0, byte(id >> 24), byte(id >> 16), byte(id >> 8), byte(id)}
+	if f == Protobuf {
+		h = append(h, 0) // message index [0]: the schema's one message
 	}
-	return e
+	return &Encoder{format: f, id: id, header: h}
 }
 
 // Format is the encoder's format.
@@ -63,11 +64,13 @@ func (e *Encoder) ID() int { return e.id }
 
 // Append appends t's record value to dst.
 func (e *Encoder) Append(dst []byte, t *tick.Tick) []byte {
-	if e.serde == nil {
-		return tick.AppendJSON(dst, t)
+	switch e.format {
+	case Avro:
+		return AppendAvro(append(dst, e.header...), t)
+	case Protobuf:
+		return AppendProtobuf(append(dst, e.header...), t)
 	}
-	// The encode functions cannot fail, and the type is registered.
-	return e.serde.MustAppendEncode(dst, t)
+	return tick.AppendJSON(dst, t)
 }
 
 // Decoder decodes record values of one format into ticks, with one string
@@ -76,8 +79,12 @@ func (e *Encoder) Append(dst []byte, t *tick.Tick) []byte {
 type Decoder struct {
 	format Format
 	reg    *Registry
-	serde  *sr.Serde // the ids met so far that name the tick schema; nil for JSON
-	strs   tick.Strings
+	// ids are the schema ids met so far that name the tick schema (one,
+	// unless the subject's schema was registered again): the frame is
+	// read by hand, as pkg/sr's Serde would, without its map lookups and
+	// interface calls per record.
+	ids  []int
+	strs tick.Strings
 }
 
 // NewDecoder returns a decoder of f; reg (nil for JSON) checks the ids.
@@ -88,60 +95,32 @@ func NewDecoder(f Format, reg *Registry) (*Decoder, error) {
 	if f.Framed() && (reg == nil || reg.cfg.Format != f) {
 		return nil, fmt.Errorf("wire format %s: needs a schema registry client for %s", f, f)
 	}
-	d := &Decoder{format: f, reg: reg}
-	if f.Framed() {
-		d.serde = sr.NewSerde()
-	}
-	return d, nil
+	return &Decoder{format: f, reg: reg}, nil
 }
 
 // Decode decodes one record value into t and validates it. Every error
 // says what is wrong with the value (wrap ErrUnavailable: nothing is known
 // of it, the registry did not answer).
 func (d *Decoder) Decode(data []byte, t *tick.Tick) error {
-	if d.format == JSON {
-		return d.strs.DecodeJSON(data, t)
-	}
-	err := d.serde.Decode(data, t)
-	if !isFrameErr(err) {
-		return err
-	}
-	// A bad frame, or a new schema id: once it is known to name the tick
-	// schema (and is registered), decode again.
-	if err := d.frameErr(data); err != nil {
-		return err
-	}
-	return d.serde.Decode(data, t)
-}
-
-func isFrameErr(err error) bool {
-	return errors.Is(err, sr.ErrNotRegistered) || errors.Is(err, sr.ErrBadHeader)
-}
-
-// frameErr is why the frame of data is not a tick's, or nil when its
-// schema id is new and names the tick schema (then registered).
-func (d *Decoder) frameErr(data []byte) error {
 	switch {
+	case d.format == JSON:
+		return d.strs.DecodeJSON(data, t)
 	case len(data) < 5:
 		return fmt.Errorf("truncated frame: %d bytes, want a magic byte 0 and a 4-byte schema id", len(data))
 	case data[0] != 0:
 		return fmt.Errorf("magic byte 0x%02x, want 0x00 (a Confluent-framed %s tick)", data[0], d.format)
 	}
-	id, _, _ := d.serde.DecodeID(data)
-	if err := d.reg.check(id); err != nil {
-		return err
+	if id := int(binary.BigEndian.Uint32(data[1:5])); !slices.Contains(d.ids, id) {
+		// A new id: decoded only once it is known to name the tick schema.
+		if err := d.reg.check(id); err != nil {
+			return err
+		}
+		d.ids = append(d.ids, id)
 	}
-	d.register(id)
-	return nil
-}
-
-// register has the serde decode id's payloads.
-func (d *Decoder) register(id int) {
-	decode := func(b []byte, v any) error { return DecodeAvro(b, v.(*tick.Tick), &d.strs) }
 	if d.format == Protobuf {
-		decode = func(b []byte, v any) error { return decodeIndexed(b, v.(*tick.Tick), &d.strs) }
+		return decodeIndexed(data[5:], t, &d.strs)
 	}
-	d.serde.Register(id, (*tick.Tick)(nil), sr.DecodeFn(decode))
+	return DecodeAvro(data[5:], t, &d.strs)
 }
 
 // decodeIndexed reads Protobuf's message index, which must be [0] (the

@@ -99,17 +99,18 @@ func DecodeProtobuf(data []byte, t *tick.Tick, strs *tick.Strings) error {
 			if n < 0 {
 				return protoErr(num, n)
 			}
-			if !utf8.Valid(s) {
-				return fmt.Errorf("protobuf tick: field %d: not UTF-8", num)
-			}
 			var str string
+			ok := true
 			switch {
 			case strs == nil:
-				str = string(s)
+				str, ok = string(s), utf8.Valid(s)
 			case tag == tagSymbol:
-				str = strs.Symbol(s)
+				str, ok = strs.Symbol(s)
 			default:
-				str = strs.Exchange(s)
+				str, ok = strs.Exchange(s)
+			}
+			if !ok {
+				return fmt.Errorf("protobuf tick: field %d: not UTF-8", num)
 			}
 			if tag == tagSymbol {
 				v.Symbol = str

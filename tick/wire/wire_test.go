@@ -475,3 +475,39 @@ func TestDecodeAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestEncoderFrameIsSerdes: the frame the Encoder appends by hand is the
+// one pkg/sr's Serde writes (its reference), and a decoder reads the
+// Serde's frames, for every varied tick and a schema id of four bytes.
+func TestEncoderFrameIsSerdes(t *testing.T) {
+	reg := testRegistry(t)
+	for _, f := range []Format{Avro, Protobuf} {
+		enc, err := NewEncoder(t.Context(), Config{Format: f, Registry: reg.URL()}, "frames")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := newTestDecoder(t, f, reg.URL())
+		for _, id := range []int{enc.ID(), 0x01020304} {
+			mine := newEncoder(f, id)
+			serde := sr.NewSerde()
+			opts := []sr.EncodingOpt{sr.AppendEncodeFn(func(b []byte, v any) ([]byte, error) { return AppendAvro(b, v.(*tick.Tick)), nil })}
+			if f == Protobuf {
+				opts = []sr.EncodingOpt{sr.Index(0), sr.AppendEncodeFn(func(b []byte, v any) ([]byte, error) { return AppendProtobuf(b, v.(*tick.Tick)), nil })}
+			}
+			serde.Register(id, (*tick.Tick)(nil), opts...)
+			for _, in := range variedTicks(200) {
+				want := serde.MustAppendEncode([]byte("prefix"), &in)
+				if got := mine.Append([]byte("prefix"), &in); !bytes.Equal(got, want) {
+					t.Fatalf("%s id %d: appended %x, the Serde %x", f, id, got, want)
+				}
+				if id != enc.ID() {
+					continue // not in the registry
+				}
+				var out tick.Tick
+				if err := dec.Decode(want[len("prefix"):], &out); err != nil || out != in {
+					t.Fatalf("%s: the Serde's frame decoded to %+v, %v; want %+v", f, out, err, in)
+				}
+			}
+		}
+	}
+}
