@@ -106,6 +106,7 @@ func (l *ledger) advance(b *batch) {
 			break
 		}
 		pl.mark = kgo.EpochOffset{Epoch: head.epoch, Offset: head.next}
+		pl.pending[0] = nil // the backing array must not keep a landed batch alive
 		pl.pending = pl.pending[1:]
 		if l.keep {
 			if !l.hasReadyLocked() {
