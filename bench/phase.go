@@ -269,6 +269,7 @@ func (ph *phase) watch(ctx context.Context, prod *gen.Producer, pub *hist) {
 			return low
 		}}
 	ph.sampler = newSampler(pr.start, cfg.pacer(), acked, pub, ph.groups)
+	ph.sampler.noIntervals = ph.noIntervals
 	ph.sampler.live, ph.sampler.onSample = cfg.Live, ph.onSample
 	byName := map[string]*sinkGroup{}
 	for i, s := range ph.strategies {

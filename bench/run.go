@@ -162,6 +162,9 @@ type runner struct {
 	step     string
 	noLake   bool
 	onSample func(strategy int, s result.Sample)
+	// noIntervals keeps no per-second histograms (a soak's memory must
+	// not grow with its length): the samples keep their p99s.
+	noIntervals bool
 }
 
 func (r *runner) close() {

@@ -29,6 +29,8 @@ type sampler struct {
 	ivs        []result.Intervals // publish is filled in by result
 	pubIvs     []result.IntervalHist
 	err        error // the first interval that could not be kept
+	// noIntervals: the interval histograms are not kept (runner's).
+	noIntervals bool
 }
 
 // result returns strategy i's series and interval histograms.
@@ -77,7 +79,9 @@ func (s *sampler) sample(now time.Time) {
 	target := (s.pacer.Count(now.Sub(s.start)) - s.pacer.Count(s.last.Sub(s.start))) / dt
 	rss, goroutines, files, heap := residentBytes(), runtime.NumGoroutine(), openFiles(), heapLive()
 	// The producer histogram is shared by the phase's strategies.
-	s.pubIvs = append(s.pubIvs, keep(s.pub.takeInterval()))
+	if pub := s.pub.takeInterval(); !s.noIntervals {
+		s.pubIvs = append(s.pubIvs, keep(pub))
+	}
 	for i, g := range s.groups {
 		landed := g.landed.Load()
 		e2e, up := g.takeIntervals()
@@ -102,8 +106,10 @@ func (s *sampler) sample(now time.Time) {
 		if s.onSample != nil {
 			s.onSample(i, smp)
 		}
-		s.ivs[i].E2E = append(s.ivs[i].E2E, keep(e2e))
-		s.ivs[i].Upload = append(s.ivs[i].Upload, keep(up))
+		if !s.noIntervals {
+			s.ivs[i].E2E = append(s.ivs[i].E2E, keep(e2e))
+			s.ivs[i].Upload = append(s.ivs[i].Upload, keep(up))
+		}
 		s.lastLanded[i] = landed
 	}
 	if dt >= 0.5 {

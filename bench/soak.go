@@ -106,6 +106,9 @@ func RunSoak(ctx context.Context, c SoakConfig) (*result.Result, error) {
 	}
 	defer r.close()
 	r.noLake = true // what a soak watches is the pipeline, not the queries
+	// Per-second histograms (.hlog) would grow with the soak: ~7 KB a
+	// second, the largest growth of a 12-minute soak's heap.
+	r.noIntervals = true
 	faults, err := c.faults(r.st)
 	if err != nil {
 		return nil, err

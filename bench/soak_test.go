@@ -48,6 +48,9 @@ func TestSoakEmbedded(t *testing.T) {
 			t.Errorf("fault %d: %+v, want %s injected and healed a second later", i, f, want)
 		}
 	}
+	if iv := res.Strategies[0].Intervals; len(iv.E2E)+len(iv.Upload)+len(iv.Publish) > 0 {
+		t.Errorf("a soak kept %d+%d+%d interval histograms: its memory would grow with its length", len(iv.E2E), len(iv.Upload), len(iv.Publish))
+	}
 	if st := res.Strategies[0]; st.S3Faults.Errors503 == 0 || st.S3Faults.Stalled == 0 {
 		t.Errorf("s3 faults %+v: want 503s and stalls injected", st.S3Faults)
 	}
